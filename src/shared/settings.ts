@@ -8,6 +8,7 @@ import { z } from 'zod';
  */
 
 export interface OptionMeta {
+  [key: string]: unknown;
   label: string;
   description: string;
   unit?: 's' | 'ms' | 'probability' | 'ratio' | 'count' | 'chars';
