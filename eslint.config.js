@@ -30,7 +30,10 @@ export default tseslint.config(
         {
           patterns: [
             { group: ['electron', 'electron/*'], message: 'The engine never imports Electron.' },
-            { group: ['../providers/*', '../../renderer/*', '../../preload/*'], message: 'The engine imports src/shared only.' },
+            {
+              group: ['../providers/*', '../../renderer/*', '../../preload/*'],
+              message: 'The engine imports src/shared only.',
+            },
           ],
         },
       ],
@@ -41,7 +44,14 @@ export default tseslint.config(
     rules: {
       'no-restricted-imports': [
         'error',
-        { patterns: [{ group: ['node:*', 'electron', '../main/*', '../renderer/*', '../preload/*'], message: 'src/shared imports nobody.' }] },
+        {
+          patterns: [
+            {
+              group: ['node:*', 'electron', '../main/*', '../renderer/*', '../preload/*'],
+              message: 'src/shared imports nobody.',
+            },
+          ],
+        },
       ],
     },
   },

@@ -72,6 +72,11 @@ export interface LlmProvider {
 export interface TtsAudio {
   samples: Int16Array;
   sampleRate: number;
+  /**
+   * How many characters of the input text this audio completes, when the provider knows
+   * (alignment data). Lets a barge-in truncate the history to what was really heard.
+   */
+  characters?: number;
 }
 
 export interface TtsRequest {

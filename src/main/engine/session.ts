@@ -1,0 +1,345 @@
+import type { ChatMessage, SessionReport } from '../../shared/report';
+import { parseSettings, type Settings, type SettingsInput } from '../../shared/settings';
+import type { TimelineEvent } from '../../shared/timeline';
+import { AgentSpeech, type SpokenReply } from './agent-speech';
+import type { Clock } from './clock';
+import { EndpointingPolicy } from './endpointing';
+import { InterruptionHandler } from './interruption';
+import type {
+  AudioFrame,
+  AudioOutput,
+  InterruptionClassifier,
+  LlmProvider,
+  SttEvent,
+  SttProvider,
+  SttStream,
+  TtsProvider,
+  TurnDetector,
+} from './ports';
+import { PreemptiveController } from './preemptive-controller';
+import { Reply, errorMessage } from './reply';
+import { SessionRecorder } from './session-recorder';
+import { HeuristicTurnDetector } from './text/heuristic-turn-detector';
+import { words } from './text/normalize';
+import { TimelineBus, type TimelineListener } from './timeline-bus';
+import { UserTurnTracker } from './user-turn-tracker';
+
+/** What the session needs from voice activity detection (the Silero detector in production). */
+export type VadEvent =
+  | { type: 'probability'; at: number; probability: number; speaking: boolean }
+  | { type: 'speech_started'; at: number; detectedAt: number }
+  | { type: 'speech_ended'; at: number; detectedAt: number; durationMs: number };
+
+export interface VadStage {
+  process(frame: AudioFrame): Promise<VadEvent[]>;
+  /** The last `ms` of audio, for an audio turn detector. */
+  recentAudio(ms: number): Int16Array;
+  reset(): void;
+}
+
+export interface VoiceSessionDeps {
+  clock: Clock;
+  vad: VadStage;
+  stt: SttProvider;
+  llm: LlmProvider;
+  tts: TtsProvider;
+  output: AudioOutput;
+  /** Used in `model` turn detection; defaults to the transcript heuristic. */
+  turnDetector?: TurnDetector;
+  interruptionClassifier?: InterruptionClassifier;
+}
+
+/** Most chat messages kept for LLM context; older ones are dropped first. */
+const HISTORY_LIMIT = 200;
+/** Audio given to an audio turn detector. */
+const DETECTOR_AUDIO_MS = 8000;
+
+/**
+ * The voice session: the one place that knows every engine part. Audio goes to VAD
+ * and STT; the turn tracker decides when the user is done; the preemptive controller
+ * speculates and reuses replies; agent speech plays them; the interruption handler
+ * lets the user cut in. Every step is published as a timeline event.
+ */
+export class VoiceSession {
+  readonly bus: TimelineBus;
+  private settings: Settings;
+  private readonly endpointing: EndpointingPolicy;
+  private readonly tracker: UserTurnTracker;
+  private readonly preemptive: PreemptiveController;
+  private readonly speech: AgentSpeech;
+  private readonly interruption: InterruptionHandler;
+  private readonly recorder: SessionRecorder;
+  private readonly history: ChatMessage[] = [];
+  private stt: SttStream | undefined;
+  private nextRequestId = 1;
+  private running = false;
+  private pttHeld = false;
+  /** Raw frame-level speech (threshold hysteresis, no duration smoothing). */
+  private frameSpeech = false;
+
+  constructor(
+    private readonly deps: VoiceSessionDeps,
+    settings: SettingsInput = {},
+  ) {
+    this.settings = parseSettings(settings);
+    const { clock } = deps;
+    this.bus = new TimelineBus(clock);
+    this.recorder = new SessionRecorder(clock, () => this.settings);
+    this.bus.subscribe((event) => this.recorder.onEvent(event));
+    this.endpointing = new EndpointingPolicy(this.settings.turn_handling.endpointing);
+    this.tracker = new UserTurnTracker(this.settings.turn_handling, {
+      clock,
+      bus: this.bus,
+      endpointing: this.endpointing,
+      detector: deps.turnDetector ?? new HeuristicTurnDetector(),
+      history: () => this.history,
+      recentAudio: () => deps.vad.recentAudio(DETECTOR_AUDIO_MS),
+      listener: {
+        onStartOfTurn: () => this.recorder.startTurn(this.bus.currentTurn),
+        onTranscript: (transcript, source) => {
+          this.preemptive.onTranscript(transcript, source);
+          this.interruption.onUserTranscript(transcript, words(transcript).length);
+        },
+        onEagerEndOfTurn: (transcript) => this.preemptive.onEagerEndOfTurn(transcript),
+        onTurnResumed: () => this.preemptive.onTurnResumed(),
+        onEndOfTurn: (transcript) => this.endOfTurn(transcript),
+        onTurnDropped: (reason) => {
+          this.preemptive.resetTurn(reason);
+          this.recorder.dropTurn(this.bus.currentTurn, reason);
+        },
+      },
+    });
+    this.preemptive = new PreemptiveController(this.settings.turn_handling.preemptive_generation, {
+      clock,
+      bus: this.bus,
+      speculate: (transcript, trigger, synthesize) =>
+        this.createReply(transcript, { preemptive: true, trigger, synthesize }),
+      speechStartedAt: () => this.tracker.turnSpeechStartedAt,
+      userSpeakingNow: () => this.frameSpeech,
+    });
+    this.speech = new AgentSpeech({
+      clock,
+      bus: this.bus,
+      output: deps.output,
+      minGapMs: () => this.settings.agent.min_consecutive_speech_delay * 1000,
+      onStarted: (reply, at) => this.recorder.replyAudible(reply, at),
+      onFinished: (result) => this.replyFinished(result),
+    });
+    this.interruption = new InterruptionHandler(this.settings.turn_handling.interruption, {
+      clock,
+      bus: this.bus,
+      classifier: deps.interruptionClassifier,
+      agent: {
+        isActive: () => this.speech.isActive,
+        isPlaying: () => this.speech.isPlaying,
+        pause: () => this.speech.pause(),
+        resume: () => this.speech.resume(),
+        interrupt: (reason) => this.speech.interrupt(reason),
+      },
+    });
+  }
+
+  get options(): Settings {
+    return this.settings;
+  }
+
+  get chatHistory(): readonly ChatMessage[] {
+    return this.history;
+  }
+
+  subscribe(listener: TimelineListener): () => void {
+    return this.bus.subscribe(listener);
+  }
+
+  async start(): Promise<void> {
+    if (this.running) return;
+    this.running = true;
+    this.bus.emit({ type: 'session_started' });
+    try {
+      this.stt = await this.deps.stt.connect((event) => this.onStt(event));
+    } catch (error) {
+      this.bus.emit({
+        type: 'error',
+        source: 'stt',
+        message: `could not connect: ${errorMessage(error)}`,
+        recoverable: false,
+      });
+    }
+    const greeting = this.settings.agent.greeting.trim();
+    if (greeting) {
+      const reply = this.createReply('', {
+        preemptive: false,
+        trigger: 'greeting',
+        synthesize: true,
+        fixedText: greeting,
+      });
+      reply.start();
+      this.speech.enqueue(reply);
+    }
+  }
+
+  async stop(): Promise<void> {
+    if (!this.running) return;
+    this.running = false;
+    this.tracker.reset();
+    this.preemptive.resetTurn('session stopped');
+    this.speech.interrupt('session stopped');
+    const stt = this.stt;
+    this.stt = undefined;
+    await stt?.close().catch(() => undefined);
+    this.bus.emit({ type: 'session_stopped' });
+  }
+
+  /** Microphone audio: 16 kHz mono Int16 frames of any size with their capture time. */
+  async pushAudio(frame: AudioFrame): Promise<void> {
+    if (!this.running) return;
+    const manual = this.settings.turn_handling.turn_detection === 'manual';
+    if (manual && !this.pttHeld) return;
+    this.stt?.sendAudio(frame.samples);
+    let events: VadEvent[];
+    try {
+      events = await this.deps.vad.process(frame);
+    } catch (error) {
+      this.bus.emit({ type: 'error', source: 'vad', message: errorMessage(error), recoverable: true });
+      return;
+    }
+    for (const event of events) this.onVad(event);
+  }
+
+  /** Push-to-talk: pressed opens a user turn, released ends it. */
+  pushToTalk(pressed: boolean): void {
+    if (this.pttHeld === pressed) return;
+    this.pttHeld = pressed;
+    if (pressed && this.speech.isActive && this.settings.turn_handling.interruption.enabled) {
+      this.bus.emit({ type: 'interruption', kind: 'true', reason: 'push-to-talk pressed' });
+      this.speech.interrupt('push-to-talk pressed');
+    }
+    this.tracker.pushToTalk(pressed);
+    if (!pressed) this.stt?.finalize();
+  }
+
+  /** Applies new settings live; throws SettingsError naming the bad field and leaves the old ones. */
+  updateSettings(input: SettingsInput): Settings {
+    const next = parseSettings(input);
+    this.settings = next;
+    this.tracker.updateSettings(next.turn_handling);
+    this.preemptive.updateSettings(next.turn_handling.preemptive_generation);
+    this.interruption.updateSettings(next.turn_handling.interruption);
+    return next;
+  }
+
+  report(): SessionReport {
+    return this.recorder.report(this.history);
+  }
+
+  // ---------- inputs ----------
+
+  private onVad(event: VadEvent): void {
+    switch (event.type) {
+      case 'probability': {
+        this.bus.emit({ type: 'vad_probability', probability: event.probability, speaking: event.speaking });
+        const { activation_threshold, deactivation_threshold } = this.settings.vad;
+        if (!this.frameSpeech && event.probability >= activation_threshold) this.frameSpeech = true;
+        else if (this.frameSpeech && event.probability < deactivation_threshold) {
+          this.frameSpeech = false;
+          this.preemptive.onUserPaused();
+        }
+        break;
+      }
+      case 'speech_started':
+        this.tracker.onSpeechStarted(event.at);
+        this.bus.emit({ type: 'user_speech_started', at: event.at });
+        this.interruption.onUserSpeechStarted(event.at);
+        break;
+      case 'speech_ended':
+        this.bus.emit({ type: 'user_speech_ended', at: event.at, duration: event.durationMs });
+        this.tracker.onSpeechEnded(event.at);
+        this.interruption.onUserSpeechEnded();
+        break;
+    }
+  }
+
+  private onStt(event: SttEvent): void {
+    if (event.type === 'error') {
+      this.bus.emit({ type: 'error', source: 'stt', message: event.message, recoverable: event.recoverable });
+      return;
+    }
+    this.tracker.onStt(event);
+  }
+
+  // ---------- turns and replies ----------
+
+  private endOfTurn(transcript: string): void {
+    const turn = this.bus.currentTurn;
+    const userMessage: ChatMessage = { role: 'user', content: transcript };
+    if (this.speech.isPlaying && this.settings.turn_handling.interruption.enabled) {
+      // Speech over the agent that did not interrupt it (a backchannel such as "uh-huh"): keep it, don't answer.
+      this.preemptive.resetTurn('backchannel while the agent was speaking');
+      this.pushHistory(userMessage);
+      this.recorder.commitTurn(turn, transcript, null, false);
+      this.recorder.dropTurn(turn, 'backchannel while the agent was speaking');
+      return;
+    }
+    const reused = this.preemptive.commit(transcript);
+    const reply =
+      reused ?? this.createReply(transcript, { preemptive: false, trigger: 'end_of_turn', synthesize: true });
+    this.bus.emit({ type: 'turn_committed', transcript, speculation_reused: reused !== null });
+    this.pushHistory(userMessage);
+    this.recorder.commitTurn(turn, transcript, reply, reused !== null);
+    if (!reused) reply.start();
+    this.speech.enqueue(reply);
+  }
+
+  private createReply(
+    transcript: string,
+    options: {
+      preemptive: boolean;
+      trigger: Reply['trigger'];
+      synthesize: boolean;
+      fixedText?: string;
+    },
+  ): Reply {
+    const messages: ChatMessage[] = [
+      { role: 'system', content: this.settings.agent.instructions },
+      ...this.history,
+      ...(transcript ? [{ role: 'user' as const, content: transcript }] : []),
+    ];
+    const reply = new Reply(
+      {
+        clock: this.deps.clock,
+        bus: this.bus,
+        llm: this.deps.llm,
+        tts: this.deps.tts,
+        chunking: this.settings.reply,
+      },
+      {
+        id: this.nextRequestId++,
+        turn: this.bus.currentTurn,
+        transcript,
+        messages,
+        ...options,
+      },
+    );
+    this.recorder.addRequest(reply);
+    return reply;
+  }
+
+  private replyFinished(result: SpokenReply): void {
+    if (result.spokenText) {
+      this.pushHistory({
+        role: 'assistant',
+        content: result.spokenText,
+        ...(result.interrupted ? { interrupted: true } : {}),
+      });
+    }
+    this.recorder.replyFinished(result);
+    this.interruption.onAgentIdle();
+  }
+
+  private pushHistory(message: ChatMessage): void {
+    this.history.push(message);
+    if (this.history.length > HISTORY_LIMIT) this.history.splice(0, this.history.length - HISTORY_LIMIT);
+  }
+}
+
+export type { TimelineEvent };

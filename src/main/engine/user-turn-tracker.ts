@@ -1,0 +1,403 @@
+import type { TurnHandlingSettings } from '../../shared/settings';
+import type { ChatMessage } from '../../shared/report';
+import type { Clock, TimerHandle } from './clock';
+import type { EndpointingPolicy } from './endpointing';
+import type { SttEvent, TurnDetector } from './ports';
+import type { TimelineBus } from './timeline-bus';
+
+export interface TurnTrackerListener {
+  onStartOfTurn(): void;
+  /** The turn's transcript so far changed (finals plus the current interim). */
+  onTranscript(transcript: string, source: 'interim' | 'final'): void;
+  onEagerEndOfTurn(transcript: string): void;
+  onTurnResumed(): void;
+  onEndOfTurn(transcript: string): void;
+  /** A turn with speech but no words (a cough, a noise) was dropped. */
+  onTurnDropped(reason: string): void;
+}
+
+export interface TurnTrackerDeps {
+  clock: Clock;
+  bus: TimelineBus;
+  endpointing: EndpointingPolicy;
+  /** Used in `model` mode. */
+  detector: TurnDetector;
+  history: () => readonly ChatMessage[];
+  recentAudio: () => Int16Array | undefined;
+  listener: TurnTrackerListener;
+}
+
+/** Extra time allowed for a lagging final transcript before committing with the interim text. */
+const TRANSCRIPT_GRACE_MS = 1000;
+
+interface DetectorVerdict {
+  transcript: string;
+  likelyEnd: boolean;
+}
+
+/**
+ * Follows the user's turn from VAD and STT events and decides when it is over, by the
+ * configured turn detection mode (vad, stt, manual, model) and endpointing delays.
+ * It knows nothing of replies: it reports turn events and the session acts on them.
+ */
+export class UserTurnTracker {
+  private active = false;
+  private finals: string[] = [];
+  private interim = '';
+  /** Flux: the current Flux turn has reached EagerEndOfTurn, so its transcript is final. */
+  private fluxDraftFinal = false;
+  private speaking = false;
+  private speechStartedAt: number | null = null;
+  private lastSpeechEndAt: number | null = null;
+  private providerEndAt: number | null = null;
+  private pttHeld = false;
+  private pttReleasedAt: number | null = null;
+  private waitTimer: TimerHandle | undefined;
+  private waitUntil: number | null = null;
+  private verdict: DetectorVerdict | null = null;
+  private pendingDetection: string | null = null;
+
+  constructor(
+    private settings: TurnHandlingSettings,
+    private readonly deps: TurnTrackerDeps,
+  ) {}
+
+  updateSettings(settings: TurnHandlingSettings): void {
+    this.settings = settings;
+    this.deps.endpointing.update(settings.endpointing);
+    this.verdict = null;
+    this.evaluate();
+  }
+
+  get isActive(): boolean {
+    return this.active;
+  }
+
+  get isUserSpeaking(): boolean {
+    return this.speaking;
+  }
+
+  /** When the user began speaking in the current turn (for preemption's max_speech_duration). */
+  get turnSpeechStartedAt(): number | null {
+    return this.speechStartedAt;
+  }
+
+  get lastSpeechEnd(): number | null {
+    return this.lastSpeechEndAt;
+  }
+
+  get transcript(): string {
+    return [...this.finals, this.interim].filter((s) => s.length > 0).join(' ');
+  }
+
+  private get mode() {
+    return this.settings.turn_detection;
+  }
+
+  private get settled(): boolean {
+    return this.finals.length > 0 && (this.interim === '' || this.fluxDraftFinal);
+  }
+
+  // ---------- inputs ----------
+
+  onSpeechStarted(at: number): void {
+    if (this.mode === 'manual' && !this.pttHeld) return;
+    if (!this.active) this.startTurn();
+    else if (this.lastSpeechEndAt !== null && this.mode !== 'manual') {
+      this.deps.endpointing.observePause(at - this.lastSpeechEndAt);
+    }
+    this.speaking = true;
+    this.speechStartedAt ??= at;
+    this.cancelWait('user resumed speaking');
+  }
+
+  onSpeechEnded(at: number): void {
+    if (!this.speaking) return;
+    this.speaking = false;
+    this.lastSpeechEndAt = at;
+    this.evaluate();
+  }
+
+  onStt(event: SttEvent): void {
+    if (this.mode === 'manual' && !this.pttHeld && this.pttReleasedAt === null) return;
+    switch (event.type) {
+      case 'interim':
+        this.setInterim(event.transcript);
+        break;
+      case 'final':
+        this.addFinal(event.transcript, event.speechFinal);
+        if (event.speechFinal) this.providerEnded();
+        break;
+      case 'utterance_end':
+        if (this.active) this.providerEnded();
+        break;
+      case 'speech_started':
+        break;
+      case 'turn':
+        this.onFluxTurn(event.event, event.transcript, event.confidence);
+        break;
+      case 'error':
+        break;
+    }
+  }
+
+  pushToTalk(pressed: boolean): void {
+    if (pressed === this.pttHeld) return;
+    this.pttHeld = pressed;
+    if (pressed) {
+      if (this.active) this.commitOrDrop();
+      this.startTurn();
+      this.pttReleasedAt = null;
+    } else if (this.active) {
+      this.pttReleasedAt = this.deps.clock.now();
+      this.speaking = false;
+      this.lastSpeechEndAt ??= this.pttReleasedAt;
+      this.evaluate();
+    }
+  }
+
+  /** Forgets the open turn (session stop or settings change that restarts listening). */
+  reset(): void {
+    this.cancelWait('reset');
+    this.clearTurn();
+  }
+
+  // ---------- transcript bookkeeping ----------
+
+  private onFluxTurn(name: string, transcript: string, confidence?: number): void {
+    switch (name) {
+      case 'StartOfTurn':
+        this.fluxDraftFinal = false;
+        if (!this.active) this.startTurn();
+        break;
+      case 'Update':
+        this.fluxDraftFinal = false;
+        this.setInterim(transcript);
+        break;
+      case 'EagerEndOfTurn':
+        this.setInterim(transcript);
+        this.fluxDraftFinal = true;
+        this.emitTurnEvent('EagerEndOfTurn', confidence);
+        this.deps.listener.onEagerEndOfTurn(this.transcript);
+        this.evaluate();
+        break;
+      case 'TurnResumed':
+        this.fluxDraftFinal = false;
+        this.emitTurnEvent('TurnResumed', confidence);
+        this.deps.listener.onTurnResumed();
+        this.providerEndAt = null;
+        this.cancelWait('TurnResumed');
+        break;
+      case 'EndOfTurn':
+        this.fluxDraftFinal = false;
+        this.addFinal(transcript, true);
+        this.providerEnded();
+        break;
+    }
+  }
+
+  private setInterim(text: string): void {
+    const trimmed = text.trim();
+    if (trimmed === this.interim) return;
+    if (!this.active) {
+      if (!trimmed) return;
+      this.startTurn();
+    }
+    if (trimmed) this.providerEndAt = null;
+    this.interim = trimmed;
+    this.deps.bus.emit({ type: 'transcript_interim', text: trimmed });
+    this.transcriptChanged('interim');
+  }
+
+  private addFinal(text: string, speechFinal: boolean): void {
+    const trimmed = text.trim();
+    if (!trimmed && !this.interim) return;
+    if (!this.active) {
+      if (!trimmed) return;
+      this.startTurn();
+    }
+    this.interim = '';
+    if (trimmed) this.finals.push(trimmed);
+    this.deps.bus.emit({ type: 'transcript_final', text: trimmed, speech_final: speechFinal });
+    this.transcriptChanged('final');
+  }
+
+  private transcriptChanged(source: 'interim' | 'final'): void {
+    this.emitTurnEvent('Update');
+    this.deps.listener.onTranscript(this.transcript, source);
+    this.evaluate();
+  }
+
+  private providerEnded(): void {
+    if (!this.active) return;
+    this.providerEndAt = this.deps.clock.now();
+    this.evaluate();
+  }
+
+  // ---------- deciding the end of the turn ----------
+
+  private evaluate(): void {
+    if (!this.active) return;
+    const now = this.deps.clock.now();
+    if (this.mode === 'manual') {
+      if (this.pttHeld || this.pttReleasedAt === null) return;
+      const fallback = this.pttReleasedAt + this.settings.endpointing.max_delay * 1000;
+      if (this.settled && !this.interim) this.commitOrDrop();
+      else this.waitFor(fallback, 'push-to-talk released: waiting for the final transcript', 0);
+      return;
+    }
+    if (this.mode === 'stt') {
+      if (this.providerEndAt === null) {
+        this.cancelWait('no end of turn from the provider');
+        return;
+      }
+      const delay = this.deps.endpointing.delayMs(true);
+      this.waitFor(this.providerEndAt + delay, 'provider end of turn + min_delay', delay);
+      return;
+    }
+    if (this.speaking || this.lastSpeechEndAt === null) return;
+    const silenceStart = this.lastSpeechEndAt;
+    const maxWait = this.settings.endpointing.max_delay * 1000;
+    if (!this.transcript) {
+      // Speech with no words yet: wait for the transcript, but drop the turn if none ever comes.
+      this.waitFor(silenceStart + maxWait + TRANSCRIPT_GRACE_MS, 'waiting for a transcript', maxWait);
+      return;
+    }
+    let likelyEnd = true;
+    let reason = 'silence (vad mode)';
+    if (this.mode === 'model') {
+      const verdict = this.verdictFor(this.transcript);
+      if (!verdict) return; // the detector is running; evaluate() runs again with its answer
+      likelyEnd = verdict.likelyEnd;
+      reason = likelyEnd ? 'likely end of turn' : 'unlikely end of turn';
+    }
+    const delay = this.deps.endpointing.delayMs(likelyEnd);
+    const until = silenceStart + delay;
+    if (this.settled || until > now) this.waitFor(until, reason, delay);
+    else
+      this.waitFor(
+        silenceStart + maxWait + TRANSCRIPT_GRACE_MS,
+        `${reason}, final transcript is late`,
+        delay,
+      );
+  }
+
+  private verdictFor(transcript: string): DetectorVerdict | null {
+    if (this.verdict?.transcript === transcript) return this.verdict;
+    if (this.pendingDetection === transcript) return null;
+    this.pendingDetection = transcript;
+    const detector = this.deps.detector;
+    const threshold = this.settings.turn_detector.threshold;
+    const audio = this.deps.recentAudio();
+    detector
+      .predictEndOfTurn({ transcript, history: this.deps.history(), ...(audio ? { audio } : {}) })
+      .catch((error: unknown) => {
+        this.deps.bus.emit({
+          type: 'error',
+          source: 'turn_detector',
+          message: `${detector.name} failed, treating the end as likely: ${String(error)}`,
+          recoverable: true,
+        });
+        return 1;
+      })
+      .then((probability) => {
+        if (this.pendingDetection !== transcript) return;
+        this.pendingDetection = null;
+        const likelyEnd = probability >= threshold;
+        this.verdict = { transcript, likelyEnd };
+        this.deps.bus.emit({
+          type: 'turn_detector_decision',
+          probability,
+          threshold,
+          likely_end: likelyEnd,
+          source: detector.name,
+        });
+        this.evaluate();
+      });
+    return null;
+  }
+
+  private waitFor(until: number, reason: string, delay: number): void {
+    const now = this.deps.clock.now();
+    if (this.waitUntil === until && this.waitTimer) return;
+    this.clearWaitTimer();
+    this.waitUntil = until;
+    this.deps.bus.emit({ type: 'endpointing_wait_started', delay, until, reason });
+    this.waitTimer = this.deps.clock.setTimeout(
+      () => {
+        this.waitTimer = undefined;
+        this.waitUntil = null;
+        this.deadlineReached();
+      },
+      Math.max(0, until - now),
+    );
+  }
+
+  private deadlineReached(): void {
+    if (!this.active) return;
+    if (this.mode !== 'manual' && this.mode !== 'stt' && !this.settled && this.transcript) {
+      // Past the endpointing wait but the final transcript lags: give it a grace period, then use the interim.
+      const silenceStart = this.lastSpeechEndAt ?? this.deps.clock.now();
+      const grace = silenceStart + this.settings.endpointing.max_delay * 1000 + TRANSCRIPT_GRACE_MS;
+      if (this.deps.clock.now() < grace) {
+        this.waitFor(grace, 'final transcript is late', 0);
+        return;
+      }
+    }
+    this.commitOrDrop();
+  }
+
+  private cancelWait(reason: string): void {
+    if (!this.waitTimer) return;
+    this.clearWaitTimer();
+    this.deps.bus.emit({ type: 'endpointing_wait_cancelled', reason });
+  }
+
+  private clearWaitTimer(): void {
+    this.deps.clock.clearTimeout(this.waitTimer);
+    this.waitTimer = undefined;
+    this.waitUntil = null;
+  }
+
+  private commitOrDrop(): void {
+    const transcript = this.transcript;
+    this.clearWaitTimer();
+    if (!transcript) {
+      this.clearTurn();
+      this.deps.listener.onTurnDropped('no words were transcribed');
+      return;
+    }
+    this.deps.bus.emit({ type: 'turn_event', event: 'EndOfTurn', transcript });
+    this.clearTurn();
+    this.deps.listener.onEndOfTurn(transcript);
+  }
+
+  private startTurn(): void {
+    this.clearTurn();
+    this.active = true;
+    this.deps.bus.currentTurn++;
+    this.deps.bus.emit({ type: 'turn_event', event: 'StartOfTurn', transcript: '' });
+    this.deps.listener.onStartOfTurn();
+  }
+
+  private clearTurn(): void {
+    this.active = false;
+    this.finals = [];
+    this.interim = '';
+    this.fluxDraftFinal = false;
+    this.lastSpeechEndAt = null;
+    this.providerEndAt = null;
+    this.verdict = null;
+    this.pendingDetection = null;
+    this.speechStartedAt = this.speaking ? this.deps.clock.now() : null;
+  }
+
+  private emitTurnEvent(event: 'Update' | 'EagerEndOfTurn' | 'TurnResumed', confidence?: number): void {
+    this.deps.bus.emit({
+      type: 'turn_event',
+      event,
+      transcript: this.transcript,
+      ...(confidence === undefined ? {} : { confidence }),
+    });
+  }
+}
