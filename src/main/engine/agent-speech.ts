@@ -56,6 +56,8 @@ export class AgentSpeech {
   }
 
   enqueue(reply: Reply): void {
+    // A committed reply is synthesised at once; only its playback waits for its turn.
+    reply.startSynthesis();
     this.queue.push(reply);
     if (!this.current) this.next();
   }
@@ -151,9 +153,10 @@ export class AgentSpeech {
     if (!reply || reply.id !== id) return;
     this.current = null;
     this.lastFinishedAt = at;
-    const playedMs = this.firstAudioAt === null ? 0 : at - this.firstAudioAt;
-    // Without audio (TTS failed) the text still reaches the conversation.
-    const spokenText = reply.hasAudio ? reply.spokenText(Number.POSITIVE_INFINITY) : reply.text;
+    // Played to the end: all of its audio was heard (pauses and underruns are not playing time).
+    const playedMs = reply.audioDurationMs;
+    // When synthesis failed the text still reaches the conversation, all of it.
+    const spokenText = reply.ttsFailed || !reply.hasAudio ? reply.text : reply.spokenText(playedMs);
     this.deps.bus.emit({
       type: 'agent_speech_ended',
       request: id,

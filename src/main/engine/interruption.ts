@@ -18,7 +18,7 @@ export interface AgentControl {
 type State =
   | { kind: 'idle' }
   /** The user speaks over the agent; not yet long enough (min_duration) or wordy enough (min_words). */
-  | { kind: 'candidate'; timer: TimerHandle | undefined; durationReached: boolean }
+  | { kind: 'candidate'; durationReached: boolean; classifying: boolean }
   /** Interruption detected, agent paused, waiting for words (true) or silence (false). */
   | { kind: 'paused'; timer: TimerHandle | undefined }
   /** Agent already stopped (resume off); waiting only to report true or false. */
@@ -33,7 +33,8 @@ export class InterruptionHandler {
   private state: State = { kind: 'idle' };
   private words = 0;
   private transcript = '';
-  private speechStartedAt = 0;
+  /** Speech (ms, silence excluded) in the user's current utterance. */
+  private speechMs = 0;
   private userSpeaking = false;
 
   constructor(
@@ -50,8 +51,13 @@ export class InterruptionHandler {
     this.settings = settings;
   }
 
-  onUserSpeechStarted(at: number): void {
+  onUserSpeechStarted(): void {
     this.userSpeaking = true;
+    if (this.state.kind === 'stopped' && this.deps.agent.isActive()) {
+      // A new reply is playing: the stopped one's verdict no longer matters.
+      this.deps.clock.clearTimeout(this.state.timer);
+      this.state = { kind: 'idle' };
+    }
     if (this.state.kind === 'paused' || this.state.kind === 'stopped') {
       this.deps.clock.clearTimeout(this.state.timer);
       this.state.timer = undefined;
@@ -60,22 +66,26 @@ export class InterruptionHandler {
     if (!this.settings.enabled || !this.deps.agent.isActive() || this.state.kind !== 'idle') return;
     this.words = 0;
     this.transcript = '';
-    this.speechStartedAt = at;
-    const wait = Math.max(0, at + this.settings.min_duration * 1000 - this.deps.clock.now());
-    const state: State = { kind: 'candidate', timer: undefined, durationReached: false };
-    state.timer = this.deps.clock.setTimeout(() => {
-      state.timer = undefined;
+    this.speechMs = 0;
+    this.state = { kind: 'candidate', durationReached: false, classifying: false };
+  }
+
+  /** How much speech (ms, silent frames excluded) the user's current utterance holds so far. */
+  onUserSpeechProgress(speechMs: number): void {
+    this.speechMs = speechMs;
+    const state = this.state;
+    if (state.kind !== 'candidate' || state.durationReached) return;
+    if (speechMs >= this.settings.min_duration * 1000) {
       state.durationReached = true;
       this.check();
-    }, wait);
-    this.state = state;
+    }
   }
 
   onUserSpeechEnded(): void {
     this.userSpeaking = false;
     const state = this.state;
     if (state.kind === 'candidate') {
-      this.deps.clock.clearTimeout(state.timer);
+      if (state.classifying) return; // the classifier decides; detected() handles the silence
       this.state = { kind: 'idle' };
       const reason = state.durationReached
         ? `fewer than min_words (${this.settings.min_words}) words`
@@ -106,10 +116,8 @@ export class InterruptionHandler {
   /** The agent's reply ended (finished or interrupted): nothing left to interrupt. */
   onAgentIdle(): void {
     const state = this.state;
-    if (state.kind === 'candidate' || state.kind === 'paused') {
-      this.deps.clock.clearTimeout(state.timer);
-      this.state = { kind: 'idle' };
-    }
+    if (state.kind === 'paused') this.deps.clock.clearTimeout(state.timer);
+    if (state.kind === 'candidate' || state.kind === 'paused') this.state = { kind: 'idle' };
   }
 
   private check(): void {
@@ -125,9 +133,9 @@ export class InterruptionHandler {
       this.detected();
       return;
     }
-    const speechMs = this.deps.clock.now() - this.speechStartedAt;
+    state.classifying = true;
     void classifier
-      .isInterruption({ transcript: this.transcript, speechMs })
+      .isInterruption({ transcript: this.transcript, speechMs: this.speechMs })
       .catch(() => true)
       .then((isInterruption) => {
         if (this.state !== state) return;

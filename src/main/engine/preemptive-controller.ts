@@ -13,8 +13,11 @@ export interface PreemptiveDeps {
   speculate(transcript: string, trigger: SpeculationTrigger, synthesize: boolean): Reply;
   /** When the user started speaking in this turn, for max_speech_duration. */
   speechStartedAt(): number | null;
-  /** Whether the latest audio frames hold speech (no VAD smoothing): interims are not speculated on mid-word. */
-  userSpeakingNow(): boolean;
+  /**
+   * Since when the latest audio frames have been silent (no VAD smoothing), or null while the
+   * user is speaking: an interim is only trusted once it has stayed unchanged through some silence.
+   */
+  silentSince(): number | null;
 }
 
 /**
@@ -68,22 +71,28 @@ export class PreemptiveController {
 
   /** The user's audio went quiet: a stable interim may now be speculated on. */
   onUserPaused(): void {
-    if (this.interim && !this.stabilityTimer) this.tryInterim();
+    this.tryInterim();
   }
 
-  /** Speculates on the pending interim once it is stable and the user is not mid-word; else waits. */
+  /**
+   * Speculates on the pending interim once it has stayed unchanged for interim_stability while
+   * the user was silent (an interim that predates the last words heard is stale); else waits.
+   */
   private tryInterim(): void {
     const interim = this.interim;
     if (!interim) return;
-    const remaining = interim.since + this.settings.interim_stability * 1000 - this.deps.clock.now();
+    const silentSince = this.deps.silentSince();
+    if (silentSince === null) return; // onUserPaused() comes back here
+    const stableSince = Math.max(interim.since, silentSince);
+    const remaining = stableSince + this.settings.interim_stability * 1000 - this.deps.clock.now();
     if (remaining > 0) {
+      this.deps.clock.clearTimeout(this.stabilityTimer);
       this.stabilityTimer = this.deps.clock.setTimeout(() => {
         this.stabilityTimer = undefined;
         this.tryInterim();
       }, remaining);
       return;
     }
-    if (this.deps.userSpeakingNow()) return; // onUserPaused() comes back here
     this.interim = null;
     this.speculate(interim.transcript, 'interim');
   }

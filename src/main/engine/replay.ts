@@ -21,6 +21,19 @@ export interface ReplayOptions {
   outputLatencyMs?: number;
   /** Sees every timeline event as it happens (vad_probability included). */
   onEvent?: (event: TimelineEvent) => void;
+  /**
+   * Keep the whole timeline in the result (default). Off, only the events that judge the
+   * outcomes are kept, so hour-long replays measure the engine's memory, not the log's.
+   */
+  keepEvents?: boolean;
+  /** Things the user does at given audio times, e.g. pressing and releasing push-to-talk. */
+  actions?: readonly ReplayAction[];
+}
+
+export interface ReplayAction {
+  /** Audio time (ms) at which the action happens. */
+  atMs: number;
+  run(session: VoiceSession): void;
 }
 
 /** How the engine did on one turn of the case, measured against the case script. */
@@ -52,6 +65,11 @@ export interface ReplayResult {
 }
 
 const MISSED_AFTER_MS = 10_000;
+const JUDGED_EVENTS = new Set<TimelineEvent['type']>([
+  'agent_speech_started',
+  'agent_speech_ended',
+  'llm_done',
+]);
 
 /**
  * Runs a corpus case through the real engine on a virtual clock: the case audio is the
@@ -72,7 +90,8 @@ export async function replayCase(caseData: ScriptCase, options: ReplayOptions): 
   const events: TimelineEvent[] = [];
   session.subscribe((event) => {
     options.onEvent?.(event);
-    if (event.type !== 'vad_probability') events.push(event);
+    if (event.type === 'vad_probability') return;
+    if (options.keepEvents !== false || JUDGED_EVENTS.has(event.type)) events.push(event);
   });
 
   await session.start();
@@ -80,8 +99,14 @@ export async function replayCase(caseData: ScriptCase, options: ReplayOptions): 
   const tail = Math.round(((options.tailMs ?? 12_000) * SAMPLE_RATE) / 1000);
   const total = caseData.audio.length + tail;
   const silence = new Int16Array(chunk);
+  const actions = [...(options.actions ?? [])].sort((a, b) => a.atMs - b.atMs);
   for (let offset = 0; offset < total; offset += chunk) {
     const end = Math.min(offset + chunk, total);
+    while (actions.length && actions[0]!.atMs <= (offset * 1000) / SAMPLE_RATE) {
+      const action = actions.shift()!;
+      await clock.advanceTo(action.atMs);
+      action.run(session);
+    }
     const samples =
       offset >= caseData.audio.length
         ? silence.subarray(0, end - offset)
@@ -92,27 +117,29 @@ export async function replayCase(caseData: ScriptCase, options: ReplayOptions): 
   await clock.advanceBy(1);
   const report = session.report();
   await session.stop();
-  return { caseId: caseData.id, settings, report, events, outcomes: judge(caseData, report, events) };
+  return { caseId: caseData.id, settings, report, events, outcomes: judge(caseData, events) };
 }
 
-function judge(caseData: ScriptCase, report: SessionReport, events: TimelineEvent[]): CaseTurnOutcome[] {
+function judge(caseData: ScriptCase, events: TimelineEvent[]): CaseTurnOutcome[] {
   const audible = events.filter(
     (e): e is Extract<TimelineEvent, { type: 'agent_speech_started' }> =>
       e.type === 'agent_speech_started' && e.turn >= 0,
   );
-  const ended = new Map<number, string>();
-  for (const e of events) if (e.type === 'agent_speech_ended') ended.set(e.request, e.spoken_text);
+  const heard = new Map<number, string>();
+  const replyText = new Map<number, string>();
+  for (const e of events) {
+    if (e.type === 'agent_speech_ended') heard.set(e.request, e.spoken_text);
+    if (e.type === 'llm_done') replyText.set(e.request, e.text);
+  }
   return caseData.turns.map((turn, index) => {
     const start = turn.words[0]!.start * 1000;
     const tEnd = turnEnd(turn) * 1000;
     const nextStart = caseData.turns[index + 1]?.words[0]?.start;
     const windowEnd = nextStart === undefined ? Number.POSITIVE_INFINITY : nextStart * 1000;
     const inTurn = audible.filter((e) => e.t >= start && e.t < windowEnd);
-    const cutIn = inTurn.some((e) => e.t < tEnd);
     const answer = inTurn.find((e) => e.t >= tEnd) ?? inTurn.at(-1);
     const firstAudio = answer?.t ?? null;
-    const spoken = answer ? (ended.get(answer.request) ?? fullReplyText(report, answer.request)) : '';
-    const spokenReply = answer ? fullReplyText(report, answer.request) : '';
+    const fullReply = answer ? (replyText.get(answer.request) ?? '') : '';
     return {
       index,
       transcript: finalTranscript(turn),
@@ -120,17 +147,10 @@ function judge(caseData: ScriptCase, report: SessionReport, events: TimelineEven
       t_end_ms: Math.round(tEnd),
       first_audio_ms: firstAudio === null ? null : Math.round(firstAudio),
       e2e_from_t_end_ms: firstAudio === null ? null : Math.round(firstAudio - tEnd),
-      false_cutin: cutIn,
-      wrong_reply: !answer || normalizeTranscript(spokenReply) !== normalizeTranscript(turn.reply),
+      false_cutin: inTurn.some((e) => e.t < tEnd),
+      wrong_reply: !answer || normalizeTranscript(fullReply) !== normalizeTranscript(turn.reply),
       missed: firstAudio === null || firstAudio - tEnd > MISSED_AFTER_MS,
-      spoken_reply: spoken,
+      spoken_reply: answer ? (heard.get(answer.request) ?? fullReply) : '',
     };
   });
-}
-
-function fullReplyText(report: SessionReport, request: number): string {
-  for (const turn of report.turns) {
-    for (const r of turn.requests) if (r.id === request) return turn.reply;
-  }
-  return '';
 }

@@ -54,12 +54,15 @@ export class Reply {
   readonly transcript: string;
   readonly preemptive: boolean;
   readonly trigger: RequestRecord['trigger'];
-  readonly startedAt: number;
+  /** When the LLM request was sent (or the reply created, until then). */
+  startedAt: number;
 
   text = '';
   llmDone = false;
   llmFailed = false;
   ttsDone = false;
+  /** Synthesis failed: the rest of the reply is delivered as text only. */
+  ttsFailed = false;
   cancelled = false;
   cancelReason: string | undefined;
   ttft: number | null = null;
@@ -79,7 +82,8 @@ export class Reply {
   private audioMs = 0;
   private readonly alignment: AlignmentPoint[] = [];
   private alignmentReported = false;
-  private readonly messages: ChatMessage[];
+  /** Released once the LLM request is over, so finished replies hold no copy of the history. */
+  private messages: ChatMessage[];
   private readonly fixedText: string | undefined;
   private readonly synthesizeAtStart: boolean;
   private started = false;
@@ -101,8 +105,9 @@ export class Reply {
 
   /** Sends the LLM request (and starts TTS at once when asked to). */
   start(): void {
-    if (this.started) return;
+    if (this.started || this.cancelled) return;
     this.started = true;
+    this.startedAt = this.deps.clock.now();
     if (this.fixedText !== undefined) {
       this.text = this.fixedText;
       this.llmDone = true;
@@ -118,6 +123,11 @@ export class Reply {
 
   get hasAudio(): boolean {
     return this.audioMs > 0;
+  }
+
+  /** Ms of audio synthesised so far. */
+  get audioDurationMs(): number {
+    return this.audioMs;
   }
 
   get synthesizing(): boolean {
@@ -140,7 +150,15 @@ export class Reply {
     this.sink = sink;
     this.startSynthesis();
     for (const audio of this.buffered.splice(0)) sink.audio(audio);
-    if (this.ttsDone || this.cancelled || (this.llmFailed && !this.text)) this.endSink();
+    const textOnlyDone = this.ttsFailed && (this.llmDone || this.llmFailed);
+    if (
+      (this.ttsDone && !this.ttsFailed) ||
+      textOnlyDone ||
+      this.cancelled ||
+      (this.llmFailed && !this.text)
+    ) {
+      this.endSink();
+    }
   }
 
   cancel(reason: string): void {
@@ -156,6 +174,7 @@ export class Reply {
     }
     this.ttsQueue?.close();
     this.buffered.length = 0;
+    this.messages = [];
     this.endSink();
   }
 
@@ -164,9 +183,11 @@ export class Reply {
     if (playedMs <= 0) return '';
     const synthesized = this.ttsCharactersText();
     if (playedMs >= this.audioMs && this.ttsDone) return synthesized;
-    const chars = Math.min(synthesized.length, Math.floor(this.charactersAt(playedMs)));
+    // The epsilon keeps float error in the alignment from losing a character heard in full.
+    const chars = Math.min(synthesized.length, Math.floor(this.charactersAt(playedMs) + 1e-6));
     if (chars >= synthesized.length) return synthesized;
     const cut = synthesized.slice(0, chars);
+    if (/^\s/.test(synthesized.slice(chars))) return cut.trimEnd();
     const boundary = /\s\S*$/.exec(cut);
     return (boundary ? cut.slice(0, boundary.index) : '').trimEnd();
   }
@@ -223,6 +244,7 @@ export class Reply {
       if (this.cancelled) return;
       this.llmDone = true;
       if (!usageReported) this.promptTokens = estimateTokens(this.messages);
+      this.messages = [];
       bus.emit({
         type: 'llm_done',
         request: this.id,
@@ -232,6 +254,7 @@ export class Reply {
         turn: this.turn,
       });
       if (this.ttsStarted) this.finishText();
+      if (this.ttsFailed) this.endSink();
     } catch (error) {
       if (this.cancelled) return;
       this.llmFailed = true;
@@ -243,7 +266,7 @@ export class Reply {
         turn: this.turn,
       });
       if (this.ttsStarted) this.finishText();
-      else if (!this.text) this.endSink();
+      if (this.ttsFailed || (!this.ttsStarted && !this.text)) this.endSink();
     }
   }
 
@@ -260,6 +283,7 @@ export class Reply {
   }
 
   private sendToTts(chunk: string): void {
+    if (this.ttsFailed) return;
     this.firstTextAt ??= this.deps.clock.now();
     this.ttsCharacters += chunk.length;
     this.ttsQueue!.push(chunk);
@@ -299,6 +323,7 @@ export class Reply {
     } catch (error) {
       if (this.cancelled) return;
       this.ttsDone = true;
+      this.ttsFailed = true;
       bus.emit({
         type: 'error',
         source: 'tts',
@@ -307,7 +332,8 @@ export class Reply {
         turn: this.turn,
       });
     }
-    if (this.sink) this.endSink();
+    // Without speech the reply still reaches the conversation as text, once the LLM has finished.
+    if (this.sink && (!this.ttsFailed || this.llmDone || this.llmFailed)) this.endSink();
   }
 
   private endSink(): void {

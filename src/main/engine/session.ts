@@ -51,6 +51,8 @@ export interface VoiceSessionDeps {
 
 /** Most chat messages kept for LLM context; older ones are dropped first. */
 const HISTORY_LIMIT = 200;
+/** Longest gap between VAD frames counted as one frame of speech. */
+const MAX_FRAME_MS = 100;
 /** Audio given to an audio turn detector. */
 const DETECTOR_AUDIO_MS = 8000;
 
@@ -70,12 +72,18 @@ export class VoiceSession {
   private readonly interruption: InterruptionHandler;
   private readonly recorder: SessionRecorder;
   private readonly history: ChatMessage[] = [];
+  /** History entries of replies being heard right now. */
+  private readonly speaking = new Map<Reply, ChatMessage>();
   private stt: SttStream | undefined;
   private nextRequestId = 1;
   private running = false;
   private pttHeld = false;
   /** Raw frame-level speech (threshold hysteresis, no duration smoothing). */
   private frameSpeech = false;
+  private frameSilenceSince = 0;
+  private lastFrameAt = 0;
+  /** Speech (ms, silent frames excluded) in the user's current utterance, for min_duration. */
+  private utteranceSpeechMs: number | null = null;
 
   constructor(
     private readonly deps: VoiceSessionDeps,
@@ -115,14 +123,21 @@ export class VoiceSession {
       speculate: (transcript, trigger, synthesize) =>
         this.createReply(transcript, { preemptive: true, trigger, synthesize }),
       speechStartedAt: () => this.tracker.turnSpeechStartedAt,
-      userSpeakingNow: () => this.frameSpeech,
+      silentSince: () => (this.frameSpeech ? null : this.frameSilenceSince),
     });
     this.speech = new AgentSpeech({
       clock,
       bus: this.bus,
       output: deps.output,
       minGapMs: () => this.settings.agent.min_consecutive_speech_delay * 1000,
-      onStarted: (reply, at) => this.recorder.replyAudible(reply, at),
+      onStarted: (reply, at) => {
+        // The reply takes its place in the conversation when it starts to be heard; its text
+        // is filled in when it ends, with only what was heard.
+        const message: ChatMessage = { role: 'assistant', content: '' };
+        this.speaking.set(reply, message);
+        this.pushHistory(message);
+        this.recorder.replyAudible(reply, at);
+      },
       onFinished: (result) => this.replyFinished(result),
     });
     this.interruption = new InterruptionHandler(this.settings.turn_handling.interruption, {
@@ -194,7 +209,12 @@ export class VoiceSession {
   async pushAudio(frame: AudioFrame): Promise<void> {
     if (!this.running) return;
     const manual = this.settings.turn_handling.turn_detection === 'manual';
-    if (manual && !this.pttHeld) return;
+    if (manual && !this.pttHeld) {
+      // Push-to-talk is up: no speech leaves the machine, but silence keeps the STT stream's
+      // timestamps aligned with the microphone and the connection alive.
+      this.stt?.sendAudio(new Int16Array(frame.samples.length));
+      return;
+    }
     this.stt?.sendAudio(frame.samples);
     let events: VadEvent[];
     try {
@@ -238,20 +258,29 @@ export class VoiceSession {
     switch (event.type) {
       case 'probability': {
         this.bus.emit({ type: 'vad_probability', probability: event.probability, speaking: event.speaking });
+        const frameMs = Math.min(MAX_FRAME_MS, Math.max(0, event.at - this.lastFrameAt));
+        this.lastFrameAt = event.at;
         const { activation_threshold, deactivation_threshold } = this.settings.vad;
         if (!this.frameSpeech && event.probability >= activation_threshold) this.frameSpeech = true;
         else if (this.frameSpeech && event.probability < deactivation_threshold) {
           this.frameSpeech = false;
+          this.frameSilenceSince = this.deps.clock.now();
           this.preemptive.onUserPaused();
+        }
+        if (this.utteranceSpeechMs !== null && this.frameSpeech) {
+          this.utteranceSpeechMs += frameMs;
+          this.interruption.onUserSpeechProgress(this.utteranceSpeechMs);
         }
         break;
       }
       case 'speech_started':
+        this.utteranceSpeechMs = event.detectedAt - event.at;
         this.tracker.onSpeechStarted(event.at);
         this.bus.emit({ type: 'user_speech_started', at: event.at });
-        this.interruption.onUserSpeechStarted(event.at);
+        this.interruption.onUserSpeechStarted();
         break;
       case 'speech_ended':
+        this.utteranceSpeechMs = null;
         this.bus.emit({ type: 'user_speech_ended', at: event.at, duration: event.durationMs });
         this.tracker.onSpeechEnded(event.at);
         this.interruption.onUserSpeechEnded();
@@ -301,7 +330,7 @@ export class VoiceSession {
   ): Reply {
     const messages: ChatMessage[] = [
       { role: 'system', content: this.settings.agent.instructions },
-      ...this.history,
+      ...this.history.filter((m) => m.content.length > 0),
       ...(transcript ? [{ role: 'user' as const, content: transcript }] : []),
     ];
     const reply = new Reply(
@@ -325,12 +354,16 @@ export class VoiceSession {
   }
 
   private replyFinished(result: SpokenReply): void {
-    if (result.spokenText) {
-      this.pushHistory({
-        role: 'assistant',
-        content: result.spokenText,
-        ...(result.interrupted ? { interrupted: true } : {}),
-      });
+    const placeholder = this.speaking.get(result.reply);
+    this.speaking.delete(result.reply);
+    if (placeholder && !result.spokenText) {
+      const index = this.history.indexOf(placeholder);
+      if (index >= 0) this.history.splice(index, 1);
+    } else if (result.spokenText) {
+      const message = placeholder ?? { role: 'assistant' as const, content: '' };
+      message.content = result.spokenText;
+      if (result.interrupted) message.interrupted = true;
+      if (!placeholder) this.pushHistory(message);
     }
     this.recorder.replyFinished(result);
     this.interruption.onAgentIdle();

@@ -52,6 +52,8 @@ export class UserTurnTracker {
   private providerEndAt: number | null = null;
   private pttHeld = false;
   private pttReleasedAt: number | null = null;
+  /** Push-to-talk released and the STT has not yet answered the finalize request. */
+  private awaitingFinalize = false;
   private waitTimer: TimerHandle | undefined;
   private waitUntil: number | null = null;
   private verdict: DetectorVerdict | null = null;
@@ -125,6 +127,7 @@ export class UserTurnTracker {
         this.setInterim(event.transcript);
         break;
       case 'final':
+        if (this.pttReleasedAt !== null) this.awaitingFinalize = false;
         this.addFinal(event.transcript, event.speechFinal);
         if (event.speechFinal) this.providerEnded();
         break;
@@ -134,6 +137,12 @@ export class UserTurnTracker {
       case 'speech_started':
         break;
       case 'turn':
+        if (
+          this.pttReleasedAt !== null &&
+          (event.event === 'EndOfTurn' || event.event === 'EagerEndOfTurn')
+        ) {
+          this.awaitingFinalize = false;
+        }
         this.onFluxTurn(event.event, event.transcript, event.confidence);
         break;
       case 'error':
@@ -150,6 +159,7 @@ export class UserTurnTracker {
       this.pttReleasedAt = null;
     } else if (this.active) {
       this.pttReleasedAt = this.deps.clock.now();
+      this.awaitingFinalize = true;
       this.speaking = false;
       this.lastSpeechEndAt ??= this.pttReleasedAt;
       this.evaluate();
@@ -242,7 +252,7 @@ export class UserTurnTracker {
     if (this.mode === 'manual') {
       if (this.pttHeld || this.pttReleasedAt === null) return;
       const fallback = this.pttReleasedAt + this.settings.endpointing.max_delay * 1000;
-      if (this.settled && !this.interim) this.commitOrDrop();
+      if (!this.awaitingFinalize && (this.settled || !this.transcript)) this.commitOrDrop();
       else this.waitFor(fallback, 'push-to-talk released: waiting for the final transcript', 0);
       return;
     }
@@ -389,6 +399,8 @@ export class UserTurnTracker {
     this.providerEndAt = null;
     this.verdict = null;
     this.pendingDetection = null;
+    this.awaitingFinalize = false;
+    this.pttReleasedAt = null;
     this.speechStartedAt = this.speaking ? this.deps.clock.now() : null;
   }
 

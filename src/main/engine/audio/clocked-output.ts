@@ -23,7 +23,6 @@ export interface ClockedAudioOutputOptions {
  */
 export class ClockedAudioOutput implements AudioOutput {
   private readonly queue: Utterance[] = [];
-  private readonly finished = new Map<number, number>();
   private listener: PlaybackListener | undefined;
   private paused = false;
   private lastSync: number;
@@ -64,7 +63,6 @@ export class ClockedAudioOutput implements AudioOutput {
     this.sync();
     const utterance = this.queue.find((u) => u.id === utteranceId);
     if (!utterance) {
-      this.finished.set(utteranceId, this.clock.now());
       this.listener?.onFinished(utteranceId, this.clock.now());
       return;
     }
@@ -94,6 +92,7 @@ export class ClockedAudioOutput implements AudioOutput {
     return Math.max(0, removed!.playedMs);
   }
 
+  /** Ms heard of a queued (not yet finished) utterance. */
   playedMs(utteranceId: number): number {
     this.sync();
     const utterance = this.queue.find((u) => u.id === utteranceId);
@@ -105,10 +104,10 @@ export class ClockedAudioOutput implements AudioOutput {
     return this.paused;
   }
 
-  /** Ms of audio queued and not yet played. */
+  /** Ms of audio queued and not yet played (the output latency not included). */
   get bufferedMs(): number {
     this.sync();
-    return this.queue.reduce((sum, u) => sum + (u.queuedMs - u.playedMs), 0);
+    return this.queue.reduce((sum, u) => sum + (u.queuedMs - Math.max(0, u.playedMs)), 0);
   }
 
   /** Advances the playhead to now, firing started/finished at their exact times. */

@@ -37,6 +37,9 @@ import {
 
 // ---------- STT ----------
 
+/** Events kept in a stream's `emitted` log, so hour-long replays stay bounded. */
+const EMITTED_LOG_LIMIT = 1000;
+
 /** Replays the case's STT events; `turnEvents` (Flux) when created with flux options. */
 export class ScriptedStt implements SttProvider {
   readonly turnEvents: boolean;
@@ -79,6 +82,7 @@ export class ScriptedSttStream implements SttStream {
   private received = 0;
   private closed = false;
   /** Everything sent to the listener, with the clock time it was sent. */
+  /** The most recent events sent (at most EMITTED_LOG_LIMIT), for tests and diagnostics. */
   readonly emitted: { at: number; event: SttEvent }[] = [];
   private nextEvent = 0;
   private lastReleaseAt = Number.NEGATIVE_INFINITY;
@@ -198,6 +202,7 @@ export class ScriptedSttStream implements SttStream {
 
   private emit(event: SttEvent): void {
     this.emitted.push({ at: this.clock.now(), event });
+    if (this.emitted.length > EMITTED_LOG_LIMIT) this.emitted.shift();
     this.onEvent(event);
   }
 }

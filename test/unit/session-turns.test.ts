@@ -1,0 +1,135 @@
+import { describe, expect, it } from 'vitest';
+import type { SettingsInput } from '../../src/shared/settings';
+import { buildCase, eventsOf, firstOf, runCase, spoken } from '../helpers/session-harness';
+
+// "book a flight to" sounds unfinished; the user pauses 1.2 s before the destination.
+const hesitation = buildCase([
+  { at: 0.5, text: 'book a flight to [pause 1.2 conf 0.3] paris', reply: 'Where are you flying from?' },
+]);
+const tEnd = hesitation.turns[0]!.words.at(-1)!.end * 1000;
+const pauseStart = hesitation.turns[0]!.words[3]!.end * 1000;
+const mode = (turn_detection: string, extra: SettingsInput['turn_handling'] = {}): SettingsInput => ({
+  turn_handling: { turn_detection: turn_detection as 'vad', ...extra },
+});
+
+describe('turn detection modes', () => {
+  it('model: the heuristic detector waits through an unfinished phrase and answers the whole sentence', async () => {
+    const result = await runCase(hesitation, { settings: mode('model') });
+    const decisions = eventsOf(result.events, 'turn_detector_decision');
+    expect(decisions[0]).toMatchObject({ likely_end: false, source: 'heuristic' });
+    expect(decisions.at(-1)).toMatchObject({ likely_end: true });
+    const waits = eventsOf(result.events, 'endpointing_wait_started');
+    expect(waits[0]!.delay).toBe(3000);
+    expect(eventsOf(result.events, 'endpointing_wait_cancelled')[0]!.reason).toBe('user resumed speaking');
+    expect(eventsOf(result.events, 'turn_committed').map((e) => e.transcript)).toEqual([
+      'book a flight to paris',
+    ]);
+    expect(result.outcomes[0]).toMatchObject({ false_cutin: false, wrong_reply: false, missed: false });
+    expect(spoken(result)).toEqual(['Where are you flying from?']);
+  });
+
+  it('vad: silence alone ends the turn after min_delay, cutting the user off mid-sentence', async () => {
+    const result = await runCase(hesitation, { settings: mode('vad') });
+    expect(eventsOf(result.events, 'turn_detector_decision')).toHaveLength(0);
+    const commits = eventsOf(result.events, 'turn_committed');
+    expect(commits[0]!.transcript).toBe('book a flight to');
+    // max(VAD silence 0.55 s, min_delay 0.5 s) after the speech ended.
+    // One 20 ms microphone frame of slack: the VAD decides at the end of the frame.
+    expect(commits[0]!.t).toBeGreaterThanOrEqual(pauseStart + 550);
+    expect(commits[0]!.t).toBeLessThanOrEqual(pauseStart + 570);
+    expect(result.outcomes[0]!.false_cutin).toBe(true);
+  });
+
+  it('vad: min_delay longer than the pause keeps the turn open', async () => {
+    const result = await runCase(hesitation, { settings: mode('vad', { endpointing: { min_delay: 1.5 } }) });
+    const commits = eventsOf(result.events, 'turn_committed');
+    expect(commits.map((e) => e.transcript)).toEqual(['book a flight to paris']);
+    expect(commits[0]!.t).toBeCloseTo(tEnd + 1500, 0);
+  });
+
+  it('stt (Nova): the turn ends min_delay after speech_final, whatever the words', async () => {
+    const result = await runCase(hesitation, { settings: mode('stt') });
+    const finals = eventsOf(result.events, 'transcript_final');
+    const commits = eventsOf(result.events, 'turn_committed');
+    expect(commits[0]!.transcript).toBe('book a flight to');
+    expect(commits[0]!.t).toBeCloseTo(finals[0]!.t + 500, 0);
+    expect(result.outcomes[0]!.false_cutin).toBe(true);
+  });
+
+  it('stt (Flux): EndOfTurn from the provider ends the turn; a low-confidence pause does not', async () => {
+    const result = await runCase(hesitation, {
+      settings: { ...mode('stt', { endpointing: { min_delay: 0 } }), stt: { provider: 'deepgram-flux' } },
+    });
+    const commits = eventsOf(result.events, 'turn_committed');
+    expect(commits.map((e) => e.transcript.toLowerCase())).toEqual(['book a flight to paris']);
+    // Flux ends the turn flux_eot_lag_ms (300 ms) after the last word.
+    expect(commits[0]!.t).toBeCloseTo(tEnd + 300, 0);
+    expect(result.outcomes[0]).toMatchObject({ false_cutin: false, wrong_reply: false });
+  });
+
+  it('manual: push-to-talk keeps the turn open through pauses and ends it on release', async () => {
+    const result = await runCase(hesitation, {
+      settings: mode('manual'),
+      actions: [
+        { atMs: 300, run: (s) => s.pushToTalk(true) },
+        { atMs: tEnd + 200, run: (s) => s.pushToTalk(false) },
+      ],
+    });
+    const commits = eventsOf(result.events, 'turn_committed');
+    expect(commits.map((e) => e.transcript)).toEqual(['book a flight to paris']);
+    expect(commits[0]!.t).toBeGreaterThanOrEqual(tEnd + 200);
+    expect(firstOf(result.events, 'turn_event').t).toBe(300);
+    expect(spoken(result)).toEqual(['Where are you flying from?']);
+  });
+
+  it('manual: speech while push-to-talk is up is not heard', async () => {
+    const result = await runCase(hesitation, { settings: mode('manual') });
+    expect(eventsOf(result.events, 'turn_event')).toHaveLength(0);
+    expect(result.report.turns).toHaveLength(0);
+  });
+
+  it('drops a turn with speech but no words', async () => {
+    const silentCase = buildCase([{ at: 5, text: 'hello', reply: 'Hi.' }]);
+    const result = await runCase(silentCase, { noise: [{ start: 1000, end: 1400 }] });
+    const commits = eventsOf(result.events, 'turn_committed');
+    expect(commits.map((e) => e.transcript)).toEqual(['hello']);
+    expect(result.report.turns.map((t) => t.transcript)).toEqual(['hello']);
+  });
+});
+
+describe('endpointing', () => {
+  const pauses = buildCase([
+    {
+      at: 0.5,
+      text: 'i would like [pause 0.9 conf 0.9] a large coffee [pause 0.9 conf 0.9] with oat milk',
+      reply: 'One large oat milk coffee.',
+    },
+    { at: 12, text: 'and a croissant [pause 0.9 conf 0.9] please', reply: 'Adding a croissant.' },
+  ]);
+  const settings = (endpointing: { mode: 'fixed' | 'dynamic' }) =>
+    mode('model', { endpointing: { ...endpointing, min_delay: 0.3, max_delay: 3 } });
+
+  it('fixed: a likely end always waits min_delay', async () => {
+    const result = await runCase(pauses, { settings: settings({ mode: 'fixed' }) });
+    const likely = eventsOf(result.events, 'endpointing_wait_started').filter((e) =>
+      e.reason.startsWith('likely'),
+    );
+    expect(likely.length).toBeGreaterThan(2);
+    expect(new Set(likely.map((e) => e.delay))).toEqual(new Set([300]));
+  });
+
+  it('dynamic: learns the user pauses and waits longer than them, within [min, max]', async () => {
+    const result = await runCase(pauses, { settings: settings({ mode: 'dynamic' }) });
+    const likely = eventsOf(result.events, 'endpointing_wait_started').filter((e) =>
+      e.reason.startsWith('likely'),
+    );
+    const learned = likely.at(-1)!.delay;
+    expect(learned).toBeGreaterThan(900);
+    expect(learned).toBeLessThanOrEqual(3000);
+    // With fixed delays the 0.9 s pauses cut the second turn; the learned delay keeps it whole.
+    const commits = eventsOf(result.events, 'turn_committed').map((e) => e.transcript);
+    expect(commits.at(-1)).toBe('and a croissant please');
+    const fixed = await runCase(pauses, { settings: settings({ mode: 'fixed' }) });
+    expect(eventsOf(fixed.events, 'turn_committed').map((e) => e.transcript)).toContain('and a croissant');
+  });
+});
