@@ -133,3 +133,32 @@ describe('endpointing', () => {
     expect(eventsOf(fixed.events, 'turn_committed').map((e) => e.transcript)).toContain('and a croissant');
   });
 });
+
+describe('settings', () => {
+  it('applies changed settings live, and refuses invalid ones keeping the old settings', async () => {
+    const errors: string[] = [];
+    const result = await runCase(hesitation, {
+      settings: mode('model'),
+      actions: [
+        {
+          atMs: 100,
+          run: (s) => {
+            try {
+              s.updateSettings({ turn_handling: { endpointing: { min_delay: -1 } } });
+            } catch (error) {
+              errors.push((error as Error).message);
+            }
+            expect(s.options.turn_handling.turn_detection).toBe('model');
+            s.updateSettings({ turn_handling: { turn_detection: 'vad' } });
+          },
+        },
+      ],
+    });
+    expect(errors).toEqual([
+      'Invalid settings:\n  turn_handling.endpointing.min_delay: must be between 0 and 10 s (got -1)',
+    ]);
+    // Silence alone now ends the turn at the pause.
+    expect(eventsOf(result.events, 'turn_committed')[0]!.transcript).toBe('book a flight to');
+    expect(result.report.options.turn_handling.turn_detection).toBe('vad');
+  });
+});

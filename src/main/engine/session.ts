@@ -1,5 +1,5 @@
 import type { ChatMessage, SessionReport } from '../../shared/report';
-import { parseSettings, type Settings, type SettingsInput } from '../../shared/settings';
+import { parseSettings, type Settings, type SettingsInput, type VadSettings } from '../../shared/settings';
 import type { TimelineEvent } from '../../shared/timeline';
 import { AgentSpeech, type SpokenReply } from './agent-speech';
 import type { Clock } from './clock';
@@ -34,6 +34,8 @@ export interface VadStage {
   process(frame: AudioFrame): Promise<VadEvent[]>;
   /** The last `ms` of audio, for an audio turn detector. */
   recentAudio(ms: number): Int16Array;
+  /** Applies new thresholds and durations from the next frame on. */
+  updateSettings?(settings: VadSettings): void;
   reset(): void;
 }
 
@@ -242,6 +244,7 @@ export class VoiceSession {
   updateSettings(input: SettingsInput): Settings {
     const next = parseSettings(input);
     this.settings = next;
+    this.deps.vad.updateSettings?.(next.vad);
     this.tracker.updateSettings(next.turn_handling);
     this.preemptive.updateSettings(next.turn_handling.preemptive_generation);
     this.interruption.updateSettings(next.turn_handling.interruption);
