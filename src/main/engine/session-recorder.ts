@@ -8,6 +8,8 @@ import type { Reply } from './reply';
 /** Turns kept in full in the report; older ones only count in the totals (bounded memory). */
 const MAX_TURNS = 500;
 const MAX_ERRORS = 200;
+/** Latest e2e latencies kept for the session percentiles. */
+const MAX_E2E_SAMPLES = 10_000;
 
 interface PlayedInfo {
   text: string;
@@ -121,7 +123,12 @@ export class SessionRecorder {
 
   replyAudible(reply: Reply, at: number): void {
     const record = this.find(reply.turn);
-    if (record?.reply === reply && record.firstAudioAt === null) record.firstAudioAt = at;
+    if (record?.reply !== reply || record.firstAudioAt !== null) return;
+    record.firstAudioAt = at;
+    if (record.speechEndAt !== null) {
+      this.e2e.push(Math.round(at - record.speechEndAt));
+      if (this.e2e.length > MAX_E2E_SAMPLES) this.e2e.shift();
+    }
   }
 
   replyFinished(result: SpokenReply): void {
@@ -234,11 +241,6 @@ export class SessionRecorder {
     const since = (t: number | null) =>
       t === null || record.speechEndAt === null ? null : Math.round(t - record.speechEndAt);
     const reply = record.reply;
-    const e2e = since(record.firstAudioAt);
-    if (e2e !== null && !this.e2eCounted.has(record)) {
-      this.e2eCounted.add(record);
-      this.e2e.push(e2e);
-    }
     return {
       index: record.index,
       transcript: record.transcript,
@@ -258,7 +260,7 @@ export class SessionRecorder {
           : null,
       llm_ttft_ms: reply?.ttft === null || !reply ? null : Math.round(reply.ttft),
       tts_ttfb_ms: reply?.ttsTtfb === null || !reply ? null : Math.round(reply.ttsTtfb),
-      e2e_latency_ms: e2e,
+      e2e_latency_ms: since(record.firstAudioAt),
       llm_requests: requests.length,
       llm_requests_wasted: requests.filter((r) => r.outcome === 'wasted').length,
       tts_characters: requests.reduce((sum, r) => sum + r.tts_characters, 0),
@@ -266,8 +268,6 @@ export class SessionRecorder {
       requests,
     };
   }
-
-  private readonly e2eCounted = new WeakSet<TurnRecord>();
 }
 
 export function percentile(sorted: readonly number[], q: number): number | null {
