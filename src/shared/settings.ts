@@ -343,12 +343,60 @@ export const replySchema = z.object({
   ),
 });
 
+export const llmSchema = z.object({
+  base_url: text(
+    '',
+    500,
+    'Base URL',
+    "OpenAI-compatible endpoint (empty: OpenAI, or OPENAI_BASE_URL). Ollama, LM Studio and llama.cpp's server work, e.g. http://127.0.0.1:11434/v1.",
+  ),
+  model: text('gpt-4o-mini', 200, 'Model', 'Chat model name at that endpoint.'),
+  temperature: bounded('', 0.7, 0, 2, {
+    label: 'Temperature',
+    description: 'Sampling temperature of the replies.',
+    unit: 'ratio',
+  }),
+  timeout: seconds(
+    10,
+    1,
+    120,
+    'Timeout',
+    'Give up on a request that has not started streaming within this time (then retried if safe).',
+  ),
+  max_retries: count(
+    2,
+    0,
+    5,
+    'Max retries',
+    'Retries of a request that failed before its first token (rate limit, server error, timeout, dropped connection).',
+  ),
+});
+
+export const ttsSchema = z.object({
+  transport: choice(
+    ['websocket', 'http'],
+    'websocket',
+    'ElevenLabs transport',
+    '"websocket": the multi-context stream-input socket, kept warm, text streamed as tokens arrive; "http": one streaming request per text chunk.',
+  ),
+  voice_id: text('21m00Tcm4TlvDq8ikWAM', 100, 'Voice', 'ElevenLabs voice id.'),
+  model_id: text('eleven_flash_v2_5', 100, 'TTS model', 'ElevenLabs model id.'),
+  sample_rate: choice(
+    ['16000', '22050', '24000'],
+    '24000',
+    'Sample rate',
+    'PCM sample rate requested from ElevenLabs (pcm_<rate>).',
+  ),
+});
+
 export const settingsSchema = z.object({
   vad: vadSchema.prefault({}),
   stt: sttSchema.prefault({}),
   turn_handling: turnHandlingSchema.prefault({}),
   agent: agentSchema.prefault({}),
   reply: replySchema.prefault({}),
+  llm: llmSchema.prefault({}),
+  tts: ttsSchema.prefault({}),
 });
 
 export type Settings = z.output<typeof settingsSchema>;
@@ -361,6 +409,8 @@ export type InterruptionSettings = TurnHandlingSettings['interruption'];
 export type PreemptiveSettings = TurnHandlingSettings['preemptive_generation'];
 export type AgentSettings = Settings['agent'];
 export type ReplySettings = Settings['reply'];
+export type LlmSettings = Settings['llm'];
+export type TtsSettings = Settings['tts'];
 export type TurnDetectionMode = TurnHandlingSettings['turn_detection'];
 export type ReuseStrategy = PreemptiveSettings['strategy'];
 
