@@ -139,13 +139,14 @@ export class AgentSpeech {
     const reply = this.current;
     if (!reply || reply.id !== id) return;
     this.firstAudioAt = at;
+    // Metrics first, so listeners of the event already see the turn's e2e latency.
+    this.deps.onStarted(reply, at);
     this.deps.bus.emit({
       type: 'agent_speech_started',
       request: id,
       text_so_far: reply.text,
       turn: reply.turn,
     });
-    this.deps.onStarted(reply, at);
   }
 
   private finished(id: number, at: number): void {

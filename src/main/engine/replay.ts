@@ -65,7 +65,7 @@ export interface ReplayResult {
 }
 
 const MISSED_AFTER_MS = 10_000;
-const JUDGED_EVENTS = new Set<TimelineEvent['type']>([
+export const JUDGED_EVENTS = new Set<TimelineEvent['type']>([
   'agent_speech_started',
   'agent_speech_ended',
   'llm_done',
@@ -117,10 +117,18 @@ export async function replayCase(caseData: ScriptCase, options: ReplayOptions): 
   await clock.advanceBy(1);
   const report = session.report();
   await session.stop();
-  return { caseId: caseData.id, settings, report, events, outcomes: judge(caseData, events) };
+  return { caseId: caseData.id, settings, report, events, outcomes: judgeOutcomes(caseData, events) };
 }
 
-function judge(caseData: ScriptCase, events: TimelineEvent[]): CaseTurnOutcome[] {
+/**
+ * Judges a run against the case script (e2e from t_end, false cut-ins, wrong replies, missed
+ * turns) from its timeline: agent_speech_started/ended and llm_done events with times in ms since
+ * the first sample of the case audio.
+ */
+export function judgeOutcomes(
+  caseData: Pick<ScriptCase, 'turns'>,
+  events: readonly TimelineEvent[],
+): CaseTurnOutcome[] {
   const audible = events.filter(
     (e): e is Extract<TimelineEvent, { type: 'agent_speech_started' }> =>
       e.type === 'agent_speech_started' && e.turn >= 0,

@@ -6,7 +6,7 @@
  */
 import type { ChatMessage } from '../../../shared/report';
 import type { SttSettings } from '../../../shared/settings';
-import { delay, type Clock, type TimerHandle } from '../clock';
+import { delay, type Clock } from '../clock';
 import {
   SAMPLE_RATE,
   type LlmChunk,
@@ -27,13 +27,12 @@ import {
   caseEvents,
   expectedReplies,
   flattenWords,
-  joinWords,
-  wordsHeardBy,
   type CaseEvent,
   type CaseEventOptions,
   type CaseScript,
   type TimedWord,
 } from './case-events';
+import { CaseEventScheduler, type ReleasedSttEvent } from './event-scheduler';
 
 // ---------- STT ----------
 
@@ -76,90 +75,59 @@ export class ScriptedStt implements SttProvider {
 /**
  * One STT connection. Time on the case audio is the count of samples received; an event is
  * scheduled once the audio up to its `audioAt` has been received, `delayMs` later, and events
- * go out in order (never before the one before them), as on a socket.
+ * go out in order (never before the one before them), as on a socket (event-scheduler.ts).
  */
 export class ScriptedSttStream implements SttStream {
-  private received = 0;
-  private closed = false;
-  /** Everything sent to the listener, with the clock time it was sent. */
-  /** The most recent events sent (at most EMITTED_LOG_LIMIT), for tests and diagnostics. */
+  /** The most recent events sent (at most EMITTED_LOG_LIMIT), with the clock time each was sent. */
   readonly emitted: { at: number; event: SttEvent }[] = [];
-  private nextEvent = 0;
-  private lastReleaseAt = Number.NEGATIVE_INFINITY;
-  /** Index of the last word covered by a final sent so far. */
-  private finalizedThrough = -1;
-  private readonly timers = new Set<TimerHandle>();
+  private readonly scheduler: CaseEventScheduler;
 
   constructor(
     private readonly clock: Clock,
-    private readonly events: readonly CaseEvent[],
-    private readonly words: readonly TimedWord[],
+    events: readonly CaseEvent[],
+    words: readonly TimedWord[],
     private readonly profile: CaseProfile,
     private readonly onEvent: (event: SttEvent) => void,
     private readonly flux: boolean,
-  ) {}
+  ) {
+    this.scheduler = new CaseEventScheduler({
+      clock,
+      events,
+      words,
+      onRelease: (event) => this.deliver(event),
+    });
+  }
 
   /** Samples of case audio received (the stream's time on the case). */
   get receivedSamples(): number {
-    return this.received;
+    return this.scheduler.receivedSamples;
   }
 
   /** Seconds of case audio received. */
   get receivedSeconds(): number {
-    return this.received / SAMPLE_RATE;
+    return this.scheduler.caseSeconds;
   }
 
   get isClosed(): boolean {
-    return this.closed;
+    return this.scheduler.isClosed;
   }
 
   sendAudio(samples: Int16Array): void {
-    if (this.closed) return;
-    this.received += samples.length;
-    for (;;) {
-      const event = this.events[this.nextEvent];
-      if (!event || Math.round(event.audioAt * SAMPLE_RATE) > this.received) break;
-      this.nextEvent++;
-      this.release(event.delayMs, () => this.deliver(event));
-    }
+    this.scheduler.receive(samples.length);
   }
 
   /** Nova: a final (speechFinal false) for the words heard but not yet finalised, even if none. Flux has no Finalize: no-op. */
   finalize(): void {
-    if (this.closed || this.flux) return;
-    const heard = wordsHeardBy(this.words, this.receivedSeconds);
-    this.release(this.profile.stt_final_lag_ms, () => {
-      const words = heard.filter((w) => w.index > this.finalizedThrough);
-      this.finalizedThrough = Math.max(this.finalizedThrough, ...words.map((w) => w.index));
-      this.emit({
-        type: 'final',
-        transcript: joinWords(words),
-        speechFinal: false,
-        words: words.map(sttWord),
-      });
-    });
+    if (this.flux) return;
+    this.scheduler.finalize(this.profile.stt_final_lag_ms);
   }
 
   async close(): Promise<void> {
-    this.closed = true;
-    for (const handle of this.timers) this.clock.clearTimeout(handle);
-    this.timers.clear();
+    this.scheduler.close();
   }
 
-  private release(delayMs: number, deliver: () => void): void {
-    const now = this.clock.now();
-    const at = Math.max(now + delayMs, this.lastReleaseAt);
-    this.lastReleaseAt = at;
-    const handle = this.clock.setTimeout(() => {
-      this.timers.delete(handle);
-      if (!this.closed) deliver();
-    }, at - now);
-    this.timers.add(handle);
-  }
-
-  private deliver(event: CaseEvent): void {
-    const payload = event.payload;
-    switch (payload.kind) {
+  private deliver(event: ReleasedSttEvent): void {
+    switch (event.kind) {
       case 'speech_started':
         this.emit({ type: 'speech_started' });
         return;
@@ -169,34 +137,26 @@ export class ScriptedSttStream implements SttStream {
       case 'turn_info':
         this.emit({
           type: 'turn',
-          event: payload.event,
-          transcript: payload.transcript,
-          confidence: payload.confidence,
+          event: event.payload.event,
+          transcript: event.payload.transcript,
+          confidence: event.payload.confidence,
         });
         return;
       case 'interim': {
-        // A Finalize may have covered some of these words already: only the rest is interim.
-        const rest = payload.words.filter((w) => w.index > this.finalizedThrough);
-        if (!rest.length) return;
-        const whole = rest.length === payload.words.length;
-        const transcript = whole ? payload.transcript : joinWords(rest);
-        const words =
-          whole && payload.misheard ? transcript.split(' ').map((word) => ({ word })) : rest.map(sttWord);
-        this.emit({ type: 'interim', transcript, words });
+        const words = event.misheard
+          ? event.transcript.split(' ').map((word) => ({ word }))
+          : event.words.map(sttWord);
+        this.emit({ type: 'interim', transcript: event.transcript, words });
         return;
       }
-      case 'final': {
-        const rest = payload.words.filter((w) => w.index > this.finalizedThrough);
-        if (!rest.length) return;
-        this.finalizedThrough = rest[rest.length - 1]!.index;
+      case 'final':
         this.emit({
           type: 'final',
-          transcript: joinWords(rest),
-          speechFinal: payload.speechFinal,
-          words: rest.map(sttWord),
+          transcript: event.transcript,
+          speechFinal: event.speechFinal,
+          words: event.words.map(sttWord),
         });
         return;
-      }
     }
   }
 
@@ -243,6 +203,39 @@ function countWords(text: string): number {
   return text.split(/\s+/).filter(Boolean).length;
 }
 
+/** The content of the last user message, or '' when there is none. */
+export function lastUserMessage(messages: readonly { role: string; content: string }[]): string {
+  for (let i = messages.length - 1; i >= 0; i--) {
+    if (messages[i]!.role === 'user') return messages[i]!.content;
+  }
+  return '';
+}
+
+/**
+ * What a scripted LLM answers to a last user message: the reply of the turn whose final
+ * transcript it equals (both normalised; `replies` from `expectedReplies`), or the off-script marker.
+ */
+export function scriptedAnswer(
+  replies: ReadonlyMap<string, string>,
+  lastUser: string,
+): { onScript: boolean; reply: string } {
+  const scripted = replies.get(normalizeTranscript(lastUser));
+  return { onScript: scripted !== undefined, reply: scripted ?? offScriptReply(lastUser) };
+}
+
+/** Ms after the request at which token `index` of a reply is due: `llm_ttft_ms`, then one per 1 / `llm_tokens_per_s`. */
+export function tokenDueMs(
+  profile: Pick<CaseProfile, 'llm_ttft_ms' | 'llm_tokens_per_s'>,
+  index: number,
+): number {
+  return profile.llm_ttft_ms + (index * 1000) / profile.llm_tokens_per_s;
+}
+
+/** Prompt tokens as the scripted LLM counts them (one per word of every message). */
+export function promptTokenCount(messages: readonly Pick<ChatMessage, 'content'>[]): number {
+  return messages.reduce((sum, m) => sum + countWords(m.content), 0);
+}
+
 /**
  * Answers the case reply whose turn's final transcript equals the last user message (both
  * normalised), or an off-script marker. First token after `llm_ttft_ms`, then
@@ -275,13 +268,13 @@ export class ScriptedLlm implements LlmProvider {
 
   stream(request: LlmRequest): AsyncIterable<LlmChunk> {
     const lastUser = lastUserMessage(request.messages);
-    const scripted = this.replies.get(normalizeTranscript(lastUser));
+    const answer = scriptedAnswer(this.replies, lastUser);
     const record: LlmRequestRecord = {
       index: this.records.length,
       startedAt: this.clock.now(),
       lastUserMessage: lastUser,
-      onScript: scripted !== undefined,
-      reply: scripted ?? offScriptReply(lastUser),
+      onScript: answer.onScript,
+      reply: answer.reply,
       tokensSent: 0,
       firstTokenAt: null,
       endedAt: null,
@@ -299,17 +292,16 @@ export class ScriptedLlm implements LlmProvider {
   ): AsyncGenerator<LlmChunk> {
     const { signal } = request;
     const tokens = splitTokens(record.reply);
-    const interval = 1000 / this.profile.llm_tokens_per_s;
     try {
       for (let i = 0; i < tokens.length; i++) {
-        await sleepUntil(this.clock, record.startedAt + this.profile.llm_ttft_ms + i * interval, signal);
+        await sleepUntil(this.clock, record.startedAt + tokenDueMs(this.profile, i), signal);
         if (signal.aborted) return;
         record.firstTokenAt ??= this.clock.now();
         record.tokensSent++;
         yield { type: 'token', text: tokens[i]! };
       }
       if (signal.aborted) return;
-      const promptTokens = request.messages.reduce((sum, m) => sum + countWords(m.content), 0);
+      const promptTokens = promptTokenCount(request.messages);
       record.outcome = 'completed';
       record.endedAt = this.clock.now();
       yield { type: 'usage', usage: { promptTokens, completionTokens: record.tokensSent } };
@@ -320,13 +312,6 @@ export class ScriptedLlm implements LlmProvider {
       finishRecord(record, this.clock);
     }
   }
-}
-
-function lastUserMessage(messages: readonly ChatMessage[]): string {
-  for (let i = messages.length - 1; i >= 0; i--) {
-    if (messages[i]!.role === 'user') return messages[i]!.content;
-  }
-  return '';
 }
 
 // ---------- TTS ----------
@@ -343,16 +328,114 @@ export interface TtsRequestRecord {
   outcome: RequestOutcome;
 }
 
-/** Samples per produced audio chunk (100 ms). */
+// The scripted voice: how much audio some text makes, how it is cut into chunks and timed, and the
+// tone itself. ScriptedTts and the ElevenLabs simulator (sim/elevenlabs.ts) both speak with it.
+
+/** Length of one produced audio chunk (ms). */
+export const TTS_CHUNK_MS = 100;
+/** Samples per produced audio chunk at 16 kHz (100 ms). */
 export const TTS_CHUNK_SAMPLES = SAMPLE_RATE / 10;
 const TONE_HZ = 220;
 const TONE_AMPLITUDE = 1000;
 
+/** Samples of audio that `chars` characters make: `tts_ms_per_char` each, at `sampleRate`. */
+export function ttsSamplesFor(profile: CaseProfile, chars: number, sampleRate = SAMPLE_RATE): number {
+  return Math.round((chars * profile.tts_ms_per_char * sampleRate) / 1000);
+}
+
+/** Characters whose audio lies wholly within the first `samples` samples. */
+export function ttsCharsCompleted(profile: CaseProfile, samples: number, sampleRate = SAMPLE_RATE): number {
+  const perChar = (profile.tts_ms_per_char * sampleRate) / 1000;
+  return perChar > 0 ? Math.floor(samples / perChar + 1e-9) : 0;
+}
+
+/** Samples of one produced chunk (TTS_CHUNK_MS) at `sampleRate`. */
+export function ttsChunkSamples(sampleRate = SAMPLE_RATE): number {
+  return Math.round((sampleRate * TTS_CHUNK_MS) / 1000);
+}
+
+/** A quiet 220 Hz sine, phase-continuous from sample `offset`. */
+export function tone(offset: number, length: number, sampleRate = SAMPLE_RATE): Int16Array {
+  const out = new Int16Array(length);
+  for (let i = 0; i < length; i++) {
+    out[i] = Math.round(TONE_AMPLITUDE * Math.sin((2 * Math.PI * TONE_HZ * (offset + i)) / sampleRate));
+  }
+  return out;
+}
+
+/** The text a scripted voice speaks, as it becomes available. */
+export interface ToneInput {
+  /** Characters available for synthesis now. */
+  chars(): number;
+  /** Clock time the first characters became available (null before); the first audio is due `tts_ttfb_ms` later. */
+  firstTextAt(): number | null;
+  /** No more text will come. */
+  ended(): boolean;
+  /** Resolves when any of the above may have changed, or when the signal aborts. */
+  changed(): Promise<void>;
+}
+
+export interface ToneChunk {
+  samples: Int16Array;
+  /** Index of the chunk's first sample in the whole audio. */
+  offset: number;
+  /** Characters whose audio this chunk completes. */
+  characters: number;
+}
+
 /**
- * Consumes the text as it arrives and streams a quiet 220 Hz tone: the first audio
+ * Streams the scripted voice for text that may still be arriving: the first chunk
  * `tts_ttfb_ms` after the first text, `tts_ms_per_char` of audio per character, in 100 ms
- * chunks each taking 100 × `tts_realtime_factor` ms to produce; each chunk tells how many
- * characters its audio completes. Aborting stops it at once.
+ * chunks each taking 100 × `tts_realtime_factor` ms to produce; when all the text so far is
+ * spoken it waits for more. Ends once the input has ended and its audio is out; rejects with
+ * the signal's reason (or returns) when the signal aborts.
+ */
+export async function* toneStream(
+  profile: CaseProfile,
+  clock: Clock,
+  input: ToneInput,
+  signal: AbortSignal,
+  sampleRate = SAMPLE_RATE,
+): AsyncGenerator<ToneChunk> {
+  while (input.firstTextAt() === null && !input.ended()) {
+    if (signal.aborted) return;
+    await input.changed();
+  }
+  const firstTextAt = input.firstTextAt();
+  if (firstTextAt === null) return;
+  await sleepUntil(clock, firstTextAt + profile.tts_ttfb_ms, signal);
+  const chunkSamples = ttsChunkSamples(sampleRate);
+  let sent = 0;
+  for (;;) {
+    if (signal.aborted) return;
+    const owed = ttsSamplesFor(profile, input.chars(), sampleRate) - sent;
+    if (owed <= 0) {
+      if (input.ended()) return;
+      await input.changed();
+      continue;
+    }
+    const n = Math.min(chunkSamples, owed);
+    if (sent > 0) {
+      const productionMs = (n / sampleRate) * 1000 * profile.tts_realtime_factor;
+      await sleepUntil(clock, clock.now() + productionMs, signal);
+      if (signal.aborted) return;
+    }
+    const before = ttsCharsCompleted(profile, sent, sampleRate);
+    const offset = sent;
+    sent += n;
+    yield {
+      samples: tone(offset, n, sampleRate),
+      offset,
+      characters: ttsCharsCompleted(profile, sent, sampleRate) - before,
+    };
+  }
+}
+
+/**
+ * Consumes the text as it arrives and streams the scripted voice (toneStream): a quiet 220 Hz
+ * tone, the first audio `tts_ttfb_ms` after the first text, `tts_ms_per_char` of audio per
+ * character, in 100 ms chunks each taking 100 × `tts_realtime_factor` ms to produce; each chunk
+ * tells how many characters its audio completes. Aborting stops it at once.
  */
 export class ScriptedTts implements TtsProvider {
   readonly records: TtsRequestRecord[] = [];
@@ -372,13 +455,7 @@ export class ScriptedTts implements TtsProvider {
 
   /** Samples of audio the given number of characters makes. */
   samplesFor(chars: number): number {
-    return Math.round((chars * this.profile.tts_ms_per_char * SAMPLE_RATE) / 1000);
-  }
-
-  /** Characters whose audio lies wholly within the first `samples` samples. */
-  private charsCompleted(samples: number): number {
-    const perChar = (this.profile.tts_ms_per_char * SAMPLE_RATE) / 1000;
-    return perChar > 0 ? Math.floor(samples / perChar + 1e-9) : 0;
+    return ttsSamplesFor(this.profile, chars);
   }
 
   synthesize(request: TtsRequest): AsyncIterable<TtsAudio> {
@@ -429,34 +506,18 @@ export class ScriptedTts implements TtsProvider {
     })();
 
     try {
-      while (record.firstTextAt === null && !input.done && !signal.aborted) await changed();
-      if (record.firstTextAt !== null) {
-        await sleepUntil(this.clock, record.firstTextAt + this.profile.tts_ttfb_ms, signal);
-      }
-      for (;;) {
-        if (signal.aborted) return;
-        const owed = this.samplesFor(record.text.length) - record.samplesSent;
-        if (owed <= 0) {
-          if (input.done) break;
-          await changed();
-          continue;
-        }
-        const n = Math.min(TTS_CHUNK_SAMPLES, owed);
-        if (record.firstAudioAt !== null) {
-          const productionMs = (n / SAMPLE_RATE) * 1000 * this.profile.tts_realtime_factor;
-          await sleepUntil(this.clock, this.clock.now() + productionMs, signal);
-          if (signal.aborted) return;
-        }
+      const voice: ToneInput = {
+        chars: () => record.text.length,
+        firstTextAt: () => record.firstTextAt,
+        ended: () => input.done,
+        changed,
+      };
+      for await (const chunk of toneStream(this.profile, this.clock, voice, signal)) {
         record.firstAudioAt ??= this.clock.now();
-        const samples = tone(record.samplesSent, n);
-        const charsBefore = this.charsCompleted(record.samplesSent);
-        record.samplesSent += n;
-        yield {
-          samples,
-          sampleRate: SAMPLE_RATE,
-          characters: this.charsCompleted(record.samplesSent) - charsBefore,
-        };
+        record.samplesSent += chunk.samples.length;
+        yield { samples: chunk.samples, sampleRate: SAMPLE_RATE, characters: chunk.characters };
       }
+      if (signal.aborted) return;
       if (input.error !== undefined) throw input.error;
       record.outcome = 'completed';
       record.endedAt = this.clock.now();
@@ -468,15 +529,6 @@ export class ScriptedTts implements TtsProvider {
       finishRecord(record, this.clock);
     }
   }
-}
-
-/** A quiet sine, phase-continuous from sample `offset`. */
-function tone(offset: number, length: number): Int16Array {
-  const out = new Int16Array(length);
-  for (let i = 0; i < length; i++) {
-    out[i] = Math.round(TONE_AMPLITUDE * Math.sin((2 * Math.PI * TONE_HZ * (offset + i)) / SAMPLE_RATE));
-  }
-  return out;
 }
 
 // ---------- shared ----------
