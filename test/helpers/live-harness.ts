@@ -41,6 +41,8 @@ export async function runLive(
     /** Replaces simulator endpoints (e.g. the real OpenAI URL, to check a key problem before any request). */
     endpoints?: Partial<SimulatorSet['endpoints']>;
     tailMs?: number;
+    /** Things done to the session at given audio times (ms). */
+    actions?: { atMs: number; run: (session: VoiceSession) => void }[];
   },
 ): Promise<LiveRun> {
   const settings = parseSettings(options.settings ?? {});
@@ -66,7 +68,10 @@ export async function runLive(
     const step = (STEP_MS * SAMPLE_RATE) / 1000;
     const total = caseData.audio.length + ((options.tailMs ?? 8000) * SAMPLE_RATE) / 1000;
     const silence = new Int16Array(step);
+    const actions = [...(options.actions ?? [])].sort((a, b) => a.atMs - b.atMs);
     for (let offset = 0; offset < total; offset += step) {
+      while (actions.length && actions[0]!.atMs <= (offset * 1000) / SAMPLE_RATE)
+        actions.shift()!.run(session);
       const samples =
         offset < caseData.audio.length ? caseData.audio.subarray(offset, offset + step) : silence;
       await clock.advanceTo(((offset + step) * 1000) / SAMPLE_RATE);

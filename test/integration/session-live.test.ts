@@ -120,4 +120,34 @@ describe('a whole session over the wire: engine + real SDKs + the three simulato
     expect(stt[0]!.message).toContain('Deepgram: the API key was rejected');
     expect(stt[0]!.message).toContain('DEEPGRAM_API_KEY');
   });
+
+  it('retunes Flux end-of-turn thresholds mid-stream with Configure, without reconnecting', async () => {
+    const flux = {
+      stt: { provider: 'deepgram-flux' as const },
+      turn_handling: { turn_detection: 'stt' as const },
+    };
+    const changes: string[][] = [];
+    const run = await runLive(threeTurns, {
+      vad: vad(),
+      settings: flux,
+      actions: [
+        {
+          atMs: 6000,
+          run: (session) => {
+            const { needsRestart } = session.updateSettings({
+              ...flux,
+              stt: { ...flux.stt, flux: { eot_threshold: 0.8 } },
+            });
+            changes.push(needsRestart);
+          },
+        },
+      ],
+    });
+    expect(changes).toEqual([[]]);
+    const connections = run.sims.deepgram.stats.connections;
+    expect(connections).toHaveLength(1);
+    expect(connections[0]!.configures).toBe(1);
+    expect(errors(run.events)).toEqual([]);
+    expect(spoken(run.events)).toEqual(threeTurns.turns.map((t) => t.reply));
+  });
 });

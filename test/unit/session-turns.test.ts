@@ -137,6 +137,7 @@ describe('endpointing', () => {
 describe('settings', () => {
   it('applies changed settings live, and refuses invalid ones keeping the old settings', async () => {
     const errors: string[] = [];
+    const restarts: string[][] = [];
     const result = await runCase(hesitation, {
       settings: mode('model'),
       actions: [
@@ -149,7 +150,14 @@ describe('settings', () => {
               errors.push((error as Error).message);
             }
             expect(s.options.turn_handling.turn_detection).toBe('model');
-            s.updateSettings({ turn_handling: { turn_detection: 'vad' } });
+            restarts.push(s.updateSettings({ turn_handling: { turn_detection: 'vad' } }).needsRestart);
+            restarts.push(
+              s.updateSettings({
+                turn_handling: { turn_detection: 'vad' },
+                llm: { model: 'llama3' },
+                stt: { provider: 'deepgram-flux' },
+              }).needsRestart,
+            );
           },
         },
       ],
@@ -160,5 +168,7 @@ describe('settings', () => {
     // Silence alone now ends the turn at the pause.
     expect(eventsOf(result.events, 'turn_committed')[0]!.transcript).toBe('book a flight to');
     expect(result.report.options.turn_handling.turn_detection).toBe('vad');
+    // Turn handling applies live; another LLM model or STT provider waits for a restart.
+    expect(restarts).toEqual([[], ['llm.model', 'stt.provider']]);
   });
 });

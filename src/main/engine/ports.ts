@@ -4,6 +4,7 @@
  * these; the engine never knows which one it talks to.
  */
 import type { ChatMessage } from '../../shared/report';
+import type { SttSettings } from '../../shared/settings';
 import type { TurnEventName } from '../../shared/timeline';
 
 export const SAMPLE_RATE = 16_000;
@@ -39,6 +40,11 @@ export interface SttStream {
   sendAudio(samples: Int16Array): void;
   /** Asks for the buffered audio to be finalised now (push-to-talk release). */
   finalize(): void;
+  /**
+   * Applies end-of-turn thresholds mid-stream where the provider can (Flux Configure);
+   * resolves false when these settings need a new connection instead.
+   */
+  retune?(settings: SttSettings, eager: boolean): Promise<boolean>;
   close(): Promise<void>;
 }
 

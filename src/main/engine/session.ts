@@ -240,15 +240,46 @@ export class VoiceSession {
     if (!pressed) this.stt?.finalize();
   }
 
-  /** Applies new settings live; throws SettingsError naming the bad field and leaves the old ones. */
-  updateSettings(input: SettingsInput): Settings {
+  /**
+   * Applies new settings live; throws SettingsError naming the bad field and leaves the old ones.
+   * Returns the options that only take effect when the session restarts (another STT provider or
+   * model, LLM, TTS, VAD model); Flux thresholds are retuned mid-stream.
+   */
+  updateSettings(input: SettingsInput): { settings: Settings; needsRestart: string[] } {
     const next = parseSettings(input);
+    const previous = this.settings;
+    const needsRestart = [
+      ...changedPaths(previous.llm, next.llm, 'llm'),
+      ...changedPaths(previous.tts, next.tts, 'tts'),
+      ...(previous.vad.model === next.vad.model ? [] : ['vad.model']),
+    ];
+    const sttChanges = changedPaths(previous.stt, next.stt, 'stt');
+    const eager = next.turn_handling.preemptive_generation.enabled;
+    const fluxRetune =
+      next.stt.provider === 'deepgram-flux' &&
+      sttChanges.every((path) => path.startsWith('stt.flux.')) &&
+      (sttChanges.length > 0 || eager !== previous.turn_handling.preemptive_generation.enabled);
+    if (fluxRetune && this.stt?.retune) void this.retuneStt(this.stt, next, eager);
+    else needsRestart.push(...sttChanges);
     this.settings = next;
     this.deps.vad.updateSettings?.(next.vad);
     this.tracker.updateSettings(next.turn_handling);
     this.preemptive.updateSettings(next.turn_handling.preemptive_generation);
     this.interruption.updateSettings(next.turn_handling.interruption);
-    return next;
+    return { settings: next, needsRestart };
+  }
+
+  private async retuneStt(stt: SttStream, settings: Settings, eager: boolean): Promise<void> {
+    try {
+      await stt.retune!(settings.stt, eager);
+    } catch (error) {
+      this.bus.emit({
+        type: 'error',
+        source: 'stt',
+        message: `could not apply the new end-of-turn thresholds: ${errorMessage(error)}`,
+        recoverable: true,
+      });
+    }
   }
 
   report(): SessionReport {
@@ -376,6 +407,21 @@ export class VoiceSession {
     this.history.push(message);
     if (this.history.length > HISTORY_LIMIT) this.history.splice(0, this.history.length - HISTORY_LIMIT);
   }
+}
+
+/** Dotted paths of the leaves that differ between two settings objects. */
+function changedPaths(a: unknown, b: unknown, prefix: string): string[] {
+  if (typeof a !== 'object' || a === null || typeof b !== 'object' || b === null) {
+    return Object.is(a, b) ? [] : [prefix];
+  }
+  const keys = new Set([...Object.keys(a), ...Object.keys(b)]);
+  return [...keys].flatMap((key) =>
+    changedPaths(
+      (a as Record<string, unknown>)[key],
+      (b as Record<string, unknown>)[key],
+      `${prefix}.${key}`,
+    ),
+  );
 }
 
 export type { TimelineEvent };

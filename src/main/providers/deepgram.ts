@@ -280,6 +280,14 @@ export class DeepgramSttStream implements SttStream {
     });
   }
 
+  /** Flux: sends the settings' thresholds with Configure. Nova options need a new connection. */
+  async retune(settings: SttSettings, eager: boolean): Promise<boolean> {
+    if (!this.flux) return false;
+    const { eot_threshold, eager_eot_threshold, eot_timeout_ms } = settings.flux;
+    await this.configure({ eot_threshold, eot_timeout_ms, ...(eager ? { eager_eot_threshold } : {}) });
+    return true;
+  }
+
   /** Sends CloseStream and waits (at most `closeTimeoutMs` on the clock) for the last results and the server's close. */
   close(): Promise<void> {
     this.closing ??= this.closeOnce();
