@@ -1,0 +1,175 @@
+import { z } from 'zod';
+import type { SessionReport, TurnReport } from './report';
+import type { OptionInfo, Settings, SettingsInput } from './settings';
+import type { TimelineEvent } from './timeline';
+
+/**
+ * The renderer ↔ main contract, defined once. Electron IPC (preload), the local WebSocket
+ * bridge (browser runs, e2e tests) and in-memory test carriers all carry exactly this:
+ * requests from the renderer with their responses, events from main, and the audio channel.
+ * Every request payload is validated in main with the schema below; nobody re-declares a
+ * channel name or a payload type.
+ */
+
+export const PROVIDERS = ['deepgram', 'openai', 'elevenlabs'] as const;
+export type ProviderId = (typeof PROVIDERS)[number];
+
+/** Where a key comes from; the key itself never leaves main. */
+export interface KeyStatus {
+  set: boolean;
+  source: 'store' | 'environment' | null;
+}
+
+export interface SecretStorageInfo {
+  /** Keys are encrypted at rest with the OS store. */
+  encrypted: boolean;
+  /** safeStorage backend on Linux (e.g. gnome_libsecret, kwallet, basic_text), or the platform name. */
+  backend: string;
+  /** Shown to the user when keys cannot be encrypted (Linux basic_text, no store at all). */
+  warning: string | null;
+}
+
+export type AgentStatus = 'stopped' | 'listening' | 'thinking' | 'speaking';
+
+export interface AppState {
+  status: AgentStatus;
+  running: boolean;
+  muted: boolean;
+  /** Push-to-talk held (manual turn detection). */
+  talking: boolean;
+  mode: 'always-on' | 'push-to-talk';
+  /** Options changed that take effect at the next session start. */
+  pendingRestart: string[];
+}
+
+export interface Notice {
+  level: 'info' | 'warning' | 'error';
+  message: string;
+}
+
+export type SettingsUpdateResult =
+  | { ok: true; settings: Settings; needsRestart: string[] }
+  | { ok: false; problems: string[] };
+
+export interface AppInfo {
+  version: string;
+  platform: string;
+  secretStorage: SecretStorageInfo;
+  /** Global push-to-talk shortcut as registered, and whether holding it works on this platform. */
+  shortcut: { accelerator: string; registered: boolean; hold: boolean };
+}
+
+const provider = z.enum(PROVIDERS, { error: `must be one of ${PROVIDERS.join(', ')}` });
+const empty = z.object({}).strict();
+
+/** Requests: renderer → main, each with its payload schema and response type. */
+export const requestSchemas = {
+  'app:info': empty,
+  'app:state': empty,
+  'settings:get': empty,
+  'settings:describe': empty,
+  /** A partial settings object merged over the current settings. */
+  'settings:update': z.object({ patch: z.record(z.string(), z.unknown()) }).strict(),
+  'settings:reset': empty,
+  'keys:status': empty,
+  'keys:set': z
+    .object({ provider, key: z.string().trim().min(8, { error: 'must be at least 8 characters' }).max(400) })
+    .strict(),
+  'keys:clear': z.object({ provider }).strict(),
+  'session:start': empty,
+  'session:stop': empty,
+  'session:push-to-talk': z.object({ pressed: z.boolean() }).strict(),
+  'session:mute': z.object({ muted: z.boolean() }).strict(),
+  'session:report': empty,
+} as const;
+
+export interface Responses {
+  'app:info': AppInfo;
+  'app:state': AppState;
+  'settings:get': { settings: Settings; notices: Notice[] };
+  'settings:describe': OptionInfo[];
+  'settings:update': SettingsUpdateResult;
+  'settings:reset': { settings: Settings };
+  'keys:status': Record<ProviderId, KeyStatus>;
+  'keys:set': Record<ProviderId, KeyStatus>;
+  'keys:clear': Record<ProviderId, KeyStatus>;
+  'session:start': { ok: true } | { ok: false; error: string };
+  'session:stop': { ok: true };
+  'session:push-to-talk': AppState;
+  'session:mute': AppState;
+  'session:report': SessionReport | null;
+}
+
+export type RequestName = keyof typeof requestSchemas;
+export type RequestPayload<K extends RequestName> = z.input<(typeof requestSchemas)[K]>;
+export type Response<K extends RequestName> = Responses[K];
+
+/** Events: main → renderer. */
+export interface Events {
+  timeline: TimelineEvent;
+  state: AppState;
+  notice: Notice;
+  'settings:changed': { settings: Settings };
+  /** A turn's report once its reply has finished (or it was dropped). */
+  turn: TurnReport;
+}
+export type EventName = keyof Events;
+export const EVENT_NAMES: readonly EventName[] = ['timeline', 'state', 'notice', 'settings:changed', 'turn'];
+
+// ---------- the audio channel (a MessagePort in Electron, binary frames on the WebSocket) ----------
+
+/** Renderer → main. Times are ages (ms before sending), so the two clocks need no alignment. */
+export type AudioUp =
+  /** 16 kHz mono Int16 microphone samples; `ageMs`: how long ago the first sample was captured. */
+  | { type: 'mic'; samples: Int16Array; ageMs: number }
+  /** The first sample of an utterance became audible `ageMs` ago. */
+  | { type: 'played'; utterance: number; ageMs: number }
+  /** All audio of an ended utterance has been played. */
+  | { type: 'finished'; utterance: number; ageMs: number; playedMs: number };
+
+/** Main → renderer. */
+export type AudioDown =
+  | { type: 'audio'; utterance: number; samples: Int16Array; sampleRate: number }
+  | { type: 'end'; utterance: number }
+  | { type: 'pause' }
+  | { type: 'resume' }
+  /** Flush at once (barge-in); the renderer answers with the ms heard of the utterance. */
+  | { type: 'clear'; utterance: number };
+
+/** The API the renderer sees (window.cue in Electron, the WebSocket client in a browser). */
+export interface CueApi {
+  request<K extends RequestName>(name: K, payload: RequestPayload<K>): Promise<Response<K>>;
+  on<E extends EventName>(name: E, listener: (payload: Events[E]) => void): () => void;
+  /** Sends microphone audio and playback reports to main. */
+  sendAudio(message: AudioUp): void;
+  onAudio(listener: (message: AudioDown) => void): () => void;
+}
+
+export class ContractError extends Error {
+  override name = 'ContractError';
+}
+
+/** Validates a request payload against the contract; throws a ContractError naming the field. */
+export function parseRequest<K extends RequestName>(name: K, payload: unknown): z.output<(typeof requestSchemas)[K]> {
+  const schema = requestSchemas[name] as z.ZodType;
+  if (!schema) throw new ContractError(`unknown request "${String(name)}"`);
+  const result = schema.safeParse(payload ?? {});
+  if (!result.success) {
+    const problems = result.error.issues.map((i) => `${i.path.map(String).join('.') || '(payload)'}: ${i.message}`);
+    throw new ContractError(`${String(name)}: ${problems.join('; ')}`);
+  }
+  return result.data as z.output<(typeof requestSchemas)[K]>;
+}
+
+export function isRequestName(name: unknown): name is RequestName {
+  return typeof name === 'string' && Object.hasOwn(requestSchemas, name);
+}
+
+/** Channel names on Electron IPC, derived from the contract (never written by hand elsewhere). */
+export const ipcChannel = {
+  request: (name: RequestName) => `cue:request:${name}`,
+  event: 'cue:event',
+  audioPort: 'cue:audio-port',
+} as const;
+
+export type { SettingsInput };
