@@ -1,17 +1,54 @@
 /**
- * Electron main process: one locked-down window showing the built renderer.
- * The full shell (IPC, settings, audio bridge) comes later; this keeps the security
- * baseline of Electron's checklist from the start: sandboxed renderer with context
- * isolation and no Node, web security on, no navigation, no new windows, no
- * webviews, no permissions granted.
+ * Electron main process: glue only. The decisions live in small modules tested in plain Node:
+ * the app core (./app), the IPC carrier (./ipc-carrier), the sender and permission checks
+ * (./shell/app-origin, ./shell/permissions), the tray (./shell/tray-state) and the shortcut
+ * (./shell/shortcut).
+ *
+ * Security, after Electron's checklist: one sandboxed, context-isolated window without Node,
+ * web security on, no navigation, no new windows, no webviews; IPC accepted only from the main
+ * frame of that window showing the app's page; permissions: the microphone (audio only) for that
+ * page, nothing else. The Content-Security-Policy is the <meta> tag of src/renderer/index.html:
+ * the page is loaded from file://, and file responses carry no HTTP headers, so a CSP set through
+ * session.webRequest.onHeadersReceived would never apply to it.
+ *
+ * The global push-to-talk shortcut (default CommandOrControl+Shift+Space) toggles: Electron's
+ * globalShortcut reports presses but no releases, so it cannot be held to talk (see shell/shortcut).
  */
 import { join } from 'node:path';
-import { BrowserWindow, app, session, shell } from 'electron';
+import {
+  BrowserWindow,
+  MessageChannelMain,
+  app,
+  dialog,
+  globalShortcut,
+  ipcMain,
+  safeStorage,
+  session,
+  shell,
+} from 'electron';
+import type { AppState } from '../shared/contract';
+import { defaultSettings } from '../shared/settings';
+import { createAppCore } from './app/app-core';
+import type { ContractHandler } from './app/types';
+import { registerIpcCarrier } from './ipc-carrier';
+import { isTrustedFrame } from './shell/app-origin';
+import { installPermissionHandlers } from './shell/permissions';
+import { createPushToTalkShortcut, type PushToTalkShortcut } from './shell/shortcut';
+import { createAppTray, type AppTray } from './shell/tray';
+import { INITIAL_APP_STATE, createTrayActions } from './shell/tray-state';
 
 const PRELOAD = join(import.meta.dirname, '../preload/index.cjs');
 const RENDERER_HTML = join(import.meta.dirname, '../renderer/index.html');
+/** Bundled assets (tray icons, models/): extraResources when packaged, ./resources in development. */
+const RESOURCES = app.isPackaged ? process.resourcesPath : join(app.getAppPath(), 'resources');
 
-function createWindow(): BrowserWindow {
+let core: ContractHandler | undefined;
+let mainWindow: BrowserWindow | undefined;
+let tray: AppTray | undefined;
+let shortcut: PushToTalkShortcut | undefined;
+let quitting = false;
+
+function createWindow(handler: ContractHandler): BrowserWindow {
   const win = new BrowserWindow({
     width: 960,
     height: 680,
@@ -33,7 +70,7 @@ function createWindow(): BrowserWindow {
       spellcheck: false,
     },
   });
-
+  mainWindow = win;
   win.once('ready-to-show', () => win.show());
 
   const contents = win.webContents;
@@ -47,8 +84,36 @@ function createWindow(): BrowserWindow {
     return { action: 'deny' };
   });
 
+  const unregister = registerIpcCarrier({
+    ipcMain,
+    handler,
+    isTrustedSender: (frame) => isTrustedFrame(frame, contents, RENDERER_HTML),
+    getWindow: () => win,
+    createMessageChannel: () => new MessageChannelMain(),
+  });
+  // The microphone lives in the page: with a tray, closing the window hides it so listening goes
+  // on (Linux desktops may show no tray icon, so there closing quits).
+  win.on('close', (event) => {
+    if (!quitting && tray && process.platform !== 'linux') {
+      event.preventDefault();
+      win.hide();
+    }
+  });
+  win.on('closed', () => {
+    unregister();
+    if (mainWindow === win) mainWindow = undefined;
+  });
+
   void win.loadFile(RENDERER_HTML);
   return win;
+}
+
+function showWindow(): void {
+  if (!core) return;
+  const win = mainWindow ?? createWindow(core);
+  if (win.isMinimized()) win.restore();
+  win.show();
+  win.focus();
 }
 
 function isExternalLink(url: string): boolean {
@@ -59,25 +124,97 @@ function isExternalLink(url: string): boolean {
   }
 }
 
-app.enableSandbox();
-
-app.on('web-contents-created', (_event, contents) => {
-  // Defence in depth for any web contents, not only our window.
-  contents.on('will-navigate', (event) => event.preventDefault());
-  contents.setWindowOpenHandler(() => ({ action: 'deny' }));
-});
-
-void app.whenReady().then(() => {
-  // Nothing is granted yet (the microphone comes with the audio bridge).
-  session.defaultSession.setPermissionRequestHandler((_contents, _permission, callback) => callback(false));
-  session.defaultSession.setPermissionCheckHandler(() => false);
-
-  createWindow();
-  app.on('activate', () => {
-    if (BrowserWindow.getAllWindows().length === 0) createWindow();
+async function start(): Promise<void> {
+  installPermissionHandlers(session.defaultSession, {
+    rendererIndexPath: RENDERER_HTML,
+    isAppContents: (contents) => mainWindow !== undefined && contents === mainWindow.webContents,
   });
-});
 
-app.on('window-all-closed', () => {
-  if (process.platform !== 'darwin') app.quit();
-});
+  shortcut = createPushToTalkShortcut({
+    globalShortcut,
+    setPushToTalk: (pressed) => {
+      core?.request('session:push-to-talk', { pressed }).catch((error: unknown) => console.error(error));
+    },
+  });
+
+  const handler = await createAppCore({
+    userDataDir: app.getPath('userData'),
+    safeStorage,
+    env: process.env,
+    platform: process.platform,
+    version: app.getVersion(),
+    resourcesDir: RESOURCES,
+    shortcut: shortcut.status(),
+  });
+  core = handler;
+
+  const initial: AppState = await handler.request('app:state', {}).catch(() => INITIAL_APP_STATE);
+  shortcut.onState(initial);
+  const standard = defaultSettings().turn_handling.turn_detection;
+  const onAction = createTrayActions({
+    handler,
+    show: showWindow,
+    quit: () => app.quit(),
+    defaultDetection: standard === 'manual' ? 'vad' : standard,
+  });
+  tray = createAppTray({
+    iconDir: join(RESOURCES, 'tray'),
+    initial,
+    onAction: (action) => void onAction(action).catch((error: unknown) => console.error(error)),
+  });
+  handler.subscribe((name, payload) => {
+    if (name !== 'state') return;
+    const state = payload as AppState;
+    tray?.update(state);
+    shortcut?.onState(state);
+  });
+
+  createWindow(handler);
+}
+
+if (!app.requestSingleInstanceLock()) {
+  app.quit();
+} else {
+  app.enableSandbox();
+
+  app.on('second-instance', () => showWindow());
+
+  app.on('web-contents-created', (_event, contents) => {
+    // Defence in depth for any web contents, not only our window.
+    contents.on('will-navigate', (event) => event.preventDefault());
+    contents.setWindowOpenHandler(() => ({ action: 'deny' }));
+  });
+
+  void app.whenReady().then(() =>
+    start().catch((error: unknown) => {
+      console.error(error);
+      dialog.showErrorBox('Cue could not start', error instanceof Error ? error.message : String(error));
+      app.exit(1);
+    }),
+  );
+
+  app.on('activate', () => showWindow());
+
+  app.on('before-quit', () => {
+    quitting = true;
+  });
+
+  // Stop the session (and its provider connections) before quitting, within two seconds.
+  let stopped = false;
+  app.on('will-quit', (event) => {
+    shortcut?.dispose();
+    if (stopped || !core) return;
+    event.preventDefault();
+    stopped = true;
+    const stop = core.request('session:stop', {}).catch(() => undefined);
+    const timeout = new Promise((resolve) => setTimeout(resolve, 2000).unref());
+    void Promise.race([stop, timeout]).finally(() => {
+      tray?.destroy();
+      app.quit();
+    });
+  });
+
+  app.on('window-all-closed', () => {
+    if (process.platform !== 'darwin') app.quit();
+  });
+}

@@ -1,4 +1,9 @@
 import { z } from 'zod';
+import {
+  EVENT_NAMES as LISTED_EVENT_NAMES,
+  type EventName as ListedEventName,
+  type RequestName as ListedRequestName,
+} from './contract-names';
 import type { SessionReport, TurnReport } from './report';
 import type { OptionInfo, Settings, SettingsInput } from './settings';
 import type { TimelineEvent } from './timeline';
@@ -17,7 +22,8 @@ export type ProviderId = (typeof PROVIDERS)[number];
 /** Where a key comes from; the key itself never leaves main. */
 export interface KeyStatus {
   set: boolean;
-  source: 'store' | 'environment' | null;
+  /** `override`: a key given to this run directly (the simulators' key in the web dev mode). */
+  source: 'store' | 'environment' | 'override' | null;
 }
 
 export interface SecretStorageInfo {
@@ -48,8 +54,7 @@ export interface Notice {
 }
 
 export type SettingsUpdateResult =
-  | { ok: true; settings: Settings; needsRestart: string[] }
-  | { ok: false; problems: string[] };
+  { ok: true; settings: Settings; needsRestart: string[] } | { ok: false; problems: string[] };
 
 export interface AppInfo {
   version: string;
@@ -81,7 +86,7 @@ export const requestSchemas = {
   'session:push-to-talk': z.object({ pressed: z.boolean() }).strict(),
   'session:mute': z.object({ muted: z.boolean() }).strict(),
   'session:report': empty,
-} as const;
+} as const satisfies Record<ListedRequestName, z.ZodType>;
 
 export interface Responses {
   'app:info': AppInfo;
@@ -114,7 +119,13 @@ export interface Events {
   turn: TurnReport;
 }
 export type EventName = keyof Events;
-export const EVENT_NAMES: readonly EventName[] = ['timeline', 'state', 'notice', 'settings:changed', 'turn'];
+export const EVENT_NAMES: readonly EventName[] = LISTED_EVENT_NAMES;
+
+// The zod-free name lists (contract-names.ts, bundled by the preload) must match exactly.
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+type Assert<T extends true> = T;
+type _RequestNamesMatch = Assert<Same<RequestName, ListedRequestName>>;
+type _EventNamesMatch = Assert<Same<EventName, ListedEventName>>;
 
 // ---------- the audio channel (a MessagePort in Electron, binary frames on the WebSocket) ----------
 
@@ -150,26 +161,22 @@ export class ContractError extends Error {
 }
 
 /** Validates a request payload against the contract; throws a ContractError naming the field. */
-export function parseRequest<K extends RequestName>(name: K, payload: unknown): z.output<(typeof requestSchemas)[K]> {
+export function parseRequest<K extends RequestName>(
+  name: K,
+  payload: unknown,
+): z.output<(typeof requestSchemas)[K]> {
   const schema = requestSchemas[name] as z.ZodType;
   if (!schema) throw new ContractError(`unknown request "${String(name)}"`);
   const result = schema.safeParse(payload ?? {});
   if (!result.success) {
-    const problems = result.error.issues.map((i) => `${i.path.map(String).join('.') || '(payload)'}: ${i.message}`);
+    const problems = result.error.issues.map(
+      (i) => `${i.path.map(String).join('.') || '(payload)'}: ${i.message}`,
+    );
     throw new ContractError(`${String(name)}: ${problems.join('; ')}`);
   }
   return result.data as z.output<(typeof requestSchemas)[K]>;
 }
 
-export function isRequestName(name: unknown): name is RequestName {
-  return typeof name === 'string' && Object.hasOwn(requestSchemas, name);
-}
-
-/** Channel names on Electron IPC, derived from the contract (never written by hand elsewhere). */
-export const ipcChannel = {
-  request: (name: RequestName) => `cue:request:${name}`,
-  event: 'cue:event',
-  audioPort: 'cue:audio-port',
-} as const;
+export { REQUEST_NAMES, ipcChannel, isEventName, isRequestName } from './contract-names';
 
 export type { SettingsInput };

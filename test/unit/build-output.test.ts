@@ -1,11 +1,15 @@
 /**
- * Builds the app with electron-vite into a temporary directory (under a second here)
+ * Builds the app with electron-vite into a temporary directory (a few seconds here)
  * and checks the security-relevant properties of the output:
- * - the preload is one self-contained CommonJS script that only requires 'electron';
+ * - the preload is one small self-contained CommonJS script that only requires 'electron' and
+ *   exposes `window.cue` with exactly the contract's API (run against a fake 'electron');
  * - the renderer page has a strict CSP and no inline script;
  * - the main process opens a sandboxed, context-isolated window without Node, denies
- *   navigation, new windows and permissions, and points at the built preload and page.
- * Electron itself cannot run here: main runs against a recording stand-in for 'electron'.
+ *   navigation and new windows, grants the microphone (audio only) to the app page and nothing
+ *   else, registers exactly the contract's IPC channels with the sender check, hands the audio
+ *   port to the loaded page, and sets up the tray and the global shortcut.
+ * Electron itself cannot run here: main runs against a recording stand-in for 'electron'
+ * (with the real app core behind it, its dependencies linked from the project's node_modules).
  */
 import { execFileSync } from 'node:child_process';
 import {
@@ -15,6 +19,8 @@ import {
   readFileSync,
   readdirSync,
   rmSync,
+  statSync,
+  symlinkSync,
   writeFileSync,
 } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -24,6 +30,7 @@ import { fileURLToPath } from 'node:url';
 import vm from 'node:vm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import config from '../../electron.vite.config';
+import { EVENT_NAMES, REQUEST_NAMES, ipcChannel } from '../../src/shared/contract';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const require = createRequire(import.meta.url);
@@ -74,21 +81,141 @@ describe('build output: preload', () => {
     for (const argument of calls) expect(argument).toMatch(/^["']electron["']$/);
   });
 
-  it('exposes window.cue with the package version through contextBridge, when run sandbox-style', () => {
+  it('stays small: the contract names come without zod', () => {
+    const file = join(out, 'preload', 'index.cjs');
+    expect(statSync(file).size).toBeLessThan(16_000);
+    expect(readFileSync(file, 'utf8')).not.toMatch(/safeParse|ZodError|\$ZodType/);
+  });
+
+  /** Runs the built preload sandbox-style against a fake 'electron' and returns what it exposed. */
+  function runPreload() {
     const code = readFileSync(join(out, 'preload', 'index.cjs'), 'utf8');
     const exposed: Record<string, unknown> = {};
     const required: string[] = [];
+    const invoked: unknown[][] = [];
+    const rendererListeners = new Map<string, ((event: unknown, ...args: unknown[]) => void)[]>();
+    const invokeResult: { value: Promise<unknown> } = { value: Promise.resolve('answer') };
+    const electron = {
+      contextBridge: { exposeInMainWorld: (key: string, api: unknown) => (exposed[key] = api) },
+      ipcRenderer: {
+        invoke: (channel: string, ...args: unknown[]) => {
+          invoked.push([channel, ...args]);
+          return invokeResult.value;
+        },
+        on: (channel: string, listener: (event: unknown, ...args: unknown[]) => void) => {
+          rendererListeners.set(channel, [...(rendererListeners.get(channel) ?? []), listener]);
+        },
+      },
+    };
     const fakeRequire = (id: string) => {
       required.push(id);
       if (id !== 'electron') throw new Error(`a sandboxed preload cannot require ${id}`);
-      return { contextBridge: { exposeInMainWorld: (key: string, api: unknown) => (exposed[key] = api) } };
+      return electron;
     };
     const module = { exports: {} };
-    vm.runInNewContext(code, { require: fakeRequire, module, exports: module.exports });
+    const context = vm.createContext({ require: fakeRequire, module, exports: module.exports, console });
+    vm.runInContext(code, context);
+    /** What main sends with webContents.send / postMessage. */
+    const fromMain = (channel: string, event: unknown, ...args: unknown[]) => {
+      for (const listener of rendererListeners.get(channel) ?? []) listener(event, ...args);
+    };
+    const Int16 = vm.runInContext('Int16Array', context) as Int16ArrayConstructor;
+    return { exposed, required, invoked, invokeResult, fromMain, rendererListeners, Int16 };
+  }
+
+  interface Api {
+    version: string;
+    request(name: string, payload: unknown): Promise<unknown>;
+    on(name: string, listener: (payload: unknown) => void): () => void;
+    sendAudio(message: unknown): void;
+    onAudio(listener: (message: unknown) => void): () => void;
+  }
+
+  it('exposes only window.cue, frozen, with exactly the contract API and the package version', () => {
+    const { exposed, required, rendererListeners } = runPreload();
     expect(required).toEqual(['electron']);
     expect(Object.keys(exposed)).toEqual(['cue']);
-    expect(exposed.cue).toEqual({ version: pkg.version });
-    expect(Object.isFrozen(exposed.cue)).toBe(true);
+    const cue = exposed.cue as Api;
+    expect(Object.keys(cue).sort()).toEqual(['onAudio', 'on', 'request', 'sendAudio', 'version'].sort());
+    expect(cue.version).toBe(pkg.version);
+    for (const key of ['request', 'on', 'sendAudio', 'onAudio'] as const)
+      expect(typeof cue[key]).toBe('function');
+    expect(Object.isFrozen(cue)).toBe(true);
+    // It listens on the contract's channels only.
+    expect([...rendererListeners.keys()].sort()).toEqual([ipcChannel.audioPort, ipcChannel.event].sort());
+  });
+
+  it('request(): invokes the contract channel with the payload, and refuses other names before sending', async () => {
+    const { exposed, invoked, invokeResult } = runPreload();
+    const cue = exposed.cue as Api;
+    await expect(cue.request('app:state', {})).resolves.toBe('answer');
+    await cue.request('session:mute', { muted: true });
+    expect(invoked).toEqual([
+      [ipcChannel.request('app:state'), {}],
+      [ipcChannel.request('session:mute'), { muted: true }],
+    ]);
+    for (const name of ['shell:exec', '__proto__', 'constructor', 'toString', '', 'cue:request:app:state']) {
+      await expect(cue.request(name, {})).rejects.toThrow(/unknown request/);
+    }
+    await expect(cue.request(42 as unknown as string, {})).rejects.toThrow(/unknown request/);
+    expect(invoked).toHaveLength(2);
+    // Main's errors come back without Electron's wrapping.
+    invokeResult.value = Promise.reject(
+      new Error(
+        "Error invoking remote method 'cue:request:keys:set': ContractError: keys:set: key: too short",
+      ),
+    );
+    const error = (await cue
+      .request('keys:set', { provider: 'openai', key: 'x' })
+      .catch((e: unknown) => e)) as Error;
+    expect(error.name).toBe('ContractError');
+    expect(error.message).toBe('keys:set: key: too short');
+    expect(REQUEST_NAMES.length).toBeGreaterThan(0);
+  });
+
+  it('on(): contract events only, the listener gets the payload without the Electron event', () => {
+    const { exposed, fromMain } = runPreload();
+    const cue = exposed.cue as Api;
+    const got: unknown[][] = [];
+    const off = cue.on('state', (...args) => got.push(args));
+    cue.on('notice', (...args) => got.push(['notice', ...args]));
+    expect(() => cue.on('ipc:secret', () => {})).toThrow(/unknown event/);
+    const electronEvent = { sender: 'ipcRenderer', ports: [] };
+    fromMain(ipcChannel.event, electronEvent, 'state', { status: 'listening' });
+    fromMain(ipcChannel.event, electronEvent, 'not-an-event', { x: 1 });
+    fromMain(ipcChannel.event, electronEvent, 'notice', { level: 'info', message: 'hi' });
+    off();
+    fromMain(ipcChannel.event, electronEvent, 'state', { status: 'thinking' });
+    expect(got).toEqual([[{ status: 'listening' }], ['notice', { level: 'info', message: 'hi' }]]);
+    expect(EVENT_NAMES).toContain('state');
+  });
+
+  it('audio: queues until the port arrives, transfers mic buffers, delivers AudioDown', () => {
+    const { exposed, fromMain, Int16 } = runPreload();
+    const cue = exposed.cue as Api;
+    const early = { type: 'played', utterance: 1, ageMs: 3 };
+    cue.sendAudio(early);
+    const posted: { message: unknown; transfer: unknown[] }[] = [];
+    const port = {
+      onmessage: undefined as ((event: { data: unknown }) => void) | undefined,
+      started: false,
+      postMessage: (message: unknown, transfer: unknown[]) => posted.push({ message, transfer }),
+      start() {
+        this.started = true;
+      },
+      close() {},
+    };
+    fromMain(ipcChannel.audioPort, { ports: [port] });
+    expect(port.started).toBe(true);
+    expect(posted).toEqual([{ message: early, transfer: [] }]);
+    const samples = new Int16(512);
+    cue.sendAudio({ type: 'mic', samples, ageMs: 1 });
+    expect(posted[1]!.transfer).toEqual([samples.buffer]);
+    const down: unknown[] = [];
+    cue.onAudio((message) => down.push(message));
+    port.onmessage!({ data: { type: 'pause' } });
+    port.onmessage!({ data: 'garbage' });
+    expect(down).toEqual([{ type: 'pause' }]);
   });
 });
 
@@ -133,6 +260,7 @@ describe('build output: renderer', () => {
 describe('build output: main', () => {
   interface MainReport {
     sandboxEnabled: boolean;
+    singleInstance: boolean;
     windows: {
       options: { webPreferences: Record<string, unknown> } & Record<string, unknown>;
       loadedFile?: string;
@@ -145,6 +273,15 @@ describe('build output: main', () => {
     otherContentsWindowOpen: unknown;
     permissionGranted: unknown;
     permissionCheck: unknown;
+    permissions: Record<string, boolean>;
+    ipcChannels: string[];
+    requestFromApp: unknown;
+    requestFromSubframe: string;
+    requestFromOtherPage: string;
+    audioPorts: { channel: string; message: unknown; ports: number }[];
+    tray: { tooltip?: string; image?: string; menu: string[] } | null;
+    shortcuts: string[];
+    errors: string[];
     openedExternally: string[];
   }
 
@@ -159,13 +296,24 @@ describe('build output: main', () => {
       JSON.stringify({ name: 'electron', type: 'module', main: 'index.js' }),
     );
     writeFileSync(join(fake, 'index.js'), FAKE_ELECTRON);
+    // Main's other dependencies (the app core's) come from the project's node_modules.
+    for (const entry of readdirSync(join(root, 'node_modules'))) {
+      if (entry.startsWith('.') || entry === 'electron') continue;
+      symlinkSync(join(root, 'node_modules', entry), join(work, 'node_modules', entry), 'junction');
+    }
     writeFileSync(join(work, 'drive.mjs'), DRIVER);
     const stdout = execFileSync(process.execPath, [join(work, 'drive.mjs'), join(out, 'main', 'index.js')], {
       cwd: work,
       encoding: 'utf8',
       timeout: 30_000,
+      env: { ...process.env, CUE_TEST_USER_DATA: join(work, 'user-data'), CUE_TEST_APP_PATH: root },
     });
-    report = JSON.parse(stdout) as MainReport;
+    report = JSON.parse(stdout.trim().split('\n').at(-1)!) as MainReport;
+  }, 40_000);
+
+  it('starts without errors, as the single instance', () => {
+    expect(report.errors).toEqual([]);
+    expect(report.singleInstance).toBe(true);
   });
 
   it('opens one sandboxed, context-isolated window without Node integration', () => {
@@ -191,15 +339,69 @@ describe('build output: main', () => {
     expect(existsSync(win.loadedFile!)).toBe(true);
   });
 
-  it('denies navigation, redirects, webviews, new windows and permissions', () => {
+  it('denies navigation, redirects, webviews, new windows and untyped permission requests', () => {
     expect(report.navigationPrevented).toBe(true);
     expect(report.redirectPrevented).toBe(true);
     expect(report.webviewPrevented).toBe(true);
     expect(report.windowOpen).toEqual({ action: 'deny' });
     expect(report.otherContentsNavigationPrevented).toBe(true);
     expect(report.otherContentsWindowOpen).toEqual({ action: 'deny' });
+    // A media request or check that names no media type is denied.
     expect(report.permissionGranted).toBe(false);
     expect(report.permissionCheck).toBe(false);
+  });
+
+  it('grants the microphone (audio only) to the app page, and nothing else to anyone', () => {
+    expect(report.permissions).toEqual({
+      'request media audio, app page': true,
+      'check media audio, app page': true,
+      'request media video, app page': false,
+      'request media audio+video, app page': false,
+      'request media audio, other URL': false,
+      'request media audio, subframe': false,
+      'request media audio, other web contents': false,
+      'check media audio, other URL': false,
+      'check media video, app page': false,
+      'request notifications, app page': false,
+      'request geolocation, app page': false,
+      'check clipboard-read, app page': false,
+      'request display-capture, app page': false,
+    });
+  });
+
+  it('registers exactly the contract request channels and checks the sender frame', () => {
+    expect([...report.ipcChannels].sort()).toEqual(
+      REQUEST_NAMES.map((name) => ipcChannel.request(name)).sort(),
+    );
+    expect(report.requestFromApp).toMatchObject({ running: false, status: 'stopped' });
+    expect(report.requestFromSubframe).toMatch(/refused/);
+    expect(report.requestFromOtherPage).toMatch(/refused/);
+  });
+
+  it('hands one audio port to the page once it has loaded', () => {
+    expect(report.audioPorts).toEqual([{ channel: ipcChannel.audioPort, message: null, ports: 1 }]);
+  });
+
+  it('shows a tray icon with its menu, and registers the push-to-talk shortcut', () => {
+    expect(report.tray).not.toBeNull();
+    expect(report.tray!.tooltip).toBe('Cue: stopped');
+    expect(report.tray!.image).toMatch(/[\\/]tray[\\/]stopped\.png$/);
+    expect(report.tray!.menu).toEqual([
+      'Show Cue',
+      '-',
+      'Start',
+      'Mute',
+      'Push-to-talk mode',
+      '-',
+      'Quit Cue',
+    ]);
+    expect(report.shortcuts).toEqual(['CommandOrControl+Shift+Space']);
+  });
+
+  it('keeps the CSP in the page (file:// has no headers to carry one)', () => {
+    const page = readFileSync(join(out, 'renderer', 'index.html'), 'utf8');
+    expect(page).toMatch(/<meta\s+http-equiv="Content-Security-Policy"\s+content="[^"]*default-src 'self'/i);
+    expect(report.windows[0]!.loadedFile).toBe(join(out, 'renderer', 'index.html'));
   });
 
   it('opens only https links externally', () => {
@@ -218,38 +420,86 @@ describe('build output: main', () => {
 });
 
 const FAKE_ELECTRON = `
+import { EventEmitter } from 'node:events';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+
 export const record = {
   sandboxEnabled: false,
+  singleInstance: false,
   windows: [],
   appListeners: {},
   permissionRequest: undefined,
   permissionCheck: undefined,
   opened: [],
+  ipcHandlers: new Map(),
+  trays: [],
+  shortcuts: new Map(),
+  errors: [],
 };
+let nextRouting = 1;
+export class Frame {
+  constructor(url, parent = null, processId = 11, routingId = nextRouting++) {
+    Object.assign(this, { url, parent, processId, routingId });
+  }
+  isDestroyed() { return false; }
+}
 class WebContents {
   listeners = {};
   openHandler = undefined;
+  mainFrame = new Frame('');
+  posted = [];
+  sent = [];
   on(name, listener) { (this.listeners[name] ??= []).push(listener); return this; }
+  once(name, listener) { return this.on(name, listener); }
+  removeListener(name, listener) { this.listeners[name] = (this.listeners[name] ?? []).filter((l) => l !== listener); return this; }
+  emit(name, ...args) { for (const l of this.listeners[name] ?? []) l(...args); }
   setWindowOpenHandler(handler) { this.openHandler = handler; }
+  isDestroyed() { return false; }
+  getURL() { return this.mainFrame.url; }
+  send(channel, ...args) { this.sent.push([channel, ...args]); }
+  postMessage(channel, message, transfer = []) { this.posted.push({ channel, message, ports: transfer.length }); }
 }
-export class BrowserWindow {
+export class BrowserWindow extends EventEmitter {
   constructor(options) {
+    super();
     this.options = options;
     this.webContents = new WebContents();
     record.windows.push(this);
   }
-  once() { return this; }
-  on() { return this; }
   show() {}
-  loadFile(file) { this.loadedFile = file; return Promise.resolve(); }
+  hide() {}
+  focus() {}
+  restore() {}
+  isMinimized() { return false; }
+  isDestroyed() { return false; }
+  loadFile(file) {
+    this.loadedFile = file;
+    this.webContents.mainFrame = new Frame(pathToFileURL(file).href);
+    this.webContents.emit('did-finish-load');
+    return Promise.resolve();
+  }
   loadURL(url) { this.loadedUrl = url; return Promise.resolve(); }
   static getAllWindows() { return record.windows; }
 }
+export class MessageChannelMain {
+  port1 = new EventEmitter();
+  port2 = new EventEmitter();
+  constructor() {
+    for (const port of [this.port1, this.port2]) Object.assign(port, { start() {}, close() {}, postMessage() {} });
+  }
+}
 export const app = {
+  isPackaged: false,
   enableSandbox() { record.sandboxEnabled = true; },
+  requestSingleInstanceLock() { record.singleInstance = true; return true; },
   on(name, listener) { (record.appListeners[name] ??= []).push(listener); return app; },
   whenReady() { return Promise.resolve(); },
+  getPath(name) { return join(process.env.CUE_TEST_USER_DATA, name); },
+  getAppPath() { return process.env.CUE_TEST_APP_PATH; },
+  getVersion() { return '0.0.0-test'; },
   quit() {},
+  exit(code) { record.errors.push('exit ' + code); },
 };
 export const session = {
   defaultSession: {
@@ -258,14 +508,48 @@ export const session = {
   },
 };
 export const shell = { openExternal(url) { record.opened.push(url); return Promise.resolve(); } };
-export default { BrowserWindow, app, session, shell };
+export const ipcMain = {
+  handle(channel, listener) {
+    if (record.ipcHandlers.has(channel)) throw new Error('Attempted to register a second handler for ' + channel);
+    record.ipcHandlers.set(channel, listener);
+  },
+  removeHandler(channel) { record.ipcHandlers.delete(channel); },
+};
+export const safeStorage = {
+  isEncryptionAvailable: () => true,
+  encryptString: (text) => Buffer.from('enc:' + text),
+  decryptString: (buffer) => buffer.toString().slice(4),
+  getSelectedStorageBackend: () => 'gnome_libsecret',
+};
+export const nativeImage = { createFromPath: (path) => ({ path }) };
+export class Tray {
+  constructor(image) { this.image = image.path; this.listeners = {}; record.trays.push(this); }
+  on(name, listener) { this.listeners[name] = listener; return this; }
+  setImage(image) { this.image = image.path; }
+  setToolTip(tooltip) { this.tooltip = tooltip; }
+  setContextMenu(menu) { this.menu = menu; }
+  destroy() {}
+}
+export const Menu = { buildFromTemplate: (template) => ({ template }) };
+export const globalShortcut = {
+  register(accelerator, callback) { record.shortcuts.set(accelerator, callback); return true; },
+  unregister(accelerator) { record.shortcuts.delete(accelerator); },
+};
+export const dialog = { showErrorBox(title, message) { record.errors.push(title + ': ' + message); } };
+export default { BrowserWindow, MessageChannelMain, Menu, Tray, app, dialog, globalShortcut, ipcMain, nativeImage, safeStorage, session, shell };
 `;
 
 const DRIVER = `
 import { pathToFileURL } from 'node:url';
-import { record } from 'electron';
+import { Frame, record } from 'electron';
+
+const realError = console.error;
+console.error = (...args) => { record.errors.push(args.map(String).join(' ')); realError(...args); };
 
 await import(pathToFileURL(process.argv[2]).href);
+for (let i = 0; i < 200 && record.windows.length === 0 && record.errors.length === 0; i++) {
+  await new Promise((resolve) => setTimeout(resolve, 10));
+}
 await new Promise((resolve) => setTimeout(resolve, 20));
 
 const event = () => ({ prevented: false, preventDefault() { this.prevented = true; } });
@@ -273,20 +557,59 @@ const fire = (listeners, ...args) => { const e = event(); for (const l of listen
 
 const win = record.windows[0];
 const contents = win?.webContents;
+const appUrl = contents?.mainFrame.url;
 const other = { listeners: {}, openHandler: undefined,
   on(name, l) { (this.listeners[name] ??= []).push(l); return this; },
-  setWindowOpenHandler(h) { this.openHandler = h; } };
+  setWindowOpenHandler(h) { this.openHandler = h; },
+  getURL() { return 'https://evil.example/'; } };
 for (const l of record.appListeners['web-contents-created'] ?? []) l(event(), other);
+
+const ask = (who, permission, details) => {
+  let answer = 'not answered';
+  record.permissionRequest?.(who, permission, (allowed) => { answer = allowed; }, details);
+  return answer;
+};
+const check = (who, permission, details) => record.permissionCheck?.(who, permission, 'file:///', details);
 
 let granted = 'not asked';
 record.permissionRequest?.(contents, 'media', (allowed) => { granted = allowed; });
+
+const main = { requestingUrl: appUrl, isMainFrame: true };
+const permissions = {
+  'request media audio, app page': ask(contents, 'media', { ...main, mediaTypes: ['audio'] }),
+  'check media audio, app page': check(contents, 'media', { ...main, mediaType: 'audio' }),
+  'request media video, app page': ask(contents, 'media', { ...main, mediaTypes: ['video'] }),
+  'request media audio+video, app page': ask(contents, 'media', { ...main, mediaTypes: ['audio', 'video'] }),
+  'request media audio, other URL': ask(contents, 'media', { requestingUrl: 'https://evil.example/', isMainFrame: true, mediaTypes: ['audio'] }),
+  'request media audio, subframe': ask(contents, 'media', { requestingUrl: appUrl, isMainFrame: false, mediaTypes: ['audio'] }),
+  'request media audio, other web contents': ask(other, 'media', { ...main, mediaTypes: ['audio'] }),
+  'check media audio, other URL': check(contents, 'media', { requestingUrl: 'https://evil.example/', isMainFrame: true, mediaType: 'audio' }),
+  'check media video, app page': check(contents, 'media', { ...main, mediaType: 'video' }),
+  'request notifications, app page': ask(contents, 'notifications', main),
+  'request geolocation, app page': ask(contents, 'geolocation', main),
+  'check clipboard-read, app page': check(contents, 'clipboard-read', main),
+  'request display-capture, app page': ask(contents, 'display-capture', { ...main, mediaTypes: ['audio'] }),
+};
+
+const invoke = async (channel, frame, payload) => {
+  try {
+    return await record.ipcHandlers.get(channel)({ sender: contents, senderFrame: frame }, payload);
+  } catch (error) {
+    return String(error?.message ?? error);
+  }
+};
+const requestFromApp = await invoke('cue:request:app:state', contents?.mainFrame, {});
+const requestFromSubframe = await invoke('cue:request:app:state', new Frame(appUrl, contents?.mainFrame), {});
+const requestFromOtherPage = await invoke('cue:request:app:state', new Frame('https://evil.example/', null, 11, contents?.mainFrame.routingId), {});
 
 const windowOpen = contents?.openHandler?.({ url: 'https://example.com/' });
 contents?.openHandler?.({ url: 'file:///etc/passwd' });
 contents?.openHandler?.({ url: 'http://example.com/' });
 
+const tray = record.trays[0];
 console.log(JSON.stringify({
   sandboxEnabled: record.sandboxEnabled,
+  singleInstance: record.singleInstance,
   windows: record.windows.map((w) => ({ options: w.options, loadedFile: w.loadedFile })),
   navigationPrevented: fire(contents?.listeners['will-navigate'], 'https://evil.example/'),
   redirectPrevented: fire(contents?.listeners['will-redirect'], 'https://evil.example/'),
@@ -295,7 +618,17 @@ console.log(JSON.stringify({
   otherContentsNavigationPrevented: fire(other.listeners['will-navigate'], 'https://evil.example/'),
   otherContentsWindowOpen: other.openHandler?.({ url: 'https://evil.example/' }),
   permissionGranted: granted,
-  permissionCheck: record.permissionCheck?.(contents, 'media', 'file://'),
+  permissionCheck: record.permissionCheck?.(contents, 'media', 'file://', { isMainFrame: true }),
+  permissions,
+  ipcChannels: [...record.ipcHandlers.keys()],
+  requestFromApp,
+  requestFromSubframe,
+  requestFromOtherPage,
+  audioPorts: contents?.posted ?? [],
+  tray: tray ? { tooltip: tray.tooltip, image: tray.image, menu: tray.menu?.template.map((i) => i.type === 'separator' ? '-' : i.label) ?? [] } : null,
+  shortcuts: [...record.shortcuts.keys()],
+  errors: record.errors,
   openedExternally: record.opened,
 }));
+process.exit(0);
 `;

@@ -172,3 +172,20 @@ describe('settings', () => {
     expect(restarts).toEqual([[], ['llm.model', 'stt.provider']]);
   });
 });
+
+describe('mute', () => {
+  it('hears nothing while muted, and listens again when unmuted', async () => {
+    const twoTurns = buildCase([
+      { at: 0.5, text: 'what time is it', reply: 'It is noon.' },
+      { at: 6, text: 'and tomorrow', reply: 'Tomorrow too.' },
+    ]);
+    const result = await runCase(twoTurns, {
+      actions: [
+        { atMs: 100, run: (s) => s.setMuted(true) },
+        { atMs: 5000, run: (s) => s.setMuted(false) },
+      ],
+    });
+    expect(eventsOf(result.events, 'turn_committed').map((e) => e.transcript)).toEqual(['and tomorrow']);
+    expect(spoken(result)).toEqual(['Tomorrow too.']);
+  });
+});

@@ -38,4 +38,6 @@ export interface SecretStore {
   clear(provider: ProviderId): void;
   has(provider: ProviderId): boolean;
   info(): SecretStorageInfo;
+  /** Keys that could not be read back (e.g. the OS keyring changed), as notices for the user. */
+  problems?(): Notice[];
 }

@@ -80,6 +80,7 @@ export class VoiceSession {
   private nextRequestId = 1;
   private running = false;
   private pttHeld = false;
+  private muted = false;
   /** Raw frame-level speech (threshold hysteresis, no duration smoothing). */
   private frameSpeech = false;
   private frameSilenceSince = 0;
@@ -211,9 +212,9 @@ export class VoiceSession {
   async pushAudio(frame: AudioFrame): Promise<void> {
     if (!this.running) return;
     const manual = this.settings.turn_handling.turn_detection === 'manual';
-    if (manual && !this.pttHeld) {
-      // Push-to-talk is up: no speech leaves the machine, but silence keeps the STT stream's
-      // timestamps aligned with the microphone and the connection alive.
+    if (this.muted || (manual && !this.pttHeld)) {
+      // Muted or push-to-talk up: no speech leaves the machine, but silence keeps the STT
+      // stream's timestamps aligned with the microphone and the connection alive.
       this.stt?.sendAudio(new Int16Array(frame.samples.length));
       return;
     }
@@ -226,6 +227,12 @@ export class VoiceSession {
       return;
     }
     for (const event of events) this.onVad(event);
+  }
+
+  /** Muted, the microphone is not listened to: no turn starts and nothing is sent to the STT but silence. */
+  setMuted(muted: boolean): void {
+    this.muted = muted;
+    this.tracker.setMuted(muted);
   }
 
   /** Push-to-talk: pressed opens a user turn, released ends it. */

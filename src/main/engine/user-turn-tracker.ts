@@ -51,6 +51,8 @@ export class UserTurnTracker {
   private lastSpeechEndAt: number | null = null;
   private providerEndAt: number | null = null;
   private pttHeld = false;
+  /** Muted: nothing the user says is heard (the open turn, if any, still completes). */
+  private muted = false;
   private pttReleasedAt: number | null = null;
   /** Push-to-talk released and the STT has not yet answered the finalize request. */
   private awaitingFinalize = false;
@@ -103,7 +105,7 @@ export class UserTurnTracker {
   // ---------- inputs ----------
 
   onSpeechStarted(at: number): void {
-    if (this.mode === 'manual' && !this.pttHeld) return;
+    if (this.muted || (this.mode === 'manual' && !this.pttHeld)) return;
     if (!this.active) this.startTurn();
     else if (this.lastSpeechEndAt !== null && this.mode !== 'manual') {
       this.deps.endpointing.observePause(at - this.lastSpeechEndAt);
@@ -121,6 +123,7 @@ export class UserTurnTracker {
   }
 
   onStt(event: SttEvent): void {
+    if (this.muted && !this.active) return;
     if (this.mode === 'manual' && !this.pttHeld && this.pttReleasedAt === null) return;
     switch (event.type) {
       case 'interim':
@@ -162,6 +165,16 @@ export class UserTurnTracker {
       this.awaitingFinalize = true;
       this.speaking = false;
       this.lastSpeechEndAt ??= this.pttReleasedAt;
+      this.evaluate();
+    }
+  }
+
+  setMuted(muted: boolean): void {
+    this.muted = muted;
+    if (muted && this.active && this.speaking) {
+      // Muting ends the user's speech here; the turn completes with what was heard.
+      this.speaking = false;
+      this.lastSpeechEndAt = this.deps.clock.now();
       this.evaluate();
     }
   }

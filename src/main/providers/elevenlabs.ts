@@ -25,7 +25,7 @@
  */
 import type { IncomingMessage } from 'node:http';
 import { ElevenLabsClient, ElevenLabsError, ElevenLabsTimeoutError } from '@elevenlabs/elevenlabs-js';
-import * as wire from '@elevenlabs/elevenlabs-js/serialization';
+import * as wire from '@elevenlabs/elevenlabs-js/serialization/index.js';
 import WebSocket, { type RawData } from 'ws';
 import type { TtsSettings } from '../../shared/settings';
 import { AsyncQueue } from '../engine/async-queue';

@@ -1,0 +1,400 @@
+import type { requestSchemas } from '../../shared/contract';
+import {
+  ContractError,
+  isRequestName,
+  parseRequest,
+  PROVIDERS,
+  type AppInfo,
+  type AppState,
+  type AudioDown,
+  type AudioUp,
+  type EventName,
+  type Events,
+  type KeyStatus,
+  type Notice,
+  type ProviderId,
+  type RequestName,
+  type Response,
+} from '../../shared/contract';
+import type { SessionReport } from '../../shared/report';
+import {
+  defaultSettings,
+  describeOptions,
+  parseSettings,
+  SettingsError,
+  type Settings,
+} from '../../shared/settings';
+import type { TimelineEvent } from '../../shared/timeline';
+import { RealClock, type Clock } from '../engine/clock';
+import { VoiceSession, type VadStage } from '../engine/session';
+import { loadSileroModel } from '../engine/vad/silero';
+import { VoiceActivityDetector } from '../engine/vad/voice-activity-detector';
+import {
+  createProviders as createRealProviders,
+  type ProviderEndpoints,
+  type ProviderKeys,
+  type Providers,
+} from '../providers';
+import { missingKey } from '../providers/errors';
+import { RemoteAudioOutput } from './remote-audio-output';
+import { EncryptedSecretStore, keyStatus, resolveKey, type SafeStorageLike } from './secret-store';
+import { FileSettingsStore, mergeSettings } from './settings-store';
+import type { ContractHandler, SecretStore, SettingsStore } from './types';
+import type { z } from 'zod';
+
+export interface DisposableVad extends VadStage {
+  dispose?(): Promise<void>;
+}
+
+export interface AppCoreDeps {
+  settingsStore: SettingsStore;
+  secrets: SecretStore;
+  env: NodeJS.ProcessEnv;
+  clock: Clock;
+  info: Omit<AppInfo, 'secretStorage'>;
+  createVad(settings: Settings): Promise<DisposableVad>;
+  createProviders(settings: Settings, keys: ProviderKeys, endpoints: ProviderEndpoints): Providers;
+  /** Replace the providers' endpoints (simulators, a proxy). */
+  endpoints?: ProviderEndpoints;
+  /** Keys that win over the store and the environment (simulator keys in the web dev mode). */
+  keyOverrides?: ProviderKeys;
+}
+
+type Payload<K extends RequestName> = z.output<(typeof requestSchemas)[K]>;
+type Handlers = { [K in RequestName]: (payload: Payload<K>) => Promise<Response<K>> | Response<K> };
+type Listener = <E extends EventName>(name: E, payload: Events[E]) => void;
+
+const PROVIDER_NAME = { deepgram: 'Deepgram', openai: 'OpenAI', elevenlabs: 'ElevenLabs' } as const;
+
+interface RunningSession {
+  session: VoiceSession;
+  providers: Providers;
+  vad: DisposableVad;
+  output: RemoteAudioOutput;
+  unsubscribe: () => void;
+}
+
+/**
+ * Everything main does for the renderer, behind the contract and independent of the carrier:
+ * settings and keys, the voice session's lifecycle, push-to-talk and mute, the agent's status,
+ * the audio channel. API keys stay here: responses and events carry key status only.
+ */
+export class AppCore implements ContractHandler {
+  private settings: Settings;
+  private readonly notices: Notice[];
+  private running: RunningSession | null = null;
+  private lastReport: SessionReport | null = null;
+  private state: AppState;
+  private readonly listeners = new Set<Listener>();
+  private readonly audioListeners = new Set<(message: AudioDown) => void>();
+  private micQueue: Promise<void> = Promise.resolve();
+  private starting: Promise<Response<'session:start'>> | null = null;
+
+  constructor(private readonly deps: AppCoreDeps) {
+    const loaded = deps.settingsStore.load();
+    this.settings = loaded.settings;
+    this.notices = [...loaded.notices];
+    const warning = deps.secrets.info().warning;
+    if (warning) this.notices.push({ level: 'warning', message: warning });
+    this.notices.push(...(deps.secrets.problems?.() ?? []));
+    this.state = {
+      status: 'stopped',
+      running: false,
+      muted: false,
+      talking: false,
+      mode: this.modeOf(this.settings),
+      pendingRestart: [],
+    };
+  }
+
+  // ---------- ContractHandler ----------
+
+  async request<K extends RequestName>(name: K, payload: unknown): Promise<Response<K>> {
+    if (!isRequestName(name)) throw new ContractError(`unknown request "${String(name)}"`);
+    const parsed = parseRequest(name, payload);
+    const handler = this.handlers[name] as (p: Payload<K>) => Promise<Response<K>> | Response<K>;
+    return handler(parsed);
+  }
+
+  subscribe(listener: Listener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  audioUp(message: AudioUp): void {
+    const running = this.running;
+    if (!running) return;
+    if (message.type !== 'mic') {
+      running.output.report(message);
+      return;
+    }
+    const capturedAt = this.deps.clock.now() - Math.max(0, message.ageMs);
+    const samples = message.samples;
+    this.micQueue = this.micQueue.then(() => running.session.pushAudio({ samples, capturedAt }));
+  }
+
+  onAudioDown(listener: (message: AudioDown) => void): () => void {
+    this.audioListeners.add(listener);
+    return () => this.audioListeners.delete(listener);
+  }
+
+  async shutdown(): Promise<void> {
+    await this.stopSession();
+  }
+
+  /** The global shortcut: press and release push-to-talk in turn (no key-up events from the OS). */
+  async togglePushToTalk(): Promise<AppState> {
+    return this.request('session:push-to-talk', { pressed: !this.state.talking });
+  }
+
+  // ---------- requests ----------
+
+  private readonly handlers: Handlers = {
+    'app:info': () => ({ ...this.deps.info, secretStorage: this.deps.secrets.info() }),
+    'app:state': () => ({ ...this.state }),
+    'settings:get': () => ({ settings: this.settings, notices: [...this.notices] }),
+    'settings:describe': () => describeOptions(),
+    'settings:update': ({ patch }) => {
+      let next: Settings;
+      try {
+        next = parseSettings(mergeSettings(this.settings, patch));
+      } catch (error) {
+        if (error instanceof SettingsError) return { ok: false, problems: [...error.problems] };
+        throw error;
+      }
+      return { ok: true, settings: next, needsRestart: this.applySettings(next) };
+    },
+    'settings:reset': () => {
+      this.applySettings(defaultSettings());
+      return { settings: this.settings };
+    },
+    'keys:status': () => this.keyStatus(),
+    'keys:set': ({ provider, key }) => {
+      this.deps.secrets.set(provider, key);
+      this.markRestart(`keys.${provider}`);
+      return this.keyStatus();
+    },
+    'keys:clear': ({ provider }) => {
+      this.deps.secrets.clear(provider);
+      this.markRestart(`keys.${provider}`);
+      return this.keyStatus();
+    },
+    'session:start': () => this.startSession(),
+    'session:stop': async () => {
+      await this.stopSession();
+      return { ok: true as const };
+    },
+    'session:push-to-talk': ({ pressed }) => {
+      this.running?.session.pushToTalk(pressed);
+      this.setState({ talking: pressed && this.running !== null });
+      return { ...this.state };
+    },
+    'session:mute': ({ muted }) => {
+      this.running?.session.setMuted(muted);
+      this.setState({ muted });
+      return { ...this.state };
+    },
+    'session:report': () => this.running?.session.report() ?? this.lastReport,
+  };
+
+  // ---------- session lifecycle ----------
+
+  private startSession(): Promise<Response<'session:start'>> {
+    if (this.running) return Promise.resolve({ ok: true });
+    this.starting ??= this.start().finally(() => {
+      this.starting = null;
+    });
+    return this.starting;
+  }
+
+  private async start(): Promise<Response<'session:start'>> {
+    const keys = this.keys();
+    const missing = this.missingKeys(keys);
+    if (missing.length) return { ok: false, error: missing.join('\n') };
+    const settings = this.settings;
+    let vad: DisposableVad | undefined;
+    let providers: Providers | undefined;
+    try {
+      vad = await this.deps.createVad(settings);
+      providers = this.deps.createProviders(settings, keys, this.deps.endpoints ?? {});
+      const output = new RemoteAudioOutput(this.deps.clock, (m) => this.sendAudio(m));
+      const session = new VoiceSession(
+        { clock: this.deps.clock, vad, stt: providers.stt, llm: providers.llm, tts: providers.tts, output },
+        settings,
+      );
+      const unsubscribe = session.subscribe((event) => this.onTimeline(session, event));
+      this.running = { session, providers, vad, output, unsubscribe };
+      session.setMuted(this.state.muted);
+      await session.start();
+      this.setState({ running: true, status: 'listening', pendingRestart: [], talking: false });
+      return { ok: true };
+    } catch (error) {
+      this.running = null;
+      await providers?.close().catch(() => undefined);
+      await vad?.dispose?.().catch(() => undefined);
+      return { ok: false, error: error instanceof Error ? error.message : String(error) };
+    }
+  }
+
+  private async stopSession(): Promise<void> {
+    await this.starting;
+    const running = this.running;
+    if (!running) return;
+    this.running = null;
+    await this.micQueue.catch(() => undefined);
+    this.lastReport = running.session.report();
+    await running.session.stop();
+    running.unsubscribe();
+    await running.providers.close().catch(() => undefined);
+    await running.vad.dispose?.().catch(() => undefined);
+    this.setState({ running: false, status: 'stopped', talking: false });
+  }
+
+  private onTimeline(session: VoiceSession, event: TimelineEvent): void {
+    this.emit('timeline', event);
+    switch (event.type) {
+      case 'turn_committed':
+        if (this.state.status !== 'speaking') this.setState({ status: 'thinking' });
+        break;
+      case 'agent_speech_started':
+        this.setState({ status: 'speaking' });
+        break;
+      case 'agent_speech_ended': {
+        this.setState({ status: 'listening' });
+        const turn = session.report().turns.find((t) => t.index === event.turn);
+        if (turn) this.emit('turn', turn);
+        break;
+      }
+      case 'error':
+        this.emit('notice', { level: event.recoverable ? 'warning' : 'error', message: event.message });
+        break;
+      default:
+        break;
+    }
+  }
+
+  // ---------- settings and keys ----------
+
+  /** Saves and applies settings; returns the options waiting for a session restart. */
+  private applySettings(next: Settings): string[] {
+    this.deps.settingsStore.save(next);
+    this.settings = next;
+    const restart = this.running ? this.running.session.updateSettings(next).needsRestart : [];
+    this.setState({
+      mode: this.modeOf(next),
+      pendingRestart: [...new Set([...this.state.pendingRestart, ...restart])],
+    });
+    this.emit('settings:changed', { settings: next });
+    return restart;
+  }
+
+  private markRestart(path: string): void {
+    if (this.running) this.setState({ pendingRestart: [...new Set([...this.state.pendingRestart, path])] });
+  }
+
+  private keys(): ProviderKeys {
+    const overrides = this.deps.keyOverrides ?? {};
+    const keys: ProviderKeys = {};
+    for (const provider of PROVIDERS) {
+      keys[provider] = overrides[provider] ?? resolveKey(provider, this.deps.secrets, this.deps.env);
+    }
+    return keys;
+  }
+
+  private keyStatus(): Record<ProviderId, KeyStatus> {
+    const status = keyStatus(this.deps.secrets, this.deps.env);
+    for (const provider of PROVIDERS) {
+      if (this.deps.keyOverrides?.[provider]) status[provider] = { set: true, source: 'override' };
+    }
+    return status;
+  }
+
+  /** Messages for keys that are needed and missing, each naming the provider and the setting. */
+  private missingKeys(keys: ProviderKeys): string[] {
+    const out: string[] = [];
+    for (const provider of PROVIDERS) {
+      if (keys[provider]) continue;
+      if (provider === 'openai' && this.usesLocalLlm()) continue;
+      out.push(missingKey(PROVIDER_NAME[provider]).message);
+    }
+    return out;
+  }
+
+  /** An OpenAI-compatible server other than OpenAI's (Ollama, LM Studio, llama.cpp) needs no key. */
+  private usesLocalLlm(): boolean {
+    const base = this.deps.endpoints?.openai ?? (this.settings.llm.base_url || this.deps.env.OPENAI_BASE_URL);
+    if (!base) return false;
+    try {
+      const host = new URL(base).hostname;
+      return host !== 'api.openai.com' && !host.endsWith('.openai.com');
+    } catch {
+      return false;
+    }
+  }
+
+  private modeOf(settings: Settings): AppState['mode'] {
+    return settings.turn_handling.turn_detection === 'manual' ? 'push-to-talk' : 'always-on';
+  }
+
+  // ---------- events ----------
+
+  private setState(patch: Partial<AppState>): void {
+    const next = { ...this.state, ...patch };
+    if (JSON.stringify(next) === JSON.stringify(this.state)) return;
+    this.state = next;
+    this.emit('state', { ...next });
+  }
+
+  private emit<E extends EventName>(name: E, payload: Events[E]): void {
+    for (const listener of this.listeners) listener(name, payload);
+  }
+
+  private sendAudio(message: AudioDown): void {
+    for (const listener of this.audioListeners) listener(message);
+  }
+}
+
+export interface CreateAppCoreOptions {
+  userDataDir: string;
+  safeStorage: SafeStorageLike;
+  env: NodeJS.ProcessEnv;
+  platform: string;
+  version: string;
+  /** Folder holding models/ (bundled weights); the npm packages are searched too. */
+  resourcesDir?: string;
+  shortcut?: AppInfo['shortcut'];
+  endpoints?: ProviderEndpoints;
+  keys?: ProviderKeys;
+  clock?: Clock;
+}
+
+/** The app core with its stores in the user data folder, the real providers and Silero VAD. */
+export async function createAppCore(options: CreateAppCoreOptions): Promise<AppCore> {
+  const clock = options.clock ?? new RealClock();
+  return new AppCore({
+    settingsStore: new FileSettingsStore({ dir: options.userDataDir }),
+    secrets: new EncryptedSecretStore({
+      safeStorage: options.safeStorage,
+      dir: options.userDataDir,
+      platform: options.platform,
+    }),
+    env: options.env,
+    clock,
+    info: {
+      version: options.version,
+      platform: options.platform,
+      shortcut: options.shortcut ?? { accelerator: '', registered: false, hold: false },
+    },
+    createVad: async (settings) => {
+      const model = await loadSileroModel(
+        settings.vad.model,
+        options.resourcesDir ? { resourcesDir: options.resourcesDir } : undefined,
+      );
+      const vad = new VoiceActivityDetector(model, settings.vad);
+      return Object.assign(vad, { dispose: () => model.dispose() });
+    },
+    createProviders: (settings, keys, endpoints) => createRealProviders({ settings, keys, endpoints, clock }),
+    ...(options.endpoints ? { endpoints: options.endpoints } : {}),
+    ...(options.keys ? { keyOverrides: options.keys } : {}),
+  });
+}

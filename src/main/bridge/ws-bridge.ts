@@ -1,0 +1,424 @@
+/**
+ * The local web bridge: carries the renderer ↔ main contract over a WebSocket so the built
+ * renderer runs in an ordinary browser (and e2e tests) against the real app core.
+ *
+ * One HTTP server on 127.0.0.1:
+ * - GET/HEAD of the built renderer (staticDir): `/` is index.html, files by extension with
+ *   their content type, the renderer's own Content-Security-Policy (read from the meta tag of
+ *   index.html) as a response header, no directory listings, anything that resolves outside
+ *   staticDir (`..`, encoded or not, symlinks) refused with 403.
+ * - `/bridge`, the WebSocket endpoint. The upgrade is accepted only with the bridge's own
+ *   Origin (http://127.0.0.1:PORT), Host, and the per-run random token as the `token` query
+ *   parameter (the page gets it from its own URL, `?token=`); anything else gets a 403.
+ *
+ * Frames on /bridge:
+ * - text, client → server: `{kind:'request', id, name, payload}`
+ * - text, server → client: `{kind:'response', id, ok:true, value}` | `{kind:'response', id, ok:false, error}`
+ *   and `{kind:'event', name, payload}` for every contract event
+ * - binary both ways: the audio channel, encoded with src/shared/audio-wire.ts
+ *
+ * Request names are checked against the contract before the handler sees them; the handler
+ * validates payloads and its errors come back as ok:false with their message. One client at a
+ * time: a new authenticated connection (a reload, a reconnect) replaces the previous one, which
+ * is closed with code 4000. The bridge only carries: it adds nothing to what the handler
+ * answers (API keys never leave the handler).
+ */
+import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { readFile, realpath, stat } from 'node:fs/promises';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import { extname, isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { WebSocketServer, type RawData, type WebSocket } from 'ws';
+import { decodeAudioUp, encodeAudioDown } from '../../shared/audio-wire';
+import { isRequestName, type AudioDown, type EventName, type Events } from '../../shared/contract';
+import type { ContractHandler } from '../app/types';
+
+export const BRIDGE_PATH = '/bridge';
+/** Close code sent to a client replaced by a newer connection (it should not reconnect). */
+export const CLOSE_REPLACED = 4000;
+/** Close code for a client that broke the frame protocol. */
+export const CLOSE_PROTOCOL = 1008;
+
+/** Used only when index.html carries no CSP meta tag; the same policy as src/renderer/index.html. */
+const FALLBACK_CSP =
+  "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; " +
+  "connect-src 'self'; media-src 'self'; object-src 'none'; base-uri 'none'; form-action 'none'";
+
+const CONTENT_TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.mjs': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.json': 'application/json; charset=utf-8',
+  '.map': 'application/json; charset=utf-8',
+  '.txt': 'text/plain; charset=utf-8',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.jpg': 'image/jpeg',
+  '.jpeg': 'image/jpeg',
+  '.gif': 'image/gif',
+  '.webp': 'image/webp',
+  '.ico': 'image/x-icon',
+  '.woff': 'font/woff',
+  '.woff2': 'font/woff2',
+  '.ttf': 'font/ttf',
+  '.wasm': 'application/wasm',
+  '.wav': 'audio/wav',
+  '.mp3': 'audio/mpeg',
+  '.onnx': 'application/octet-stream',
+};
+
+/** Biggest frame accepted from the client (settings patches and 20 ms mic frames are far smaller). */
+const MAX_FRAME_BYTES = 1 << 20;
+/** A client that answers no ping for this long is dropped. */
+const HEARTBEAT_MS = 15_000;
+
+export interface WebBridgeOptions {
+  handler: ContractHandler;
+  /** The built renderer (out/renderer). */
+  staticDir: string;
+  /** 0 (default) picks a free port. */
+  port?: number;
+  /** Only loopback: the bridge refuses any other address. */
+  host?: '127.0.0.1';
+  /**
+   * The per-run secret. Random (32 bytes) unless given; give one only to restart a bridge
+   * on the same URL (tests).
+   */
+  token?: string;
+  /** Diagnostics (malformed frames, handler errors on audio); silent by default. */
+  log?: (message: string) => void;
+}
+
+export interface WebBridge {
+  /** The page to open: http://127.0.0.1:PORT/?token=TOKEN */
+  url: string;
+  /** http://127.0.0.1:PORT, the only Origin accepted on /bridge. */
+  origin: string;
+  port: number;
+  token: string;
+  close(): Promise<void>;
+}
+
+/** Frames the server sends. */
+export type BridgeServerFrame =
+  | { kind: 'response'; id: RequestId | null; ok: true; value: unknown }
+  | { kind: 'response'; id: RequestId | null; ok: false; error: string }
+  | { kind: 'event'; name: EventName; payload: unknown };
+export type RequestId = string | number;
+
+export async function startWebBridge(options: WebBridgeOptions): Promise<WebBridge> {
+  const { handler, port: wantedPort = 0, log = () => {} } = options;
+  const host = options.host ?? '127.0.0.1';
+  if (host !== '127.0.0.1') throw new Error(`the web bridge binds to 127.0.0.1 only, not ${String(host)}`);
+  const token = options.token ?? randomBytes(32).toString('base64url');
+  const staticRoot = await realpath(resolve(options.staticDir));
+  const csp = `${readCsp(staticRoot)}; frame-ancestors 'none'`;
+
+  let origin = '';
+  let hostHeader = '';
+  const sockets = new Set<Socket>();
+  const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_FRAME_BYTES });
+  let current: ClientLink | null = null;
+
+  const server = createServer((req, res) => {
+    if (req.headers.host !== hostHeader) return plain(res, 403, 'Forbidden');
+    void serveStatic(staticRoot, csp, req, res).catch((error: unknown) => {
+      log(`static: ${(error as Error).message}`);
+      if (!res.headersSent) plain(res, 500, 'Internal Server Error');
+      else res.destroy();
+    });
+  });
+  server.on('connection', (socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+  });
+  server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => {
+    socket.on('error', () => socket.destroy());
+    const refusal = checkUpgrade(req, { origin, hostHeader, token });
+    if (refusal) {
+      socket.end(`HTTP/1.1 ${refusal}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+      return;
+    }
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      const previous = current;
+      current = new ClientLink(ws, handler, log);
+      previous?.close(CLOSE_REPLACED, 'replaced by a newer connection');
+      const link = current;
+      ws.once('close', () => {
+        link.dispose();
+        if (current === link) current = null;
+      });
+    });
+  });
+
+  await new Promise<void>((resolveListen, reject) => {
+    server.once('error', reject);
+    server.listen(wantedPort, host, () => {
+      server.off('error', reject);
+      resolveListen();
+    });
+  });
+  const port = (server.address() as AddressInfo).port;
+  hostHeader = `${host}:${port}`;
+  origin = `http://${hostHeader}`;
+
+  let closing: Promise<void> | null = null;
+  return {
+    url: `${origin}/?token=${encodeURIComponent(token)}`,
+    origin,
+    port,
+    token,
+    close: () =>
+      (closing ??= new Promise<void>((done) => {
+        current?.close(1001, 'server shutting down');
+        current?.dispose();
+        current = null;
+        for (const ws of wss.clients) ws.terminate();
+        wss.close();
+        server.close(() => done());
+        for (const socket of sockets) socket.destroy();
+      })),
+  };
+}
+
+/** One connected client: requests to the handler, events and audio from it. */
+class ClientLink {
+  private readonly unsubscribe: (() => void)[] = [];
+  private alive = true;
+  private readonly heartbeat: NodeJS.Timeout;
+  private disposed = false;
+
+  constructor(
+    private readonly ws: WebSocket,
+    private readonly handler: ContractHandler,
+    private readonly log: (message: string) => void,
+  ) {
+    ws.on('message', (data, isBinary) => this.receive(data, isBinary));
+    ws.on('pong', () => (this.alive = true));
+    ws.on('error', (error) => log(`client socket: ${error.message}`));
+    this.unsubscribe.push(
+      handler.subscribe(<E extends EventName>(name: E, payload: Events[E]) => {
+        this.send({ kind: 'event', name, payload });
+      }),
+      handler.onAudioDown((message: AudioDown) => {
+        if (this.disposed || this.ws.readyState !== this.ws.OPEN) return;
+        try {
+          this.ws.send(encodeAudioDown(message), { binary: true });
+        } catch (error) {
+          this.log(`audio message dropped: ${(error as Error).message}`);
+        }
+      }),
+    );
+    this.heartbeat = setInterval(() => {
+      if (!this.alive) {
+        this.ws.terminate();
+        return;
+      }
+      this.alive = false;
+      this.ws.ping();
+    }, HEARTBEAT_MS);
+    this.heartbeat.unref();
+  }
+
+  close(code: number, reason: string): void {
+    this.dispose();
+    if (this.ws.readyState === this.ws.OPEN || this.ws.readyState === this.ws.CONNECTING)
+      this.ws.close(code, reason);
+  }
+
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    clearInterval(this.heartbeat);
+    for (const off of this.unsubscribe.splice(0)) off();
+  }
+
+  private receive(data: RawData, isBinary: boolean): void {
+    if (this.disposed) return;
+    if (isBinary) {
+      try {
+        this.handler.audioUp(decodeAudioUp(toBuffer(data)));
+      } catch (error) {
+        this.log(`audio frame dropped: ${(error as Error).message}`);
+      }
+      return;
+    }
+    let frame: unknown;
+    try {
+      frame = JSON.parse(toBuffer(data).toString('utf8'));
+    } catch {
+      this.send({ kind: 'response', id: null, ok: false, error: 'frame is not valid JSON' });
+      return;
+    }
+    void this.request(frame);
+  }
+
+  private async request(frame: unknown): Promise<void> {
+    const f = (typeof frame === 'object' && frame !== null ? frame : {}) as Record<string, unknown>;
+    const id = typeof f.id === 'string' || (typeof f.id === 'number' && Number.isFinite(f.id)) ? f.id : null;
+    if (f.kind !== 'request' || id === null) {
+      this.send({
+        kind: 'response',
+        id,
+        ok: false,
+        error: 'expected {kind:"request", id, name, payload} with a string or number id',
+      });
+      return;
+    }
+    const name = f.name;
+    if (!isRequestName(name)) {
+      this.send({ kind: 'response', id, ok: false, error: `unknown request "${String(name)}"` });
+      return;
+    }
+    try {
+      const value = await this.handler.request(name, f.payload);
+      this.send({ kind: 'response', id, ok: true, value });
+    } catch (error) {
+      this.send({ kind: 'response', id, ok: false, error: errorMessage(error) });
+    }
+  }
+
+  private send(frame: BridgeServerFrame): void {
+    if (this.disposed || this.ws.readyState !== this.ws.OPEN) return;
+    let text: string;
+    try {
+      text = JSON.stringify(frame);
+    } catch (error) {
+      // e.g. a BigInt in a payload: answer the request rather than leaving it pending.
+      this.log(`unserialisable ${frame.kind}: ${(error as Error).message}`);
+      if (frame.kind !== 'response') return;
+      text = JSON.stringify({
+        kind: 'response',
+        id: frame.id,
+        ok: false,
+        error: 'response not serialisable',
+      });
+    }
+    this.ws.send(text);
+  }
+}
+
+function checkUpgrade(
+  req: IncomingMessage,
+  expected: { origin: string; hostHeader: string; token: string },
+): string | null {
+  let url: URL;
+  try {
+    url = new URL(req.url ?? '/', expected.origin);
+  } catch {
+    return '400 Bad Request';
+  }
+  if (url.pathname !== BRIDGE_PATH) return '404 Not Found';
+  if (req.headers.host !== expected.hostHeader) return '403 Forbidden';
+  if (req.headers.origin !== expected.origin) return '403 Forbidden';
+  const given = url.searchParams.get('token');
+  if (given === null || !sameSecret(given, expected.token)) return '403 Forbidden';
+  return null;
+}
+
+function sameSecret(given: string, token: string): boolean {
+  const a = Buffer.from(given);
+  const b = Buffer.from(token);
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+async function serveStatic(
+  root: string,
+  csp: string,
+  req: IncomingMessage,
+  res: ServerResponse,
+): Promise<void> {
+  if (req.method !== 'GET' && req.method !== 'HEAD') {
+    res.setHeader('Allow', 'GET, HEAD');
+    return plain(res, 405, 'Method Not Allowed');
+  }
+  const rawPath = (req.url ?? '/').split('?')[0]!.split('#')[0]!;
+  let pathname: string;
+  try {
+    pathname = decodeURIComponent(rawPath);
+  } catch {
+    return plain(res, 400, 'Bad Request');
+  }
+  if (!pathname.startsWith('/') || pathname.includes('\0') || pathname.includes('\\'))
+    return plain(res, 400, 'Bad Request');
+  if (pathname.split('/').some((segment) => segment === '..')) return plain(res, 403, 'Forbidden');
+  if (pathname === BRIDGE_PATH) return plain(res, 426, 'Upgrade Required');
+
+  const relativePath = pathname === '/' ? 'index.html' : pathname.slice(1);
+  const candidate = resolve(root, relativePath);
+  if (!inside(root, candidate)) return plain(res, 403, 'Forbidden');
+  let file: string;
+  try {
+    file = await realpath(candidate);
+  } catch {
+    return plain(res, 404, 'Not Found');
+  }
+  // A symlink out of the build is refused like `..`.
+  if (!inside(root, file)) return plain(res, 403, 'Forbidden');
+  const info = await stat(file);
+  if (!info.isFile()) return plain(res, 404, 'Not Found'); // directories: never listed
+  const body = await readFile(file);
+  res.writeHead(200, {
+    ...securityHeaders(csp),
+    'Content-Type': CONTENT_TYPES[extname(file).toLowerCase()] ?? 'application/octet-stream',
+    'Content-Length': body.byteLength,
+    'Cache-Control': 'no-store',
+  });
+  res.end(req.method === 'HEAD' ? undefined : body);
+}
+
+function inside(root: string, path: string): boolean {
+  const rel = relative(root, path);
+  return rel === '' || (!rel.startsWith(`..${sep}`) && rel !== '..' && !isAbsolute(rel));
+}
+
+function securityHeaders(csp: string): Record<string, string> {
+  return {
+    'Content-Security-Policy': csp,
+    'X-Content-Type-Options': 'nosniff',
+    'Referrer-Policy': 'no-referrer',
+    'Cross-Origin-Opener-Policy': 'same-origin',
+    'Cross-Origin-Resource-Policy': 'same-origin',
+    'X-Frame-Options': 'DENY',
+  };
+}
+
+function plain(res: ServerResponse, status: number, text: string): void {
+  res.writeHead(status, {
+    'Content-Type': 'text/plain; charset=utf-8',
+    'Content-Length': Buffer.byteLength(text),
+    'X-Content-Type-Options': 'nosniff',
+    'Content-Security-Policy': "default-src 'none'; frame-ancestors 'none'",
+  });
+  res.end(text);
+}
+
+/** The policy of the renderer's CSP meta tag, so the header and the page can never differ. */
+function readCsp(root: string): string {
+  let html: string;
+  try {
+    html = readFileSync(join(root, 'index.html'), 'utf8');
+  } catch {
+    throw new Error(`no index.html in ${root}: build the renderer first (electron-vite build)`);
+  }
+  for (const tag of html.match(/<meta\b[^>]*>/gis) ?? []) {
+    if (!/http-equiv\s*=\s*["']content-security-policy["']/i.test(tag)) continue;
+    const content = /content\s*=\s*"([^"]*)"|content\s*=\s*'([^']*)'/i.exec(tag);
+    const policy = (content?.[1] ?? content?.[2] ?? '').replace(/\s+/g, ' ').trim();
+    if (policy) return policy.replace(/;\s*$/, '');
+  }
+  return FALLBACK_CSP;
+}
+
+function toBuffer(data: RawData): Buffer {
+  if (Buffer.isBuffer(data)) return data;
+  if (Array.isArray(data)) return Buffer.concat(data);
+  return Buffer.from(data);
+}
+
+function errorMessage(error: unknown): string {
+  if (error instanceof Error) return error.message || error.name;
+  return String(error);
+}

@@ -1,0 +1,347 @@
+/**
+ * The contract (CueApi) over the local WebSocket bridge (src/main/bridge/ws-bridge.ts), for the
+ * renderer running in an ordinary browser. Text frames carry requests, responses and events as
+ * JSON; binary frames carry the audio channel (src/shared/audio-wire.ts).
+ *
+ * - Requests get an id and wait in a pending map; each fails after 15 s without an answer.
+ *   Requests made while the connection is down are queued and sent when it is back (the
+ *   timeout still counts); requests in flight when it drops fail at once, since nobody can
+ *   tell whether main handled them.
+ * - Microphone audio while disconnected is dropped (it is real time).
+ * - A dropped connection is re-opened with exponential backoff; listeners of 'notice' hear
+ *   that it was lost and that it is back, and 'state' listeners get a fresh app state.
+ *   A connection replaced by a newer one (another tab, close code 4000) does not reconnect.
+ */
+import { decodeAudioDown, encodeAudioUp } from '../../../shared/audio-wire';
+import type {
+  AudioDown,
+  AudioUp,
+  CueApi,
+  EventName,
+  Events,
+  Notice,
+  RequestName,
+  RequestPayload,
+  Response,
+} from '../../../shared/contract';
+
+export const REQUEST_TIMEOUT_MS = 15_000;
+export const RECONNECT_INITIAL_MS = 250;
+export const RECONNECT_MAX_MS = 5_000;
+/** After this many failed reconnect attempts in a row the user is told what to do. */
+const ATTEMPTS_BEFORE_HELP = 5;
+/** Where the bridge listens on the page's server. */
+const BRIDGE_PATH = '/bridge';
+/** Close code of the bridge for a connection replaced by a newer one. */
+const CLOSE_REPLACED = 4000;
+
+/** The part of the WebSocket API the client uses: the browser's WebSocket (or `ws` in Node tests). */
+export type WebSocketLike = Pick<
+  WebSocket,
+  'binaryType' | 'readyState' | 'send' | 'close' | 'onopen' | 'onmessage' | 'onclose' | 'onerror'
+>;
+
+export interface WebBridgeClientOptions {
+  requestTimeoutMs?: number;
+  reconnectInitialMs?: number;
+  reconnectMaxMs?: number;
+  /** Opens a socket (the browser's WebSocket by default). */
+  createSocket?: (url: string) => WebSocketLike;
+}
+
+/** The CueApi, plus a way to end the connection for good. */
+export interface WebBridgeClient extends CueApi {
+  readonly connected: boolean;
+  /** Closes the connection without reconnecting; pending requests fail. */
+  close(): void;
+}
+
+interface Pending {
+  name: RequestName;
+  frame: string;
+  sent: boolean;
+  resolve: (value: unknown) => void;
+  reject: (error: Error) => void;
+  timer: ReturnType<typeof setTimeout>;
+}
+
+type ServerFrame =
+  | { kind: 'response'; id: number | string | null; ok: true; value: unknown }
+  | { kind: 'response'; id: number | string | null; ok: false; error: string }
+  | { kind: 'event'; name: EventName; payload: unknown };
+
+const OPEN = 1;
+
+/**
+ * Connects to the bridge at `url` (ws://127.0.0.1:PORT/bridge, or the page's own http(s) address,
+ * taken as its server's /bridge) with the run's token, and resolves once the first connection
+ * is open; rejects if that first connection is refused or unreachable.
+ */
+export function connectWebBridge(
+  url: string,
+  token: string,
+  options: WebBridgeClientOptions = {},
+): Promise<WebBridgeClient> {
+  const {
+    requestTimeoutMs = REQUEST_TIMEOUT_MS,
+    reconnectInitialMs = RECONNECT_INITIAL_MS,
+    reconnectMaxMs = RECONNECT_MAX_MS,
+    createSocket = (address: string) => new WebSocket(address),
+  } = options;
+  const address = new URL(url);
+  if (address.protocol === 'http:' || address.protocol === 'https:') {
+    // The page's address: its server's bridge.
+    address.protocol = address.protocol === 'https:' ? 'wss:' : 'ws:';
+    address.pathname = BRIDGE_PATH;
+    address.search = '';
+  }
+  address.searchParams.set('token', token);
+  const socketUrl = address.toString();
+  const where = `${address.host}${address.pathname}`;
+
+  const pending = new Map<number, Pending>();
+  const listeners = new Map<EventName, Set<(payload: never) => void>>();
+  const audioListeners = new Set<(message: AudioDown) => void>();
+  let socket: WebSocketLike | null = null;
+  let nextId = 1;
+  let everOpened = false;
+  let stopped = false;
+  let failedAttempts = 0;
+  let reconnectTimer: ReturnType<typeof setTimeout> | null = null;
+
+  const emit = <E extends EventName>(name: E, payload: Events[E]): void => {
+    for (const listener of [...(listeners.get(name) ?? [])]) {
+      try {
+        (listener as (p: Events[E]) => void)(payload);
+      } catch (error) {
+        console.error(`Cue: a "${name}" listener failed`, error);
+      }
+    }
+  };
+  const notice = (level: Notice['level'], message: string) => emit('notice', { level, message });
+
+  const settle = (id: number): Pending | undefined => {
+    const entry = pending.get(id);
+    if (!entry) return undefined;
+    pending.delete(id);
+    clearTimeout(entry.timer);
+    return entry;
+  };
+
+  const flush = () => {
+    if (!socket || socket.readyState !== OPEN) return;
+    for (const entry of pending.values()) {
+      if (entry.sent) continue;
+      entry.sent = true;
+      socket.send(entry.frame);
+    }
+  };
+
+  const failPending = (message: (name: RequestName) => string, onlySent: boolean) => {
+    for (const [id, entry] of [...pending]) {
+      if (onlySent && !entry.sent) continue;
+      settle(id)?.reject(new Error(message(entry.name)));
+    }
+  };
+
+  const receive = (data: unknown) => {
+    if (typeof data !== 'string') {
+      let message: AudioDown;
+      try {
+        message = decodeAudioDown(data as ArrayBuffer);
+      } catch (error) {
+        console.error('Cue: audio frame dropped:', (error as Error).message);
+        return;
+      }
+      for (const listener of [...audioListeners]) {
+        try {
+          listener(message);
+        } catch (error) {
+          console.error('Cue: an audio listener failed', error);
+        }
+      }
+      return;
+    }
+    let frame: ServerFrame;
+    try {
+      frame = JSON.parse(data) as ServerFrame;
+    } catch {
+      console.error('Cue: the bridge sent a frame that is not JSON');
+      return;
+    }
+    if (frame.kind === 'event') {
+      emit(frame.name, frame.payload as Events[typeof frame.name]);
+    } else if (frame.kind === 'response') {
+      const entry = typeof frame.id === 'number' ? settle(frame.id) : undefined;
+      if (!entry) {
+        if (!frame.ok) console.error(`Cue: the bridge refused a frame: ${frame.error}`);
+        return;
+      }
+      if (frame.ok) entry.resolve(frame.value);
+      else entry.reject(new Error(frame.error));
+    }
+  };
+
+  const refreshState = () => {
+    // After a reconnect the UI may have missed state events: hand it the current state.
+    request('app:state', {}).then(
+      (state) => emit('state', state),
+      () => {},
+    );
+  };
+
+  const scheduleReconnect = () => {
+    if (stopped || reconnectTimer) return;
+    const delay = Math.min(reconnectMaxMs, reconnectInitialMs * 2 ** Math.min(failedAttempts, 16));
+    reconnectTimer = setTimeout(
+      () => {
+        reconnectTimer = null;
+        open();
+      },
+      delay * (0.8 + Math.random() * 0.4),
+    );
+  };
+
+  let resolveFirst: (client: WebBridgeClient) => void = () => {};
+  let rejectFirst: (error: Error) => void = () => {};
+
+  const open = () => {
+    if (stopped) return;
+    let ws: WebSocketLike;
+    try {
+      ws = createSocket(socketUrl);
+    } catch (error) {
+      if (!everOpened) {
+        stopped = true;
+        rejectFirst(new Error(`cannot connect to Cue at ${where}: ${(error as Error).message}`));
+        return;
+      }
+      failedAttempts++;
+      scheduleReconnect();
+      return;
+    }
+    socket = ws;
+    let opened = false;
+    ws.binaryType = 'arraybuffer';
+    ws.onopen = () => {
+      if (socket !== ws) return;
+      opened = true;
+      const reconnected = everOpened;
+      everOpened = true;
+      failedAttempts = 0;
+      flush();
+      if (reconnected) {
+        notice('info', 'Reconnected to Cue.');
+        refreshState();
+      } else {
+        resolveFirst(client);
+      }
+    };
+    ws.onmessage = (event) => {
+      if (socket === ws) receive(event.data);
+    };
+    ws.onerror = () => {
+      // The close event follows with what there is to know (browsers give no error details).
+    };
+    ws.onclose = (event) => {
+      if (socket !== ws) return;
+      socket = null;
+      if (stopped) return;
+      if (!everOpened) {
+        stopped = true;
+        failPending((name) => `request "${name}" failed: not connected to Cue`, false);
+        rejectFirst(
+          new Error(
+            `cannot connect to Cue at ${where} (refused or unreachable: is \`npm run web\` running, ` +
+              'and is this the address with the token it printed?)',
+          ),
+        );
+        return;
+      }
+      if (opened) {
+        failPending((name) => `connection to Cue lost before "${name}" was answered`, true);
+        if (event.code === CLOSE_REPLACED) {
+          stopped = true;
+          failPending((name) => `request "${name}" failed: disconnected`, false);
+          notice(
+            'error',
+            'Cue was opened in another tab or window, so this one was disconnected. Reload to use it here.',
+          );
+          return;
+        }
+        notice('warning', 'Lost the connection to Cue; reconnecting…');
+      } else if (++failedAttempts === ATTEMPTS_BEFORE_HELP) {
+        notice(
+          'error',
+          `Still cannot reach Cue at ${where}. If it was restarted, open the new address it printed ` +
+            '(the token changes every run).',
+        );
+      }
+      scheduleReconnect();
+    };
+  };
+
+  function request<K extends RequestName>(name: K, payload: RequestPayload<K>): Promise<Response<K>> {
+    if (stopped && everOpened) return Promise.reject(new Error(`request "${name}" failed: disconnected`));
+    const id = nextId++;
+    return new Promise<Response<K>>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        if (settle(id))
+          reject(
+            new Error(`request "${name}" timed out: no answer from Cue in ${requestTimeoutMs / 1000} s`),
+          );
+      }, requestTimeoutMs);
+      pending.set(id, {
+        name,
+        frame: JSON.stringify({ kind: 'request', id, name, payload }),
+        sent: false,
+        resolve: resolve as (value: unknown) => void,
+        reject,
+        timer,
+      });
+      flush();
+    });
+  }
+
+  const client: WebBridgeClient = {
+    get connected() {
+      return socket?.readyState === OPEN;
+    },
+    request,
+    on(name, listener) {
+      let set = listeners.get(name);
+      if (!set) listeners.set(name, (set = new Set()));
+      const entry = listener as (payload: never) => void;
+      set.add(entry);
+      return () => {
+        set.delete(entry);
+      };
+    },
+    sendAudio(message: AudioUp) {
+      const frame = encodeAudioUp(message);
+      if (socket && socket.readyState === OPEN) socket.send(frame);
+    },
+    onAudio(listener) {
+      audioListeners.add(listener);
+      return () => {
+        audioListeners.delete(listener);
+      };
+    },
+    close() {
+      if (stopped && !socket) return;
+      stopped = true;
+      if (reconnectTimer) clearTimeout(reconnectTimer);
+      reconnectTimer = null;
+      failPending((name) => `request "${name}" failed: the connection was closed`, false);
+      const ws = socket;
+      socket = null;
+      ws?.close(1000, 'closed by the page');
+    },
+  };
+
+  return new Promise<WebBridgeClient>((resolve, reject) => {
+    resolveFirst = resolve;
+    rejectFirst = reject;
+    open();
+  });
+}

@@ -1,0 +1,437 @@
+/**
+ * The Electron IPC carrier (src/main/ipc-carrier.ts) against fakes of ipcMain, the window, its
+ * web contents and frames, and MessageChannelMain: no Electron needed.
+ */
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { describe, expect, it, vi } from 'vitest';
+import {
+  MAX_MIC_SAMPLES,
+  parseAudioUp,
+  registerIpcCarrier,
+  type IpcInvokeEventLike,
+  type MessagePortLike,
+} from '../../src/main/ipc-carrier';
+import type { ContractHandler } from '../../src/main/app/types';
+import { isTrustedFrame, type FrameLike } from '../../src/main/shell/app-origin';
+import {
+  EVENT_NAMES,
+  REQUEST_NAMES,
+  ipcChannel,
+  requestSchemas,
+  type AudioDown,
+  type AudioUp,
+  type EventName,
+  type Events,
+} from '../../src/shared/contract';
+
+const INDEX = join('/opt', 'Cue', 'resources', 'app.asar', 'out', 'renderer', 'index.html');
+const APP_URL = pathToFileURL(INDEX).href;
+
+class FakeFrame implements FrameLike {
+  constructor(
+    public url: string,
+    public parent: FakeFrame | null = null,
+    public processId = 7,
+    public routingId = 1,
+  ) {}
+  isDestroyed(): boolean {
+    return false;
+  }
+}
+
+class FakePort implements MessagePortLike {
+  listeners: ((event: { data: unknown }) => void)[] = [];
+  posted: unknown[] = [];
+  started = false;
+  closed = false;
+  on(_event: 'message', listener: (event: { data: unknown }) => void): this {
+    this.listeners.push(listener);
+    return this;
+  }
+  postMessage(message: unknown): void {
+    this.posted.push(message);
+  }
+  start(): void {
+    this.started = true;
+  }
+  close(): void {
+    this.closed = true;
+  }
+  /** A message arriving from the renderer. */
+  receive(data: unknown): void {
+    for (const listener of this.listeners) listener({ data });
+  }
+}
+
+class FakeContents {
+  mainFrame: FakeFrame;
+  sent: unknown[][] = [];
+  postedPorts: { channel: string; message: unknown; transfer: MessagePortLike[] }[] = [];
+  loadListeners: (() => void)[] = [];
+  destroyed = false;
+  /** A fresh window's contents show nothing yet (empty URL) until load(). */
+  constructor(url = '') {
+    this.mainFrame = new FakeFrame(url);
+  }
+  isDestroyed(): boolean {
+    return this.destroyed;
+  }
+  send(channel: string, ...args: unknown[]): void {
+    this.sent.push([channel, ...args]);
+  }
+  postMessage(channel: string, message: unknown, transfer: MessagePortLike[] = []): void {
+    this.postedPorts.push({ channel, message, transfer });
+  }
+  on(_event: 'did-finish-load', listener: () => void): this {
+    this.loadListeners.push(listener);
+    return this;
+  }
+  removeListener(_event: 'did-finish-load', listener: () => void): this {
+    this.loadListeners = this.loadListeners.filter((l) => l !== listener);
+    return this;
+  }
+  /** The page (re)loaded. */
+  load(url = APP_URL): void {
+    this.mainFrame = new FakeFrame(url, null, this.mainFrame.processId, this.mainFrame.routingId + 1);
+    for (const listener of [...this.loadListeners]) listener();
+  }
+}
+
+class FakeWindow {
+  webContents: FakeContents;
+  destroyed = false;
+  constructor(url?: string) {
+    this.webContents = new FakeContents(url);
+  }
+  isDestroyed(): boolean {
+    return this.destroyed;
+  }
+}
+
+type Invoke = (event: IpcInvokeEventLike, ...args: unknown[]) => unknown;
+
+class FakeIpcMain {
+  handlers = new Map<string, Invoke>();
+  handle(channel: string, listener: Invoke): void {
+    if (this.handlers.has(channel)) throw new Error(`second handler for ${channel}`);
+    this.handlers.set(channel, listener);
+  }
+  removeHandler(channel: string): void {
+    this.handlers.delete(channel);
+  }
+  /** What ipcRenderer.invoke(channel, payload) from `frame` of `sender` does. */
+  async invoke(
+    channel: string,
+    sender: unknown,
+    frame: FrameLike | null,
+    ...args: unknown[]
+  ): Promise<unknown> {
+    const handler = this.handlers.get(channel);
+    if (!handler) throw new Error(`No handler registered for '${channel}'`);
+    return handler({ sender, senderFrame: frame }, ...args);
+  }
+}
+
+function fakeHandler() {
+  type Listener = Parameters<ContractHandler['subscribe']>[0];
+  const listeners = new Set<Listener>();
+  const audioListeners = new Set<(message: AudioDown) => void>();
+  const handler = {
+    request: vi.fn(async (name: string, payload: unknown) => ({ answered: name, payload })),
+    subscribe: vi.fn((listener: Listener) => {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    }),
+    audioUp: vi.fn((_message: AudioUp) => {}),
+    onAudioDown: vi.fn((listener: (message: AudioDown) => void) => {
+      audioListeners.add(listener);
+      return () => audioListeners.delete(listener);
+    }),
+  };
+  return {
+    handler: handler as unknown as ContractHandler & typeof handler,
+    emit<E extends EventName>(name: E, payload: Events[E]) {
+      for (const listener of listeners) listener(name, payload);
+    },
+    audioDown(message: AudioDown) {
+      for (const listener of audioListeners) listener(message);
+    },
+    listenerCount: () => listeners.size + audioListeners.size,
+  };
+}
+
+/**
+ * Registers the carrier on a fresh window, then loads `url` (the app page by default) unless
+ * `load` is false; `alreadyLoaded` registers on a window that already shows the app page.
+ */
+function setup(options: { url?: string; load?: boolean; alreadyLoaded?: boolean } = {}) {
+  const ipcMain = new FakeIpcMain();
+  const win = new FakeWindow(options.alreadyLoaded ? APP_URL : '');
+  const core = fakeHandler();
+  const ports: { port1: FakePort; port2: FakePort }[] = [];
+  const warnings: string[] = [];
+  const unregister = registerIpcCarrier({
+    ipcMain,
+    handler: core.handler,
+    isTrustedSender: (frame) => isTrustedFrame(frame, win.webContents, INDEX, 'linux'),
+    getWindow: () => win,
+    createMessageChannel: () => {
+      const channel = { port1: new FakePort(), port2: new FakePort() };
+      ports.push(channel);
+      return channel;
+    },
+    warn: (message) => warnings.push(message),
+  });
+  if (options.load !== false && !options.alreadyLoaded) win.webContents.load(options.url);
+  return { ipcMain, win, core, ports, warnings, unregister };
+}
+
+const stateEvent: Events['state'] = {
+  status: 'listening',
+  running: true,
+  muted: false,
+  talking: false,
+  mode: 'always-on',
+  pendingRestart: [],
+};
+
+describe('contract names', () => {
+  it('the zod-free name lists match the contract', () => {
+    expect([...REQUEST_NAMES].sort()).toEqual(Object.keys(requestSchemas).sort());
+    expect(new Set(EVENT_NAMES).size).toBe(EVENT_NAMES.length);
+  });
+});
+
+describe('IPC carrier: requests', () => {
+  it('registers exactly one handler per contract request, on the contract channel', () => {
+    const { ipcMain } = setup();
+    expect([...ipcMain.handlers.keys()].sort()).toEqual(
+      REQUEST_NAMES.map((name) => ipcChannel.request(name)).sort(),
+    );
+    expect(ipcMain.handlers.size).toBe(Object.keys(requestSchemas).length);
+  });
+
+  it('passes a request from the app page to the handler with the raw payload', async () => {
+    const { ipcMain, win, core } = setup();
+    const payload = { muted: 'not even a boolean', extra: [1, 2] };
+    const answer = await ipcMain.invoke(
+      ipcChannel.request('session:mute'),
+      win.webContents,
+      win.webContents.mainFrame,
+      payload,
+      'ignored extra argument',
+    );
+    expect(core.handler.request).toHaveBeenCalledTimes(1);
+    expect(core.handler.request).toHaveBeenCalledWith('session:mute', payload);
+    expect(core.handler.request.mock.calls[0]![1]).toBe(payload);
+    expect(answer).toEqual({ answered: 'session:mute', payload });
+  });
+
+  it('passes a missing payload through as undefined (the handler validates)', async () => {
+    const { ipcMain, win, core } = setup();
+    await ipcMain.invoke(ipcChannel.request('app:state'), win.webContents, win.webContents.mainFrame);
+    expect(core.handler.request).toHaveBeenCalledWith('app:state', undefined);
+  });
+
+  it('propagates the handler errors', async () => {
+    const { ipcMain, win, core } = setup();
+    core.handler.request.mockRejectedValueOnce(new Error('keys:set: key: must be at least 8 characters'));
+    await expect(
+      ipcMain.invoke(ipcChannel.request('keys:set'), win.webContents, win.webContents.mainFrame, {}),
+    ).rejects.toThrow(/at least 8/);
+  });
+
+  const foreign: [string, (win: FakeWindow) => { sender: unknown; frame: FrameLike | null }][] = [
+    [
+      'a frame showing another URL',
+      (win) => ({ sender: win.webContents, frame: new FakeFrame('https://evil.example/') }),
+    ],
+    [
+      'a subframe of our page (same URL)',
+      (win) => ({ sender: win.webContents, frame: new FakeFrame(APP_URL, win.webContents.mainFrame, 7, 9) }),
+    ],
+    [
+      'another file of the app',
+      (win) => ({
+        sender: win.webContents,
+        frame: new FakeFrame(pathToFileURL(join(INDEX, '..', 'other.html')).href),
+      }),
+    ],
+    [
+      'a frame with the app URL in another process',
+      (win) => ({ sender: win.webContents, frame: new FakeFrame(APP_URL, null, 99, 1) }),
+    ],
+    ['no frame (navigated away or destroyed)', (win) => ({ sender: win.webContents, frame: null })],
+    [
+      'another web contents, even showing the app page',
+      (win) => {
+        const other = new FakeContents();
+        other.mainFrame = win.webContents.mainFrame;
+        return { sender: other, frame: win.webContents.mainFrame };
+      },
+    ],
+  ];
+
+  for (const [label, make] of foreign) {
+    it(`refuses a request from ${label} and never calls the handler`, async () => {
+      const { ipcMain, win, core, warnings } = setup();
+      const { sender, frame } = make(win);
+      for (const name of REQUEST_NAMES) {
+        await expect(ipcMain.invoke(ipcChannel.request(name), sender, frame, {})).rejects.toThrow(/refused/);
+      }
+      expect(core.handler.request).not.toHaveBeenCalled();
+      expect(warnings.length).toBe(REQUEST_NAMES.length);
+    });
+  }
+
+  it('refuses requests when our page shows another URL', async () => {
+    const { ipcMain, win, core } = setup({ url: 'https://evil.example/' });
+    await expect(
+      ipcMain.invoke(ipcChannel.request('app:info'), win.webContents, win.webContents.mainFrame, {}),
+    ).rejects.toThrow(/refused/);
+    expect(core.handler.request).not.toHaveBeenCalled();
+  });
+
+  it('refuses requests once the window is destroyed', async () => {
+    const { ipcMain, win, core } = setup();
+    win.destroyed = true;
+    await expect(
+      ipcMain.invoke(ipcChannel.request('app:info'), win.webContents, win.webContents.mainFrame, {}),
+    ).rejects.toThrow(/refused/);
+    expect(core.handler.request).not.toHaveBeenCalled();
+  });
+
+  it('unregisters every handler, subscription and port', () => {
+    const { ipcMain, win, core, ports, unregister } = setup();
+    expect(core.listenerCount()).toBe(2);
+    unregister();
+    unregister();
+    expect(ipcMain.handlers.size).toBe(0);
+    expect(core.listenerCount()).toBe(0);
+    expect(win.webContents.loadListeners).toHaveLength(0);
+    expect(ports[0]!.port1.closed).toBe(true);
+  });
+});
+
+describe('IPC carrier: events', () => {
+  it('sends contract events to our window only, without the Electron event object', () => {
+    const { win, core } = setup();
+    core.emit('state', stateEvent);
+    core.emit('notice', { level: 'info', message: 'hello' });
+    expect(win.webContents.sent).toEqual([
+      [ipcChannel.event, 'state', stateEvent],
+      [ipcChannel.event, 'notice', { level: 'info', message: 'hello' }],
+    ]);
+  });
+
+  it('drops names outside the contract, and sends nothing to a page that is not ours', () => {
+    const { win, core } = setup();
+    (core.emit as (name: string, payload: unknown) => void)('secret', { key: 'sk-123' });
+    win.webContents.mainFrame = new FakeFrame('https://evil.example/');
+    core.emit('state', stateEvent);
+    win.destroyed = true;
+    core.emit('state', stateEvent);
+    expect(win.webContents.sent).toEqual([]);
+  });
+});
+
+describe('IPC carrier: audio', () => {
+  it('sends one port to the renderer after each load of the app page', () => {
+    const { win, ports } = setup({ load: false });
+    expect(ports).toHaveLength(0); // not loaded yet
+    win.webContents.load();
+    expect(ports).toHaveLength(1);
+    expect(win.webContents.postedPorts).toEqual([
+      { channel: ipcChannel.audioPort, message: null, transfer: [ports[0]!.port2] },
+    ]);
+    expect(ports[0]!.port1.started).toBe(true);
+    // A reload gets a fresh channel; the old port is closed.
+    win.webContents.load();
+    expect(ports).toHaveLength(2);
+    expect(ports[0]!.port1.closed).toBe(true);
+    expect(win.webContents.postedPorts[1]!.transfer).toEqual([ports[1]!.port2]);
+  });
+
+  it('gives no port to a page that is not ours', () => {
+    const { win, ports } = setup({ url: 'https://evil.example/' });
+    expect(ports).toHaveLength(0);
+    expect(win.webContents.postedPorts).toEqual([]);
+  });
+
+  it('passes well-formed AudioUp messages on and posts AudioDown to the port', () => {
+    const { core, ports } = setup();
+    const port = ports[0]!.port1;
+    const samples = new Int16Array([1, -2, 3]);
+    port.receive({ type: 'mic', samples, ageMs: 12.5 });
+    port.receive({ type: 'played', utterance: 3, ageMs: 4 });
+    port.receive({ type: 'finished', utterance: 3, ageMs: 1, playedMs: 812 });
+    expect(core.handler.audioUp.mock.calls.map(([message]) => message)).toEqual([
+      { type: 'mic', samples, ageMs: 12.5 },
+      { type: 'played', utterance: 3, ageMs: 4 },
+      { type: 'finished', utterance: 3, ageMs: 1, playedMs: 812 },
+    ]);
+    const down: AudioDown = {
+      type: 'audio',
+      utterance: 3,
+      samples: new Int16Array([5, 6]),
+      sampleRate: 24000,
+    };
+    core.audioDown(down);
+    core.audioDown({ type: 'clear', utterance: 3 });
+    expect(port.posted).toEqual([down, { type: 'clear', utterance: 3 }]);
+  });
+
+  it('drops malformed audio messages with a counted warning', () => {
+    const { core, ports, warnings } = setup();
+    const port = ports[0]!.port1;
+    const malformed: unknown[] = [
+      null,
+      'mic',
+      42,
+      {},
+      { type: 'shout' },
+      { type: 'mic', samples: [1, 2, 3], ageMs: 0 },
+      { type: 'mic', samples: new Float32Array(3), ageMs: 0 },
+      { type: 'mic', samples: new Int16Array(3).buffer, ageMs: 0 },
+      { type: 'mic', samples: new Int16Array(3), ageMs: Number.NaN },
+      { type: 'mic', samples: new Int16Array(3) },
+      { type: 'mic', samples: new Int16Array(MAX_MIC_SAMPLES + 1), ageMs: 0 },
+      { type: 'played', utterance: 1.5, ageMs: 0 },
+      { type: 'played', utterance: '1', ageMs: 0 },
+      { type: 'finished', utterance: 1, ageMs: 0 },
+      { type: 'finished', utterance: 1, ageMs: 0, playedMs: -1 },
+    ];
+    for (const data of malformed) port.receive(data);
+    expect(core.handler.audioUp).not.toHaveBeenCalled();
+    expect(warnings).toHaveLength(2); // at the 1st and the 10th drop
+    expect(warnings[0]).toMatch(/dropped 1 malformed audio message/);
+    expect(warnings[1]).toMatch(/dropped 10 malformed audio message/);
+  });
+
+  it('rebuilds messages with their known fields only', () => {
+    const samples = new Int16Array(4);
+    expect(parseAudioUp({ type: 'mic', samples, ageMs: 3, extra: 'x' })).toEqual({
+      type: 'mic',
+      samples,
+      ageMs: 3,
+    });
+    expect(parseAudioUp({ type: 'played', utterance: 2, ageMs: 1, evil: true })).toEqual({
+      type: 'played',
+      utterance: 2,
+      ageMs: 1,
+    });
+  });
+
+  it('drops AudioDown while no page holds a port', () => {
+    const { core, ports } = setup({ load: false });
+    expect(() => core.audioDown({ type: 'pause' })).not.toThrow();
+    expect(ports).toHaveLength(0);
+  });
+
+  it('hands the port over at once when registered after the app page loaded', () => {
+    const { win, ports } = setup({ alreadyLoaded: true });
+    expect(ports).toHaveLength(1);
+    expect(win.webContents.postedPorts).toHaveLength(1);
+  });
+});
