@@ -1,0 +1,137 @@
+/**
+ * End-to-end harness: the renderer build served by the WebSocket bridge, the real app core and
+ * engine behind it with the provider simulators for a corpus case, and Debian's Chromium driven by
+ * playwright-core with the case audio as its fake microphone. Screenshots go to
+ * test/e2e/artifacts/ (gitignored), kept as CI artifacts.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { createAppCore, type AppCore } from '../../src/main/app/app-core';
+import type { SafeStorageLike } from '../../src/main/app/secret-store';
+import { startWebBridge, type WebBridge } from '../../src/main/bridge/ws-bridge';
+import { RealClock } from '../../src/main/engine/clock';
+import { loadCase } from '../../src/main/engine/scripted/case';
+import { SIM_API_KEY } from '../../sim/common';
+import { startSimulators, type SimulatorSet } from '../../sim/index';
+
+export const ROOT = join(import.meta.dirname, '..', '..');
+export const ARTIFACTS = join(ROOT, 'test', 'e2e', 'artifacts');
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+
+/** Builds the renderer once into a temp folder; returns the folder with index.html. */
+export function buildRenderer(): string {
+  const out = mkdtempSync(join(tmpdir(), 'cue-e2e-build-'));
+  execFileSync('npx', ['electron-vite', 'build', '--outDir', out], { cwd: ROOT, stdio: 'pipe' });
+  return join(out, 'renderer');
+}
+
+const memoryOnly: SafeStorageLike = {
+  isEncryptionAvailable: () => false,
+  encryptString: () => {
+    throw new Error('no key store in e2e runs');
+  },
+  decryptString: () => {
+    throw new Error('no key store in e2e runs');
+  },
+  getSelectedStorageBackend: () => 'none (e2e)',
+};
+
+export interface E2eApp {
+  core: AppCore;
+  bridge: WebBridge;
+  sims: SimulatorSet | null;
+  browser: Browser;
+  page: Page;
+  consoleErrors: string[];
+  close(): Promise<void>;
+}
+
+/**
+ * Starts everything for one test. `caseDir` drives the simulators and is the fake microphone
+ * (its audio.wav); without it the providers have no keys and the page gets no microphone.
+ */
+export async function startE2e(options: {
+  staticDir: string;
+  caseDir?: string;
+  /** Chromium flags replacing the default fake microphone (e.g. none, to test permission errors). */
+  mediaFlags?: string[];
+}): Promise<E2eApp> {
+  const clock = new RealClock();
+  let sims: SimulatorSet | null = null;
+  if (options.caseDir) {
+    const caseData = await loadCase(options.caseDir);
+    sims = await startSimulators({ caseData, clock, apiKey: SIM_API_KEY });
+  }
+  const core = await createAppCore({
+    userDataDir: mkdtempSync(join(tmpdir(), 'cue-e2e-data-')),
+    safeStorage: memoryOnly,
+    env: {},
+    platform: process.platform,
+    version: 'e2e',
+    clock,
+    ...(sims
+      ? {
+          endpoints: sims.endpoints,
+          keys: { deepgram: SIM_API_KEY, openai: SIM_API_KEY, elevenlabs: SIM_API_KEY },
+        }
+      : {}),
+  });
+  const bridge = await startWebBridge({
+    handler: core,
+    staticDir: options.staticDir,
+    port: 0,
+    host: '127.0.0.1',
+  });
+  const media =
+    options.mediaFlags ??
+    (options.caseDir
+      ? [
+          '--use-fake-ui-for-media-stream',
+          '--use-fake-device-for-media-stream',
+          `--use-file-for-fake-audio-capture=${join(options.caseDir, 'audio.wav')}`,
+        ]
+      : []);
+  const browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--autoplay-policy=no-user-gesture-required',
+      ...media,
+    ],
+  });
+  const page = await browser.newPage({ viewport: { width: 1280, height: 860 } });
+  const consoleErrors: string[] = [];
+  page.on('console', (m) => {
+    if (m.type() === 'error') consoleErrors.push(m.text());
+  });
+  page.on('pageerror', (e) => consoleErrors.push(String(e)));
+  await page.goto(bridge.url);
+  return {
+    core,
+    bridge,
+    sims,
+    browser,
+    page,
+    consoleErrors,
+    close: async () => {
+      await browser.close();
+      await core.shutdown();
+      await bridge.close();
+      await sims?.close();
+    },
+  };
+}
+
+export async function screenshot(page: Page, name: string): Promise<void> {
+  mkdirSync(ARTIFACTS, { recursive: true });
+  await page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });
+}
