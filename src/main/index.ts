@@ -144,9 +144,10 @@ async function start(): Promise<void> {
     platform: process.platform,
     version: app.getVersion(),
     resourcesDir: RESOURCES,
-    shortcut: shortcut.status(),
+    shortcut: () => shortcut?.status() ?? { accelerator: '', registered: false, hold: false },
   });
   core = handler;
+  shortcut.setAccelerator(handler.currentSettings.app.push_to_talk_shortcut);
 
   const initial: AppState = await handler.request('app:state', {}).catch(() => INITIAL_APP_STATE);
   shortcut.onState(initial);
@@ -163,6 +164,11 @@ async function start(): Promise<void> {
     onAction: (action) => void onAction(action).catch((error: unknown) => console.error(error)),
   });
   handler.subscribe((name, payload) => {
+    if (name === 'settings:changed') {
+      const wanted = handler.currentSettings.app.push_to_talk_shortcut;
+      if (shortcut && shortcut.status().accelerator !== wanted) shortcut.setAccelerator(wanted);
+      return;
+    }
     if (name !== 'state') return;
     const state = payload as AppState;
     tray?.update(state);

@@ -389,6 +389,17 @@ export const ttsSchema = z.object({
   ),
 });
 
+export const DEFAULT_PUSH_TO_TALK_SHORTCUT = 'CommandOrControl+Shift+Space';
+
+export const appSchema = z.object({
+  push_to_talk_shortcut: text(
+    DEFAULT_PUSH_TO_TALK_SHORTCUT,
+    100,
+    'Push-to-talk shortcut',
+    'Global shortcut (Electron accelerator syntax) that starts and ends a push-to-talk turn: press once to talk, again to finish (the OS reports no key release, so it cannot be held).',
+  ),
+});
+
 export const settingsSchema = z.object({
   vad: vadSchema.prefault({}),
   stt: sttSchema.prefault({}),
@@ -397,6 +408,7 @@ export const settingsSchema = z.object({
   reply: replySchema.prefault({}),
   llm: llmSchema.prefault({}),
   tts: ttsSchema.prefault({}),
+  app: appSchema.prefault({}),
 });
 
 export type Settings = z.output<typeof settingsSchema>;

@@ -62,7 +62,7 @@ function setup(
     info: {
       version: '0.0.0-test',
       platform: 'test',
-      shortcut: { accelerator: 'X', registered: true, hold: false },
+      shortcut: () => ({ accelerator: 'X', registered: true, hold: false }),
     },
     createVad: async () => new ScriptedVad(speechSegments(caseData)),
     createProviders: (settings) => ({

@@ -51,7 +51,7 @@ export interface AppCoreDeps {
   secrets: SecretStore;
   env: NodeJS.ProcessEnv;
   clock: Clock;
-  info: Omit<AppInfo, 'secretStorage'>;
+  info: Omit<AppInfo, 'secretStorage' | 'shortcut'> & { shortcut: () => AppInfo['shortcut'] };
   createVad(settings: Settings): Promise<DisposableVad>;
   createProviders(settings: Settings, keys: ProviderKeys, endpoints: ProviderEndpoints): Providers;
   /** Replace the providers' endpoints (simulators, a proxy). */
@@ -107,6 +107,11 @@ export class AppCore implements ContractHandler {
     };
   }
 
+  /** The current settings (the shell follows some of them, e.g. the push-to-talk shortcut). */
+  get currentSettings(): Settings {
+    return this.settings;
+  }
+
   // ---------- ContractHandler ----------
 
   async request<K extends RequestName>(name: K, payload: unknown): Promise<Response<K>> {
@@ -150,7 +155,12 @@ export class AppCore implements ContractHandler {
   // ---------- requests ----------
 
   private readonly handlers: Handlers = {
-    'app:info': () => ({ ...this.deps.info, secretStorage: this.deps.secrets.info() }),
+    'app:info': () => ({
+      version: this.deps.info.version,
+      platform: this.deps.info.platform,
+      shortcut: this.deps.info.shortcut(),
+      secretStorage: this.deps.secrets.info(),
+    }),
     'app:state': () => ({ ...this.state }),
     'settings:get': () => ({ settings: this.settings, notices: [...this.notices] }),
     'settings:describe': () => describeOptions(),
@@ -362,7 +372,8 @@ export interface CreateAppCoreOptions {
   version: string;
   /** Folder holding models/ (bundled weights); the npm packages are searched too. */
   resourcesDir?: string;
-  shortcut?: AppInfo['shortcut'];
+  /** The global shortcut's current status (it changes with the settings). */
+  shortcut?: () => AppInfo['shortcut'];
   endpoints?: ProviderEndpoints;
   keys?: ProviderKeys;
   clock?: Clock;
@@ -383,7 +394,7 @@ export async function createAppCore(options: CreateAppCoreOptions): Promise<AppC
     info: {
       version: options.version,
       platform: options.platform,
-      shortcut: options.shortcut ?? { accelerator: '', registered: false, hold: false },
+      shortcut: options.shortcut ?? (() => ({ accelerator: '', registered: false, hold: false })),
     },
     createVad: async (settings) => {
       const model = await loadSileroModel(

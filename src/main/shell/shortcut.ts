@@ -12,8 +12,9 @@
  * the default is CommandOrControl+Shift+Space.
  */
 import type { AppState } from '../../shared/contract';
+import { DEFAULT_PUSH_TO_TALK_SHORTCUT } from '../../shared/settings';
 
-export const DEFAULT_PUSH_TO_TALK_SHORTCUT = 'CommandOrControl+Shift+Space';
+export { DEFAULT_PUSH_TO_TALK_SHORTCUT };
 
 /** Longer than the usual initial key-repeat delay (250–600 ms), shorter than a deliberate second press. */
 export const REPEAT_GUARD_MS = 700;
