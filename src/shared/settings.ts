@@ -389,6 +389,22 @@ export const ttsSchema = z.object({
   ),
 });
 
+export const audioSchema = z.object({
+  input_device: text(
+    '',
+    300,
+    'Microphone',
+    'Input device id (empty: the system default; when the chosen device is missing the default is used until it returns).',
+  ),
+  echo_cancellation: flag(
+    true,
+    'Echo cancellation',
+    "Removes the agent's own voice from the microphone, so it does not interrupt itself.",
+  ),
+  noise_suppression: flag(true, 'Noise suppression', 'Reduces steady background noise in the microphone.'),
+  auto_gain_control: flag(true, 'Auto gain', 'Keeps your voice at an even level however far you are from the microphone.'),
+});
+
 export const DEFAULT_PUSH_TO_TALK_SHORTCUT = 'CommandOrControl+Shift+Space';
 
 export const appSchema = z.object({
@@ -408,6 +424,7 @@ export const settingsSchema = z.object({
   reply: replySchema.prefault({}),
   llm: llmSchema.prefault({}),
   tts: ttsSchema.prefault({}),
+  audio: audioSchema.prefault({}),
   app: appSchema.prefault({}),
 });
 
@@ -423,6 +440,7 @@ export type AgentSettings = Settings['agent'];
 export type ReplySettings = Settings['reply'];
 export type LlmSettings = Settings['llm'];
 export type TtsSettings = Settings['tts'];
+export type AudioSettings = Settings['audio'];
 export type TurnDetectionMode = TurnHandlingSettings['turn_detection'];
 export type ReuseStrategy = PreemptiveSettings['strategy'];
 
