@@ -1,19 +1,107 @@
-/** The first window: says what Cue is and where the engine runs for now. */
+/**
+ * Cue's window: the top bar (status, start/stop, mute, push-to-talk, report, theme, settings),
+ * notices and the pending-restart banner, the conversation, the live timeline's region, and the
+ * settings drawer. All state comes from useCue() (src/renderer/src/app/use-cue.ts).
+ *
+ * MOUNT POINTS (src/renderer/src/app/mounts.tsx): <AudioMount> (microphone and speaker, the
+ * audio engine's useAudioEngine) and <TimelineMount> (the live timeline) render nothing until
+ * those parts are wired in there.
+ */
+import { useCallback, useEffect, useState } from 'react';
+import { Conversation } from './app/Conversation';
+import { Disconnected } from './app/Disconnected';
+import { Header } from './app/Header';
+import { AudioMount, TimelineMount } from './app/mounts';
+import { Notices, RestartBanner } from './app/Notices';
+import type { NoticeAction } from './app/notices';
+import { applyTheme, loadTheme, type ThemeChoice } from './app/theme';
+import { useCue } from './app/use-cue';
+import { SettingsDrawer, type SettingsTarget } from './settings/SettingsDrawer';
+import { useSettingsDraft } from './settings/use-settings-draft';
+
 export function App() {
-  const version = typeof window.cue === 'undefined' ? undefined : window.cue.version;
+  const cue = useCue();
+  const { actions, connection, state } = cue;
+  const [theme, setTheme] = useState<ThemeChoice>(loadTheme);
+  const [settingsTarget, setSettingsTarget] = useState<SettingsTarget | null>(null);
+  const form = useSettingsDraft(cue.settings, cue.options, actions.updateSettings);
+
+  useEffect(() => applyTheme(theme), [theme]);
+
+  const openSettings = useCallback((target: SettingsTarget = {}) => setSettingsTarget(target), []);
+  const closeSettings = useCallback(() => setSettingsTarget(null), []);
+  const onNoticeAction = useCallback(
+    (action: NoticeAction) => {
+      if (action.kind === 'open-settings') openSettings({ section: action.section });
+    },
+    [openSettings],
+  );
+  const restart = useCallback(() => void actions.restart(), [actions]);
+  const restarting = cue.busy.starting || cue.busy.stopping;
+  const connected = connection.status === 'connected';
+
   return (
-    <main className="app">
-      <header className="app-header">
-        <h1 className="app-title">Cue</h1>
-        {version ? <span className="app-version">v{version}</span> : null}
-      </header>
-      <p className="app-lead">A desktop voice assistant that answers at the right moment.</p>
-      <section className="app-note" aria-label="Status">
-        <p>
-          The voice engine runs headless for now. Replay a conversation from a terminal with{' '}
-          <code>npm run replay</code>.
-        </p>
-      </section>
-    </main>
+    <div className="app">
+      <Header
+        connection={connection}
+        info={cue.info}
+        state={state}
+        busy={cue.busy}
+        userSpeaking={cue.conversation.userSpeaking}
+        actions={actions}
+        theme={theme}
+        onTheme={setTheme}
+        onOpenSettings={() => openSettings()}
+      />
+
+      <div className="banners">
+        <RestartBanner state={state} options={cue.options} restarting={restarting} onRestart={restart} />
+        <Notices notices={cue.notices} onDismiss={actions.dismissNotice} onAction={onNoticeAction} />
+      </div>
+
+      <main className="main" id="main">
+        {connection.status === 'failed' ? (
+          <Disconnected error={connection.error} onRetry={() => void actions.connect()} retrying={false} />
+        ) : (
+          <>
+            <Conversation conversation={cue.conversation} state={state} info={cue.info} />
+            {/* MOUNT POINT (timeline): the region hides itself while TimelineMount renders nothing. */}
+            <section className="timeline-region" aria-label="Live timeline">
+              {connected && cue.api ? (
+                <TimelineMount
+                  api={cue.api}
+                  subscribeTimeline={actions.subscribeTimeline}
+                  turns={cue.turns}
+                  running={state?.running ?? false}
+                />
+              ) : null}
+            </section>
+          </>
+        )}
+      </main>
+
+      {/* Microphone capture and playback, with the input level, once connected. */}
+      {connected && cue.api && state ? (
+        <AudioMount api={cue.api} state={state} settings={cue.settings} onNotice={actions.pushNotice} />
+      ) : null}
+
+      {settingsTarget && cue.settings ? (
+        <SettingsDrawer
+          settings={cue.settings}
+          options={cue.options}
+          keys={cue.keys}
+          secretStorage={cue.info?.secretStorage ?? null}
+          state={state}
+          form={form}
+          restarting={restarting}
+          target={settingsTarget}
+          onSetKey={actions.setKey}
+          onClearKey={actions.clearKey}
+          onReset={actions.resetSettings}
+          onRestart={restart}
+          onClose={closeSettings}
+        />
+      ) : null}
+    </div>
   );
 }

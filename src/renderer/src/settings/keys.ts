@@ -1,0 +1,43 @@
+/** Provider API keys as the panel shows them (pure): what each is for, where it comes from, local checks. */
+import { requestSchemas, type KeyStatus, type ProviderId } from '../../../shared/contract';
+import type { Settings } from '../../../shared/settings';
+
+export const PROVIDER_INFO: Record<ProviderId, { name: string; role: string; env: string }> = {
+  deepgram: { name: 'Deepgram', role: 'Speech-to-text', env: 'DEEPGRAM_API_KEY' },
+  openai: { name: 'OpenAI', role: 'Language model', env: 'OPENAI_API_KEY' },
+  elevenlabs: { name: 'ElevenLabs', role: 'Voice', env: 'ELEVENLABS_API_KEY' },
+};
+
+/** "Set · saved in the key store", "Set · from DEEPGRAM_API_KEY", "Not set". Never the key. */
+export function describeKey(provider: ProviderId, status: KeyStatus | undefined): string {
+  if (!status || !status.set) return 'Not set';
+  switch (status.source) {
+    case 'store':
+      return 'Set · saved by Cue';
+    case 'environment':
+      return `Set · from ${PROVIDER_INFO[provider].env}`;
+    case 'override':
+      return 'Set · given to this run';
+    default:
+      return 'Set';
+  }
+}
+
+/** The contract's own check of a key (length), as a message for the field; null when fine. */
+export function checkKey(key: string): string | null {
+  const result = requestSchemas['keys:set'].shape.key.safeParse(key);
+  if (result.success) return null;
+  return `The key ${result.error.issues[0]?.message ?? 'is not valid'}.`;
+}
+
+/** An OpenAI-compatible server other than OpenAI's needs no key (Ollama, LM Studio, llama.cpp). */
+export function openAiKeyOptional(settings: Settings | null): boolean {
+  const base = settings?.llm.base_url;
+  if (!base) return false;
+  try {
+    const host = new URL(base).hostname;
+    return host !== 'api.openai.com' && !host.endsWith('.openai.com');
+  } catch {
+    return false;
+  }
+}
