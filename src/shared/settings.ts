@@ -402,7 +402,11 @@ export const audioSchema = z.object({
     "Removes the agent's own voice from the microphone, so it does not interrupt itself.",
   ),
   noise_suppression: flag(true, 'Noise suppression', 'Reduces steady background noise in the microphone.'),
-  auto_gain_control: flag(true, 'Auto gain', 'Keeps your voice at an even level however far you are from the microphone.'),
+  auto_gain_control: flag(
+    true,
+    'Auto gain',
+    'Keeps your voice at an even level however far you are from the microphone.',
+  ),
 });
 
 export const DEFAULT_PUSH_TO_TALK_SHORTCUT = 'CommandOrControl+Shift+Space';

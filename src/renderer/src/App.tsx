@@ -3,9 +3,8 @@
  * notices and the pending-restart banner, the conversation, the live timeline's region, and the
  * settings drawer. All state comes from useCue() (src/renderer/src/app/use-cue.ts).
  *
- * MOUNT POINTS (src/renderer/src/app/mounts.tsx): <AudioMount> (microphone and speaker, the
- * audio engine's useAudioEngine) and <TimelineMount> (the live timeline) render nothing until
- * those parts are wired in there.
+ * src/renderer/src/app/mounts.tsx holds <AudioMount> (microphone and speaker through the audio
+ * engine) and <TimelineMount> (the live turn timeline).
  */
 import { useCallback, useEffect, useState } from 'react';
 import { Conversation } from './app/Conversation';
@@ -65,7 +64,10 @@ export function App() {
         ) : (
           <>
             <Conversation conversation={cue.conversation} state={state} info={cue.info} />
-            {/* MOUNT POINT (timeline): the region hides itself while TimelineMount renders nothing. */}
+            {/* Microphone capture and playback, with the input level, once connected. */}
+            {connected && cue.api && state ? (
+              <AudioMount api={cue.api} state={state} settings={cue.settings} onNotice={actions.pushNotice} />
+            ) : null}
             <section className="timeline-region" aria-label="Live timeline">
               {connected && cue.api ? (
                 <TimelineMount
@@ -79,11 +81,6 @@ export function App() {
           </>
         )}
       </main>
-
-      {/* Microphone capture and playback, with the input level, once connected. */}
-      {connected && cue.api && state ? (
-        <AudioMount api={cue.api} state={state} settings={cue.settings} onNotice={actions.pushNotice} />
-      ) : null}
 
       {settingsTarget && cue.settings ? (
         <SettingsDrawer

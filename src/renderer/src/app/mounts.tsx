@@ -8,6 +8,7 @@ import type { Settings } from '../../../shared/settings';
 import type { TimelineEvent } from '../../../shared/timeline';
 import { useEffect } from 'react';
 import { useAudioEngine } from '../audio/use-audio-engine';
+import { LiveTimeline } from '../timeline';
 
 export interface AudioMountProps {
   api: CueApi;
@@ -78,7 +79,7 @@ export interface TimelineMountProps {
   running: boolean;
 }
 
-/** MOUNT POINT (live timeline): renders nothing; see above. */
-export function TimelineMount(_props: TimelineMountProps): null {
-  return null;
+/** The live turn timeline, fed from the app's one timeline subscription and the turn reports. */
+export function TimelineMount({ subscribeTimeline, turns }: TimelineMountProps) {
+  return <LiveTimeline subscribeTimeline={subscribeTimeline} turns={turns} />;
 }

@@ -482,7 +482,7 @@ const TurnCard = memo(function TurnCard({
     turn.speculationReused ? 'speculation reused' : null,
     interrupted ? 'interrupted' : null,
     latency.wasted ? `${latency.wasted} wasted` : null,
-    latency.source === 'events' ? 'live' : null,
+    latency.source === 'events' ? 'provisional' : null,
   ].filter((f): f is string => f !== null);
   const aria = [
     `${name}`,

@@ -1,0 +1,76 @@
+/**
+ * The renderer build in Debian's Chromium, over the WebSocket bridge, against the real app core
+ * and engine with the provider simulators; Chromium's fake microphone plays a corpus case. These
+ * run in real time (the microphone is real time); they assert what happens, never how fast.
+ */
+import { join } from 'node:path';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { buildRenderer, ROOT, screenshot, startE2e, type E2eApp } from './harness';
+
+const WEATHER = join(ROOT, 'test', 'fixtures', 'cases', 'weather-question');
+
+describe('the app in Chromium over the WebSocket bridge', () => {
+  let staticDir: string;
+  let app: E2eApp | undefined;
+  beforeAll(() => {
+    staticDir = buildRenderer();
+  }, 120_000);
+  afterEach(async () => {
+    await app?.close();
+    app = undefined;
+  });
+
+  it('hears the microphone, shows the conversation and plays the reply, measured at the speaker', async () => {
+    app = await startE2e({ staticDir, caseDir: WEATHER });
+    const { page, core } = app;
+    await page.getByRole('button', { name: 'Start' }).click();
+    await expect
+      .poll(() => page.locator('.status-label').textContent(), { timeout: 10_000 })
+      .toBe('Listening');
+    const user = page.locator('.messages .message--user .message-text').first();
+    await user.waitFor({ timeout: 20_000 });
+    expect((await user.textContent())?.toLowerCase()).toBe("what's the weather like in paris today.");
+    const agent = page.locator('.message--agent').first();
+    await agent.waitFor({ timeout: 20_000 });
+    await expect
+      .poll(async () => (await agent.textContent()) ?? '', { timeout: 20_000 })
+      .toContain("It's sunny and 22 degrees in Paris today.");
+    // The renderer's playback worklet reported the reply audible: e2e latency is measured at the speaker.
+    await expect
+      .poll(async () => (await core.request('session:report', {}))?.turns[0]?.e2e_latency_ms ?? null, {
+        timeout: 20_000,
+      })
+      .toBeGreaterThan(0);
+    await screenshot(page, 'conversation');
+    expect(app.consoleErrors).toEqual([]);
+  }, 90_000);
+
+  it('refuses an invalid setting in place, naming what is allowed, and keeps what was typed', async () => {
+    app = await startE2e({ staticDir });
+    const { page } = app;
+    await page.locator('.toolbar').getByRole('button', { name: 'Settings' }).click();
+    const minDelay = page.locator('#opt-turn_handling-endpointing-min_delay');
+    await minDelay.scrollIntoViewIfNeeded();
+    await minDelay.fill('42');
+    await expect
+      .poll(async () => (await page.locator('body').textContent()) ?? '', { timeout: 5_000 })
+      .toContain('must be between 0 and 10 s');
+    expect(await minDelay.inputValue()).toBe('42');
+    expect(await page.getByRole('button', { name: /Save changes/ }).isDisabled()).toBe(true);
+    await screenshot(page, 'settings-invalid');
+  }, 60_000);
+
+  it('says plainly when the microphone is not allowed', async () => {
+    app = await startE2e({
+      staticDir,
+      caseDir: WEATHER,
+      mediaFlags: ['--use-fake-device-for-media-stream', '--deny-permission-prompts'],
+    });
+    const { page } = app;
+    await page.getByRole('button', { name: 'Start' }).click();
+    await expect
+      .poll(async () => (await page.locator('body').textContent()) ?? '', { timeout: 15_000 })
+      .toContain('Cue is not allowed to use the microphone');
+    await screenshot(page, 'microphone-denied');
+  }, 60_000);
+});
