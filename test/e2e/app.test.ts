@@ -41,6 +41,19 @@ describe('the app in Chromium over the WebSocket bridge', () => {
         timeout: 20_000,
       })
       .toBeGreaterThan(0);
+    // The timeline shows the turn with its latency breakdown and what preemption did.
+    const card = page.locator('.cue-timeline__card').first();
+    await card.waitFor({ timeout: 10_000 });
+    await expect.poll(async () => (await card.textContent()) ?? '', { timeout: 10_000 }).toMatch(/Turn 0/);
+    await expect
+      .poll(async () => (await card.locator('.cue-timeline__card-e2e').textContent()) ?? '', {
+        timeout: 10_000,
+      })
+      .toMatch(/\d+ ms/);
+    expect(await card.locator('.cue-timeline__card-text').textContent()).toMatch(/weather like in paris/i);
+    const stats = (await page.locator('.cue-timeline__stats').textContent()) ?? '';
+    expect(stats).toMatch(/turns\s*1/);
+    expect(stats).toMatch(/e2e p50\s*\d+ ms/);
     await screenshot(page, 'conversation');
     expect(app.consoleErrors).toEqual([]);
   }, 90_000);
@@ -72,5 +85,16 @@ describe('the app in Chromium over the WebSocket bridge', () => {
       .poll(async () => (await page.locator('body').textContent()) ?? '', { timeout: 15_000 })
       .toContain('Cue is not allowed to use the microphone');
     await screenshot(page, 'microphone-denied');
+  }, 60_000);
+
+  it('says plainly when there is no microphone', async () => {
+    app = await startE2e({ staticDir, caseDir: WEATHER, mediaFlags: ['--use-fake-ui-for-media-stream'] });
+    const { page } = app;
+    await page.getByRole('button', { name: 'Start' }).click();
+    await expect
+      .poll(async () => (await page.locator('body').textContent()) ?? '', { timeout: 15_000 })
+      .toContain('No microphone found. Connect a microphone');
+    expect(await page.getByRole('button', { name: 'Retry microphone' }).isVisible()).toBe(true);
+    await screenshot(page, 'no-microphone');
   }, 60_000);
 });
