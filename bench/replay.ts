@@ -4,50 +4,31 @@
  * Runs a corpus case through the engine on a virtual clock with the scripted providers:
  * real Silero VAD on the case audio, transcripts from the case script.
  */
-import { parseArgs } from 'node:util';
+import {
+  CommandLineExit,
+  parseCommandLine,
+  runCommand,
+  settingsFromAssignments,
+} from '../src/main/cli/command-line';
 import { formatEventLine, formatTurnMetrics } from '../src/main/cli/format-timeline';
 import { replayCase, type ReplayResult } from '../src/main/engine/replay';
 import { loadCase } from '../src/main/engine/scripted/case';
 import { loadSileroModel } from '../src/main/engine/vad/silero';
 import { VoiceActivityDetector } from '../src/main/engine/vad/voice-activity-detector';
-import { applyOverrides, SettingsError } from '../src/shared/settings';
 
 const usage = 'usage: npm run replay -- --case <case-dir> [--set path.to.option=value ...] [--json]';
 
 async function main(): Promise<number> {
-  let args;
-  try {
-    args = parseArgs({
-      options: {
-        case: { type: 'string' },
-        set: { type: 'string', multiple: true, default: [] },
-        json: { type: 'boolean', default: false },
-        help: { type: 'boolean', default: false },
-      },
-      strict: true,
-    }).values;
-  } catch (error) {
-    console.error(`${(error as Error).message}\n${usage}`);
-    return 2;
-  }
-  if (args.help) {
-    console.log(usage);
-    return 0;
-  }
-  if (!args.case) {
-    console.error(`missing --case\n${usage}`);
-    return 2;
-  }
-  let settings;
-  try {
-    settings = applyOverrides({}, args.set ?? []);
-  } catch (error) {
-    if (error instanceof SettingsError) {
-      console.error(error.message);
-      return 2;
-    }
-    throw error;
-  }
+  const args = parseCommandLine(
+    {
+      case: { type: 'string' },
+      set: { type: 'string', multiple: true, default: [] },
+      json: { type: 'boolean', default: false },
+    },
+    usage,
+  );
+  if (!args.case) throw new CommandLineExit(2, `missing --case\n${usage}`);
+  const settings = settingsFromAssignments(args.set);
   const caseData = await loadCase(args.case);
   const model = await loadSileroModel(settings.vad.model);
   const vad = new VoiceActivityDetector(model, settings.vad);
@@ -99,10 +80,4 @@ function printSummary(result: ReplayResult): void {
   );
 }
 
-main().then(
-  (code) => process.exit(code),
-  (error: unknown) => {
-    console.error(error instanceof Error ? error.message : error);
-    process.exit(1);
-  },
-);
+runCommand(main);

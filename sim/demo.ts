@@ -8,7 +8,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
+import { parseCommandLine, runCommand, settingsFromAssignments } from '../src/main/cli/command-line';
 import { formatEventLine, formatTurnMetrics } from '../src/main/cli/format-timeline';
 import { ClockedAudioOutput } from '../src/main/engine/audio/clocked-output';
 import { encodeWav, resample } from '../src/main/engine/audio/wav';
@@ -20,7 +20,6 @@ import { VoiceSession } from '../src/main/engine/session';
 import { loadSileroModel } from '../src/main/engine/vad/silero';
 import { VoiceActivityDetector } from '../src/main/engine/vad/voice-activity-detector';
 import { createProviders } from '../src/main/providers';
-import { applyOverrides, SettingsError } from '../src/shared/settings';
 import type { TimelineEvent } from '../src/shared/timeline';
 import { SIM_API_KEY } from './common';
 import { startSimulators } from './index';
@@ -56,36 +55,16 @@ class ConversationTrack {
 }
 
 async function main(): Promise<number> {
-  let args;
-  try {
-    args = parseArgs({
-      options: {
-        case: { type: 'string', default: DEFAULT_CASE },
-        out: { type: 'string', default: 'demo-output.wav' },
-        set: { type: 'string', multiple: true, default: [] },
-        help: { type: 'boolean', default: false },
-      },
-      strict: true,
-    }).values;
-  } catch (error) {
-    console.error(`${(error as Error).message}\n${usage}`);
-    return 2;
-  }
-  if (args.help) {
-    console.log(usage);
-    return 0;
-  }
-  let settings;
-  try {
-    settings = applyOverrides({}, args.set ?? []);
-  } catch (error) {
-    if (error instanceof SettingsError) {
-      console.error(error.message);
-      return 2;
-    }
-    throw error;
-  }
-  const caseData = await loadCase(args.case!);
+  const args = parseCommandLine(
+    {
+      case: { type: 'string', default: DEFAULT_CASE },
+      out: { type: 'string', default: 'demo-output.wav' },
+      set: { type: 'string', multiple: true, default: [] },
+    },
+    usage,
+  );
+  const settings = settingsFromAssignments(args.set);
+  const caseData = await loadCase(args.case);
   const clock = new RealClock();
   const sims = await startSimulators({ caseData, clock, apiKey: SIM_API_KEY });
   const providers = createProviders({
@@ -152,8 +131,8 @@ async function main(): Promise<number> {
   await sims.close();
   await model.dispose();
 
-  writeFileSync(args.out!, track.wav(durationMs));
-  printSummary(caseData, events, session, args.out!);
+  writeFileSync(args.out, track.wav(durationMs));
+  printSummary(caseData, events, session, args.out);
   return 0;
 }
 
@@ -230,10 +209,4 @@ function printSummary(
   console.log(`conversation written to ${out} (left: microphone, right: agent)`);
 }
 
-main().then(
-  (code) => process.exit(code),
-  (error: unknown) => {
-    console.error(error instanceof Error ? error.message : error);
-    process.exit(1);
-  },
-);
+runCommand(main);
