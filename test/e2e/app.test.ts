@@ -3,6 +3,7 @@
  * and engine with the provider simulators; Chromium's fake microphone plays a corpus case. These
  * run in real time (the microphone is real time); they assert what happens, never how fast.
  */
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { buildRenderer, ROOT, screenshot, startE2e, type E2eApp } from './harness';
@@ -55,6 +56,18 @@ describe('the app in Chromium over the WebSocket bridge', () => {
     expect(stats).toMatch(/turns\s*1/);
     expect(stats).toMatch(/e2e p50\s*\d+ ms/);
     await screenshot(page, 'conversation');
+    await page.emulateMedia({ colorScheme: 'dark' });
+    await screenshot(page, 'conversation-dark');
+
+    // The session report exports as JSON with the turn in it.
+    const [download] = await Promise.all([
+      page.waitForEvent('download', { timeout: 10_000 }),
+      page.getByRole('button', { name: /Export report/ }).click(),
+    ]);
+    const exported = JSON.parse(readFileSync((await download.path())!, 'utf8')) as {
+      turns: { transcript: string }[];
+    };
+    expect(exported.turns[0]!.transcript.toLowerCase()).toContain("what's the weather like in paris today");
     expect(app.consoleErrors).toEqual([]);
   }, 90_000);
 
@@ -71,6 +84,27 @@ describe('the app in Chromium over the WebSocket bridge', () => {
     expect(await minDelay.inputValue()).toBe('42');
     expect(await page.getByRole('button', { name: /Save changes/ }).isDisabled()).toBe(true);
     await screenshot(page, 'settings-invalid');
+  }, 60_000);
+
+  it('applies a preset from the settings panel, showing what it changes', async () => {
+    app = await startE2e({ staticDir });
+    const { page, core } = app;
+    await page.locator('.toolbar').getByRole('button', { name: 'Settings' }).click();
+    const apply = page.getByRole('button', { name: /^Apply fast \(\d+ changes?\)$/ });
+    await apply.scrollIntoViewIfNeeded();
+    await apply.click();
+    await expect
+      .poll(
+        async () => (await core.request('settings:get', {})).settings.turn_handling.endpointing.min_delay,
+        {
+          timeout: 5_000,
+        },
+      )
+      .toBe(0.3);
+    expect(
+      (await core.request('settings:get', {})).settings.turn_handling.preemptive_generation.preemptive_tts,
+    ).toBe(true);
+    await screenshot(page, 'settings-preset-fast');
   }, 60_000);
 
   it('says plainly when the microphone is not allowed', async () => {
