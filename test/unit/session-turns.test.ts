@@ -189,3 +189,26 @@ describe('mute', () => {
     expect(spoken(result)).toEqual(['Tomorrow too.']);
   });
 });
+
+describe('a turn that ended too soon', () => {
+  it('is continued when the user goes on before the reply is heard, and the reply answers the whole sentence', async () => {
+    // A complete-sounding phrase, a pause longer than the endpointing wait, then the rest.
+    const continued = buildCase([
+      {
+        at: 0.5,
+        text: "what's the weather [pause 1.0 conf 0.7] in tokyo tomorrow",
+        reply: 'Rain in Tokyo tomorrow.',
+      },
+    ]);
+    const result = await runCase(continued, { settings: mode('model', { endpointing: { min_delay: 0.3 } }) });
+    const commits = eventsOf(result.events, 'turn_committed').map((e) => e.transcript);
+    expect(commits).toEqual(["what's the weather", "what's the weather in tokyo tomorrow"]);
+    expect(eventsOf(result.events, 'turn_event').some((e) => e.event === 'TurnResumed')).toBe(true);
+    expect(spoken(result)).toEqual(['', 'Rain in Tokyo tomorrow.']);
+    expect(result.report.history.map((m) => `${m.role}: ${m.content}`)).toEqual([
+      "user: what's the weather in tokyo tomorrow",
+      'assistant: Rain in Tokyo tomorrow.',
+    ]);
+    expect(result.outcomes[0]).toMatchObject({ wrong_reply: false, missed: false });
+  });
+});

@@ -74,6 +74,9 @@ export class VoiceSession {
   private readonly interruption: InterruptionHandler;
   private readonly recorder: SessionRecorder;
   private readonly history: ChatMessage[] = [];
+  /** The latest committed user turn, in case the user goes on before its reply is heard. */
+  private lastCommitted: { turn: number; transcript: string; message: ChatMessage; reply: Reply } | null =
+    null;
   /** History entries of replies being heard right now. */
   private readonly speaking = new Map<Reply, ChatMessage>();
   private stt: SttStream | undefined;
@@ -355,6 +358,7 @@ export class VoiceSession {
       reused ?? this.createReply(transcript, { preemptive: false, trigger: 'end_of_turn', synthesize: true });
     this.bus.emit({ type: 'turn_committed', transcript, speculation_reused: reused !== null });
     this.pushHistory(userMessage);
+    this.lastCommitted = { turn, transcript, message: userMessage, reply };
     this.recorder.commitTurn(turn, transcript, reply, reused !== null);
     if (!reused) reply.start();
     this.speech.enqueue(reply);
@@ -395,6 +399,20 @@ export class VoiceSession {
   }
 
   private replyFinished(result: SpokenReply): void {
+    const committed = this.lastCommitted;
+    if (
+      committed?.reply === result.reply &&
+      result.interrupted &&
+      !result.spokenText &&
+      this.tracker.isActive &&
+      this.bus.currentTurn > committed.turn
+    ) {
+      // The user went on before any of the reply was heard: that turn ended too soon. Its words
+      // lead the turn now open, so the reply answers the whole sentence.
+      const index = this.history.indexOf(committed.message);
+      if (index >= 0) this.history.splice(index, 1);
+      this.tracker.continueFrom(committed.transcript);
+    }
     const placeholder = this.speaking.get(result.reply);
     this.speaking.delete(result.reply);
     if (placeholder && !result.spokenText) {

@@ -44,6 +44,8 @@ export class UserTurnTracker {
   private active = false;
   private finals: string[] = [];
   private interim = '';
+  /** Transcript of an earlier turn this one continues (see continueFrom). */
+  private continued = '';
   /** Flux: the current Flux turn has reached EagerEndOfTurn, so its transcript is final. */
   private fluxDraftFinal = false;
   private speaking = false;
@@ -91,7 +93,17 @@ export class UserTurnTracker {
   }
 
   get transcript(): string {
-    return [...this.finals, this.interim].filter((s) => s.length > 0).join(' ');
+    return [this.continued, ...this.finals, this.interim].filter((s) => s.length > 0).join(' ');
+  }
+
+  /**
+   * The open turn continues an earlier one that ended too soon (the user went on before the reply
+   * was heard): its transcript is carried in front of what this turn hears.
+   */
+  continueFrom(earlier: string): void {
+    if (!this.active || !earlier) return;
+    this.continued = earlier;
+    this.emitTurnEvent('TurnResumed');
   }
 
   private get mode() {
@@ -407,6 +419,7 @@ export class UserTurnTracker {
     this.active = false;
     this.finals = [];
     this.interim = '';
+    this.continued = '';
     this.fluxDraftFinal = false;
     this.lastSpeechEndAt = null;
     this.providerEndAt = null;
