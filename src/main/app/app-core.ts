@@ -24,6 +24,7 @@ import {
   SettingsError,
   type Settings,
 } from '../../shared/settings';
+import { openAiKeyOptional } from '../../shared/llm-endpoint';
 import type { TimelineEvent } from '../../shared/timeline';
 import { RealClock, type Clock } from '../engine/clock';
 import { VoiceSession, type VadStage } from '../engine/session';
@@ -330,16 +331,10 @@ export class AppCore implements ContractHandler {
     return out;
   }
 
-  /** An OpenAI-compatible server other than OpenAI's (Ollama, LM Studio, llama.cpp) needs no key. */
   private usesLocalLlm(): boolean {
-    const base = this.deps.endpoints?.openai ?? (this.settings.llm.base_url || this.deps.env.OPENAI_BASE_URL);
-    if (!base) return false;
-    try {
-      const host = new URL(base).hostname;
-      return host !== 'api.openai.com' && !host.endsWith('.openai.com');
-    } catch {
-      return false;
-    }
+    return openAiKeyOptional(
+      this.deps.endpoints?.openai ?? (this.settings.llm.base_url || this.deps.env.OPENAI_BASE_URL),
+    );
   }
 
   private modeOf(settings: Settings): AppState['mode'] {

@@ -14,6 +14,7 @@
 import OpenAI, { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError } from 'openai';
 import { delay, type Clock, type TimerHandle } from '../engine/clock';
 import type { LlmChunk, LlmProvider, LlmRequest, LlmUsage } from '../engine/ports';
+import { isOpenAiHost } from '../../shared/llm-endpoint';
 import type { LlmSettings } from '../../shared/settings';
 import { fromStatus, missingKey, ProviderError } from './errors';
 
@@ -216,11 +217,6 @@ export class OpenAiLlm implements LlmProvider {
       true,
     );
   }
-}
-
-/** Whether the host is OpenAI's own API (which needs a real key). */
-function isOpenAiHost(host: string): boolean {
-  return host === 'openai.com' || host.endsWith('.openai.com');
 }
 
 /** Maps what the SDK threw to a ProviderError, with the server's retry-after when it gave one. */

@@ -1,6 +1,7 @@
 /** Provider API keys as the panel shows them (pure): what each is for, where it comes from, local checks. */
 import { requestSchemas, type KeyStatus, type ProviderId } from '../../../shared/contract';
 import type { Settings } from '../../../shared/settings';
+import { openAiKeyOptional as keyOptionalFor } from '../../../shared/llm-endpoint';
 
 export const PROVIDER_INFO: Record<ProviderId, { name: string; role: string; env: string }> = {
   deepgram: { name: 'Deepgram', role: 'Speech-to-text', env: 'DEEPGRAM_API_KEY' },
@@ -32,12 +33,5 @@ export function checkKey(key: string): string | null {
 
 /** An OpenAI-compatible server other than OpenAI's needs no key (Ollama, LM Studio, llama.cpp). */
 export function openAiKeyOptional(settings: Settings | null): boolean {
-  const base = settings?.llm.base_url;
-  if (!base) return false;
-  try {
-    const host = new URL(base).hostname;
-    return host !== 'api.openai.com' && !host.endsWith('.openai.com');
-  } catch {
-    return false;
-  }
+  return keyOptionalFor(settings?.llm.base_url);
 }
