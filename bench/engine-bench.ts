@@ -20,7 +20,7 @@
  */
 import { runInNewContext } from 'node:vm';
 import { setFlagsFromString } from 'node:v8';
-import { parseArgs } from 'node:util';
+import { CommandLineExit, parseCommandLine, runCommand } from '../src/main/cli/command-line';
 import { replayCase, type ReplayResult } from '../src/main/engine/replay';
 import { SAMPLE_RATE, type SpeechProbabilityModel } from '../src/main/engine/ports';
 import {
@@ -612,32 +612,25 @@ function printMemory(m: MemoryResult): void {
 // ---------- main ----------
 
 async function main(): Promise<number> {
-  let args;
-  let minutes;
-  let hourMinutes;
-  let vadFrames;
+  const args = parseCommandLine(
+    {
+      minutes: { type: 'string' },
+      'hour-minutes': { type: 'string' },
+      corpus: { type: 'string', default: DEFAULT_CORPUS },
+      'vad-frames': { type: 'string' },
+      json: { type: 'boolean', default: false },
+    },
+    usage,
+  );
+  let minutes: number;
+  let hourMinutes: number;
+  let vadFrames: number;
   try {
-    args = parseArgs({
-      options: {
-        minutes: { type: 'string' },
-        'hour-minutes': { type: 'string' },
-        corpus: { type: 'string', default: DEFAULT_CORPUS },
-        'vad-frames': { type: 'string' },
-        json: { type: 'boolean', default: false },
-        help: { type: 'boolean', default: false },
-      },
-      strict: true,
-    }).values;
     minutes = positiveNumber(args.minutes, 'minutes', 10);
     hourMinutes = positiveNumber(args['hour-minutes'], 'hour-minutes', 60);
     vadFrames = Math.round(positiveNumber(args['vad-frames'], 'vad-frames', 4000));
   } catch (error) {
-    console.error(`${(error as Error).message}\n${usage}`);
-    return 2;
-  }
-  if (args.help) {
-    console.log(usage);
-    return 0;
+    throw new CommandLineExit(2, `${(error as Error).message}\n${usage}`);
   }
   const json = args.json;
   const log = (line: string) => {
@@ -715,10 +708,4 @@ async function main(): Promise<number> {
   return 0;
 }
 
-main().then(
-  (code) => process.exit(code),
-  (error: unknown) => {
-    console.error(error instanceof Error ? (error.stack ?? error.message) : error);
-    process.exit(1);
-  },
-);
+runCommand(main);

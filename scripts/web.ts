@@ -15,8 +15,8 @@
  */
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import type { SimulatorSet } from '../sim/index';
+import { parseCommandLine, runCommand } from '../src/main/cli/command-line';
 import { createAppCore } from '../src/main/app/app-core';
 import type { SafeStorageLike } from '../src/main/app/secret-store';
 import { startWebBridge, type WebBridge } from '../src/main/bridge/ws-bridge';
@@ -42,25 +42,10 @@ const noEncryption: SafeStorageLike = {
 };
 
 async function main(): Promise<number> {
-  let args;
-  try {
-    args = parseArgs({
-      options: {
-        port: { type: 'string', default: String(DEFAULT_PORT) },
-        sim: { type: 'string' },
-        help: { type: 'boolean', default: false },
-      },
-      strict: true,
-      allowPositionals: false,
-    }).values;
-  } catch (error) {
-    console.error(`${(error as Error).message}\n${usage}`);
-    return 2;
-  }
-  if (args.help) {
-    console.log(usage);
-    return 0;
-  }
+  const args = parseCommandLine(
+    { port: { type: 'string', default: String(DEFAULT_PORT) }, sim: { type: 'string' } },
+    usage,
+  );
   const port = Number(args.port);
   if (!Number.isInteger(port) || port < 0 || port > 65_535) {
     console.error(`--port must be an integer from 0 to 65535, got "${args.port}"\n${usage}`);
@@ -173,10 +158,4 @@ async function main(): Promise<number> {
   });
 }
 
-main().then(
-  (code) => process.exit(code),
-  (error: unknown) => {
-    console.error(error instanceof Error ? error.message : error);
-    process.exit(1);
-  },
-);
+runCommand(main);
