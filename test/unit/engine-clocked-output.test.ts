@@ -201,4 +201,23 @@ describe('ClockedAudioOutput', () => {
     output.end(7);
     expect(log).toEqual(['finished 7 @42']);
   });
+
+  it('finishes an utterance whose chunk times leave floating-point crumbs (no endless zero-delay timers)', async () => {
+    // The write times and sizes of a reply in the hesitation-two-pauses-shopping replay, which
+    // once left 1e-13 ms unplayed and rescheduled itself forever at the same instant.
+    const { clock, output, log } = setup();
+    const start = 7883.333333333333;
+    await clock.advanceTo(start);
+    for (let i = 0; i < 16; i++) {
+      await clock.advanceTo(start + i * 25 - (i >= 13 ? 1e-12 : 0));
+      output.write(3, audio(100));
+    }
+    await clock.advanceTo(8263.333333333332);
+    output.write(3, audio(20));
+    output.end(3);
+    await clock.advanceTo(10_000);
+    expect(log).toHaveLength(2);
+    expect(log[1]).toMatch(/^finished 3 @9503\.33/);
+    expect(clock.pendingTimers).toBe(0);
+  });
 });

@@ -1,6 +1,9 @@
 import type { Clock, TimerHandle } from '../clock';
 import type { AudioOutput, PlaybackListener, TtsAudio } from '../ports';
 
+/** Below this many ms left, an utterance counts as drained (float sums of chunk durations leave crumbs). */
+const DRAINED_MS = 1e-6;
+
 interface Utterance {
   id: number;
   queuedMs: number;
@@ -120,7 +123,7 @@ export class ClockedAudioOutput implements AudioOutput {
     while (this.queue.length) {
       const head = this.queue[0]!;
       const remaining = head.queuedMs - head.playedMs;
-      if (remaining <= 0) {
+      if (remaining <= DRAINED_MS) {
         if (!head.ended) break; // underrun: the next write plays as soon as it arrives
         this.queue.shift();
         this.listener?.onFinished(head.id, cursor);
@@ -148,7 +151,7 @@ export class ClockedAudioOutput implements AudioOutput {
       head.started = true;
       this.listener?.onStarted(head.id, this.clock.now());
     }
-    if (remaining <= 0 && !head.ended) return;
+    if (remaining <= DRAINED_MS && !head.ended) return;
     const wait = !head.started && head.playedMs < 0 ? -head.playedMs : Math.max(0, remaining);
     this.timer = this.clock.setTimeout(() => {
       this.timer = undefined;
