@@ -2,7 +2,7 @@
  * Engine benchmark: what the engine costs on one core.
  *
  *   npm run bench:engine -- [--minutes <n>] [--hour-minutes <n>] [--corpus <dir>]
- *                           [--vad-frames <n>] [--json]
+ *                           [--vad-frames <n>] [--turn-calls <n>] [--json]
  *
  *  1. VAD: time of one 32 ms Silero frame (512 samples) on one thread, for the default
  *     model (settings vad.model) and the other versions, over frames of real speech from
@@ -14,10 +14,18 @@
  *  3. Memory: the same construction for `--hour-minutes` (default 60) of always-on
  *     session; heapUsed after a forced GC at every simulated minute, compared between
  *     minute 1 and the end.
+ *  4. Turn detector: time of one Smart Turn v3 decision (log-mel features of the last 8 s +
+ *     inference, one thread) over `--turn-calls` calls (default 200) on the corpus turns' audio
+ *     up to 300 ms after each turn's end. Runs the ~8 MB int8 stand-in model (the real weights
+ *     cannot be downloaded here), and the real weights too when resources/models has them.
+ *     Target: p95 under 15 ms on one core.
  *
  * Prints figures only: timings are never asserted (exit 0 unless something crashes).
  * Runs in this process on one core: onnxruntime is single-threaded, no workers.
  */
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { runInNewContext } from 'node:vm';
 import { setFlagsFromString } from 'node:v8';
 import { CommandLineExit, parseCommandLine, runCommand } from '../src/main/cli/command-line';
@@ -33,13 +41,20 @@ import {
   type CaseProfile,
   type ScriptCase,
 } from '../src/main/engine/scripted/case';
+import { SMART_TURN_SAMPLES } from '../src/main/engine/turn-detector/log-mel';
+import { resolveSmartTurnModelPath, SmartTurnModel } from '../src/main/engine/turn-detector/smart-turn';
+import {
+  STAND_IN_BENCH_WEIGHT_BYTES,
+  writeStandInModel,
+} from '../src/main/engine/turn-detector/stand-in-model';
 import { loadSileroModel, SILERO_FRAME_SAMPLES, type SileroVersion } from '../src/main/engine/vad/silero';
 import { VoiceActivityDetector } from '../src/main/engine/vad/voice-activity-detector';
 import { parseSettings } from '../src/shared/settings';
 import type { TimelineEvent } from '../src/shared/timeline';
 
 const usage =
-  'usage: npm run bench:engine -- [--minutes <n>] [--hour-minutes <n>] [--corpus <dir>] [--vad-frames <n>] [--json]';
+  'usage: npm run bench:engine -- [--minutes <n>] [--hour-minutes <n>] [--corpus <dir>] [--vad-frames <n>] ' +
+  '[--turn-calls <n>] [--json]';
 
 const DEFAULT_CORPUS = 'test/fixtures/cases';
 const ALL_MODELS: SileroVersion[] = ['silero-v6', 'silero-v5', 'silero-v4'];
@@ -531,6 +546,162 @@ async function replayMemory(
   };
 }
 
+// ---------- 4. turn detector ----------
+
+/** Decision time target (p95, ms) of the audio turn detector on one core. */
+const TURN_TARGET_P95_MS = 15;
+/** Decisions run and discarded before timing. */
+const TURN_WARMUP_CALLS = 20;
+/** The engine asks the turn detector once the user has been silent this long. */
+const TURN_ASK_AFTER_S = 0.3;
+
+/** Audio the detector would be asked about: each corpus turn up to 300 ms past its end (≤ 8 s). */
+function turnAudio(cases: readonly ScriptCase[]): Int16Array[] {
+  const clips: Int16Array[] = [];
+  for (const c of cases) {
+    for (const turn of c.turns) {
+      const to = Math.min(c.audio.length, Math.round((turnEnd(turn) + TURN_ASK_AFTER_S) * SAMPLE_RATE));
+      clips.push(c.audio.slice(Math.max(0, to - SMART_TURN_SAMPLES), to));
+    }
+  }
+  return clips;
+}
+
+interface TurnCost {
+  model: string;
+  model_path: string;
+  model_mb: number;
+  load_ms: number;
+  calls: number;
+  distinct_clips: number;
+  /** Whole decision: features + inference, as the engine would wait for it. */
+  p50_ms: number;
+  p95_ms: number;
+  max_ms: number;
+  mean_ms: number;
+  features_p50_ms: number;
+  features_p95_ms: number;
+  inference_p50_ms: number;
+  inference_p95_ms: number;
+  /** Share of the clips judged finished (probability > 0.5). */
+  finished_share: number;
+  /** CPU time / wall time of the process while timing (well below 1: a busy machine, inflated figures). */
+  cores_used: number;
+  target: 'PASS' | 'FAIL';
+}
+
+async function measureTurn(
+  label: string,
+  modelPath: string,
+  modelBytes: number,
+  clips: readonly Int16Array[],
+  count: number,
+): Promise<TurnCost> {
+  const t0 = performance.now();
+  const model = await SmartTurnModel.load(modelPath);
+  const loadMs = performance.now() - t0;
+  try {
+    for (let i = 0; i < TURN_WARMUP_CALLS; i++) await model.predict(clips[i % clips.length]!);
+    const total: number[] = [];
+    const features: number[] = [];
+    const inference: number[] = [];
+    let finished = 0;
+    const cpu0 = process.cpuUsage();
+    const wall0 = performance.now();
+    for (let i = 0; i < count; i++) {
+      const start = performance.now();
+      const p = await model.predictTimed(clips[i % clips.length]!);
+      total.push(performance.now() - start);
+      features.push(p.featuresMs);
+      inference.push(p.inferenceMs);
+      if (p.probability > 0.5) finished++;
+    }
+    const cpu = process.cpuUsage(cpu0);
+    const coresUsed = (cpu.user + cpu.system) / 1e3 / (performance.now() - wall0);
+    const sorted = (xs: number[]) => [...xs].sort((a, b) => a - b);
+    const all = sorted(total);
+    const f = sorted(features);
+    const inf = sorted(inference);
+    const p95 = percentile(all, 95);
+    return {
+      model: label,
+      model_path: modelPath,
+      model_mb: modelBytes / 1e6,
+      load_ms: loadMs,
+      calls: count,
+      distinct_clips: clips.length,
+      p50_ms: percentile(all, 50),
+      p95_ms: p95,
+      max_ms: all.at(-1) ?? Number.NaN,
+      mean_ms: total.reduce((sum, v) => sum + v, 0) / total.length,
+      features_p50_ms: percentile(f, 50),
+      features_p95_ms: percentile(f, 95),
+      inference_p50_ms: percentile(inf, 50),
+      inference_p95_ms: percentile(inf, 95),
+      finished_share: finished / count,
+      cores_used: coresUsed,
+      target: p95 < TURN_TARGET_P95_MS ? 'PASS' : 'FAIL',
+    };
+  } finally {
+    await model.dispose();
+  }
+}
+
+/**
+ * The stand-ins (built into a temp dir): the 8 MB one with a flat int8 layer, whose inference
+ * cost is a floor, and the encoder-shaped one with Whisper-tiny's compute (int8, ~3.6 G
+ * multiply-adds), an estimate of the real model's; then the real weights when resources/models
+ * has them.
+ */
+async function turnDetectorCosts(
+  cases: readonly ScriptCase[],
+  count: number,
+): Promise<{ costs: TurnCost[]; real_weights: string }> {
+  const clips = turnAudio(cases);
+  if (clips.length === 0) throw new Error('no turns in the corpus');
+  const dir = mkdtempSync(join(tmpdir(), 'cue-bench-turn-'));
+  const costs: TurnCost[] = [];
+  let realWeights: string;
+  try {
+    const flat = join(dir, 'stand-in-flat.onnx');
+    const flatBytes = writeStandInModel(flat, { denseWeightBytes: STAND_IN_BENCH_WEIGHT_BYTES });
+    costs.push(await measureTurn('stand-in flat', flat, flatBytes, clips, count));
+    const encoder = join(dir, 'stand-in-encoder.onnx');
+    const encoderBytes = writeStandInModel(encoder, { encoder: true });
+    costs.push(await measureTurn('stand-in encoder', encoder, encoderBytes, clips, count));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  try {
+    const real = resolveSmartTurnModelPath();
+    realWeights = real;
+    costs.push(await measureTurn('smart-turn-v3', real, statSync(real).size, clips, count));
+  } catch (error) {
+    realWeights = `not run: ${(error as Error).message}`;
+  }
+  return { costs, real_weights: realWeights };
+}
+
+function printTurn(result: { costs: TurnCost[]; real_weights: string }): void {
+  console.log(`\n=== 4. Turn detector: Smart Turn v3 decision (features + inference), one thread ===`);
+  for (const c of result.costs) {
+    console.log(
+      `${c.model.padEnd(17)} ${f(c.model_mb, 1)} MB  p50 ${f(c.p50_ms, 2)} ms  p95 ${f(c.p95_ms, 2)} ms  ` +
+        `max ${f(c.max_ms, 2)} ms  (features p50 ${f(c.features_p50_ms, 2)} / p95 ${f(c.features_p95_ms, 2)} ms, ` +
+        `inference p50 ${f(c.inference_p50_ms, 2)} / p95 ${f(c.inference_p95_ms, 2)} ms)  ` +
+        `[${c.calls} calls over ${c.distinct_clips} turn clips, ${f(c.finished_share * 100, 0)}% judged finished; ` +
+        `load ${f(c.load_ms, 0)} ms; ${f(c.cores_used, 2)} cores]  target "p95 under ${TURN_TARGET_P95_MS} ms": ${c.target}`,
+    );
+  }
+  console.log(`  real weights: ${result.real_weights}`);
+  console.log(
+    '  stand-in flat: 8 MB of int8 weights in one MatMulInteger (~8 M multiply-adds), a floor. ' +
+      "stand-in encoder: int8 layers of Whisper-tiny's shapes at 400 positions (~3.6 G multiply-adds, " +
+      '7.8 MB), an estimate of the real model (upstream: "as little as 10 ms on some CPUs", ' +
+      '~65 ms on a 1-vCPU cloud instance).',
+  );
+}
+
 // ---------- output ----------
 
 const f = (v: number | null | undefined, digits = 1) =>
@@ -618,6 +789,7 @@ async function main(): Promise<number> {
       'hour-minutes': { type: 'string' },
       corpus: { type: 'string', default: DEFAULT_CORPUS },
       'vad-frames': { type: 'string' },
+      'turn-calls': { type: 'string' },
       json: { type: 'boolean', default: false },
     },
     usage,
@@ -625,10 +797,12 @@ async function main(): Promise<number> {
   let minutes: number;
   let hourMinutes: number;
   let vadFrames: number;
+  let turnCalls: number;
   try {
     minutes = positiveNumber(args.minutes, 'minutes', 10);
     hourMinutes = positiveNumber(args['hour-minutes'], 'hour-minutes', 60);
     vadFrames = Math.round(positiveNumber(args['vad-frames'], 'vad-frames', 4000));
+    turnCalls = Math.round(positiveNumber(args['turn-calls'], 'turn-calls', 200));
   } catch (error) {
     throw new CommandLineExit(2, `${(error as Error).message}\n${usage}`);
   }
@@ -683,6 +857,10 @@ async function main(): Promise<number> {
   const memory = await replayMemory(cases, hourMinutes, profile, gc, how);
   if (!json) printMemory(memory);
 
+  // 4. Turn detector
+  const turn = await turnDetectorCosts(cases, turnCalls);
+  if (!json) printTurn(turn);
+
   if (json) {
     console.log(
       JSON.stringify(
@@ -698,6 +876,7 @@ async function main(): Promise<number> {
             target_wall_s: TARGET_WALL_S,
           },
           memory: { ...memory, bounded_limit_mb: BOUNDED_GROWTH_MB_PER_HOUR },
+          turn_detector: { ...turn, target_p95_ms: TURN_TARGET_P95_MS },
         },
         (_key, value: unknown) =>
           typeof value === 'number' && !Number.isInteger(value) ? round(value, 4) : value,

@@ -16,6 +16,13 @@
  *   closes with 1011 (NET-0001) after 10 s without audio or a text message (`KeepAlive`).
  * - v2 sends `Connected`, `TurnInfo`, `ConfigureSuccess` / `ConfigureFailure` (for `Configure`)
  *   and `Error`, each with a rising `sequence_id`.
+ * - Audio is placed on the case by what it is, when the case's audio is known (`caseData.audio`,
+ *   16 kHz, and a 16 kHz stream): a client may withhold silence, as LiveKit's Deepgram plugin
+ *   does (it stops sending after 1 s below an energy floor). Deepgram transcribes what it
+ *   receives, so a chunk that is not the case audio right after the previous one is looked for
+ *   further on, and the case time in between counts as gone by (its events are released); the
+ *   wire timestamps, as Deepgram's, count only the audio received. A stream that is not the case
+ *   audio verbatim (resampled, replayed, synthetic) is counted sample by sample, as before.
  * - A connection that carries the `x-deepgram-session-id` of a connection that ended abnormally
  *   (dropped, not closed with 1000) resumes the case: its first sample is taken to be the case
  *   audio just after the last final (Nova) or EndOfTurn (Flux) the dropped connection sent,
@@ -40,6 +47,8 @@ import {
   type TimedWord,
 } from '../src/main/engine/scripted/case-events';
 import { CaseEventScheduler, type ReleasedSttEvent } from '../src/main/engine/scripted/event-scheduler';
+import type { ScriptCase } from '../src/main/engine/scripted/case';
+import { SAMPLE_RATE } from '../src/main/engine/ports';
 import {
   FaultPlan,
   sendJson,
@@ -168,11 +177,16 @@ export class DeepgramSimStats {
 
 export type RunningDeepgramSim = RunningSim & { stats: DeepgramSimStats };
 
+/** The case may carry its audio (a loaded ScriptCase does): then received audio is placed by content. */
+export interface DeepgramSimOptions extends SimOptions {
+  caseData: SimOptions['caseData'] & Partial<Pick<ScriptCase, 'audio'>>;
+}
+
 interface Context {
   clock: Clock;
   apiKey: string;
   faults: FaultPlan;
-  caseData: SimOptions['caseData'];
+  caseData: DeepgramSimOptions['caseData'];
   words: readonly TimedWord[];
   stats: DeepgramSimStats;
   live: Set<SimConnection>;
@@ -180,7 +194,7 @@ interface Context {
   resumable: Map<string, number>;
 }
 
-export async function startDeepgramSim(options: SimOptions): Promise<RunningDeepgramSim> {
+export async function startDeepgramSim(options: DeepgramSimOptions): Promise<RunningDeepgramSim> {
   const ctx: Context = {
     clock: simClock(options),
     apiKey: options.apiKey ?? SIM_API_KEY,
@@ -547,6 +561,10 @@ class SimConnection {
   private turnBase: number | null = null;
   private oddByte: number | null = null;
   private samples = 0;
+  /** Locates received audio in the case audio (null: unknown audio or another sample rate). */
+  private readonly aligner: AudioAligner | null;
+  /** Stretches of case audio the client did not send: where they start and how long (s). */
+  private readonly skips: { at: number; seconds: number }[] = [];
   private lastActivity: number;
   private inactivityTimer: TimerHandle | undefined;
   private dropAfter: number | null = null;
@@ -561,6 +579,8 @@ class SimConnection {
   ) {
     this.params = init.params;
     this.finalizedEnd = init.startAt;
+    const audio = ctx.caseData.audio;
+    this.aligner = audio && init.params.sampleRate === SAMPLE_RATE ? new AudioAligner(audio) : null;
     this.lastActivity = ctx.clock.now();
     this.record = {
       index: ctx.stats.connections.length,
@@ -708,7 +728,15 @@ class SimConnection {
       this.ws.terminate();
       return;
     }
-    this.scheduler.receive(samples);
+    let skipped = 0;
+    if (this.aligner) {
+      const pcm = new Int16Array(samples);
+      for (let i = 0; i < samples; i++) pcm[i] = buffer.readInt16LE(i * 2);
+      const expected = Math.round(this.scheduler.caseSeconds * SAMPLE_RATE);
+      skipped = this.aligner.skipBefore(pcm, expected);
+      if (skipped > 0) this.skips.push({ at: expected / SAMPLE_RATE, seconds: skipped / SAMPLE_RATE });
+    }
+    this.scheduler.receive(skipped + samples);
     this.ctx.stats.changed();
   }
 
@@ -941,9 +969,11 @@ class SimConnection {
     if (this.record.sent.length > SENT_LOG_LIMIT) this.record.sent.shift();
   }
 
-  /** Seconds on this connection's audio for a case time. */
+  /** Seconds on this connection's audio for a case time (audio the client withheld not counted). */
   private connTime(caseSeconds: number): number {
-    return round(caseSeconds - this.record.startAt);
+    let skipped = 0;
+    for (const skip of this.skips) skipped += Math.min(Math.max(caseSeconds - skip.at, 0), skip.seconds);
+    return round(caseSeconds - this.record.startAt - skipped);
   }
 
   // ---------- closing ----------
@@ -985,6 +1015,40 @@ class SimConnection {
       else this.ctx.resumable.delete(sessionId);
     }
     this.ctx.stats.changed();
+  }
+}
+
+/**
+ * Finds where received audio sits in the case audio. The common case, the audio right after the
+ * previous chunk, costs one comparison; a chunk found further on means the client withheld the
+ * audio in between. Silence cannot be located (it matches anywhere) and is taken to be where
+ * expected. A chunk found nowhere ahead means the stream is not the case audio verbatim: the
+ * aligner then stops looking, and the samples are simply counted.
+ */
+class AudioAligner {
+  private enabled = true;
+
+  constructor(private readonly audio: Int16Array) {}
+
+  /** Samples of case audio between `expected` (the case sample after the last chunk) and `chunk`. */
+  skipBefore(chunk: Int16Array, expected: number): number {
+    if (!this.enabled || chunk.length === 0 || this.matches(chunk, expected)) return 0;
+    const anchor = chunk.findIndex((v) => v !== 0);
+    if (anchor < 0) return 0;
+    const value = chunk[anchor];
+    for (let at = expected + 1; at + anchor < this.audio.length; at++) {
+      if (this.audio[at + anchor] === value && this.matches(chunk, at)) return at - expected;
+    }
+    this.enabled = false;
+    return 0;
+  }
+
+  /** The chunk equals the case audio from `at` (silence past its end). */
+  private matches(chunk: Int16Array, at: number): boolean {
+    for (let i = 0; i < chunk.length; i++) {
+      if (chunk[i] !== (this.audio[at + i] ?? 0)) return false;
+    }
+    return true;
   }
 }
 

@@ -46,7 +46,28 @@ export interface AppState {
   mode: 'always-on' | 'push-to-talk';
   /** Options changed that take effect at the next session start. */
   pendingRestart: string[];
+  /** The end-of-turn audio model (turn detection "model"), once a session has asked for it. */
+  turnModel?: TurnModelView;
 }
+
+/**
+ * Where the end-of-turn audio model stands. `name` is the model's human name. While it is not
+ * ready, turn detection uses the transcript heuristic and the endpointing delays.
+ */
+export type TurnModelView =
+  /** Looking for the file, verifying it, or loading it. */
+  | { state: 'checking'; name: string }
+  /** Downloading on first use; `totalBytes` null when the size is unknown. */
+  | { state: 'downloading'; name: string; receivedBytes: number; totalBytes: number | null }
+  /** In use, from the app's resources, the model cache, or just downloaded. */
+  | { state: 'ready'; name: string; source: 'resources' | 'cache' | 'download' }
+  /**
+   * Not usable: `reason` in a word (offline, http, checksum, io, aborted, missing, corrupt, failed
+   * N times…), `message` the full explanation with what to do.
+   */
+  | { state: 'unavailable'; name: string; reason: string; message: string }
+  /** Turned off in the settings (turn_detector.model = heuristic). */
+  | { state: 'off'; name: string };
 
 export interface Notice {
   level: 'info' | 'warning' | 'error';

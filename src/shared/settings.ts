@@ -196,6 +196,12 @@ export const endpointingSchema = z
   });
 
 export const turnDetectorSchema = z.object({
+  model: choice(
+    ['smart-turn-v3', 'heuristic'],
+    'smart-turn-v3',
+    'End-of-turn model',
+    '"smart-turn-v3": the Smart Turn v3 audio model (downloaded once, ~8.7 MB, checked by SHA-256) hears how you stop, and the transcript heuristic can veto an unfinished phrase such as "remind me to"; until the model is ready, or if it cannot be had (offline, corrupt file), the heuristic decides alone. "heuristic": the transcript heuristic alone, no download.',
+  ),
   threshold: probability(
     0.5,
     0.01,
@@ -252,9 +258,9 @@ export const preemptiveSchema = z.object({
     'Start the LLM reply while the user may still be speaking, and reuse it if the turn ends as expected.',
   ),
   preemptive_tts: flag(
-    false,
+    true,
     'Preemptive TTS',
-    'Also synthesise speech for the speculative reply. Cuts latency further; wastes TTS characters when a speculation is thrown away.',
+    'Also synthesise speech for the speculative reply (it plays only once the turn is committed). Cuts the time to first audio by the TTS latency; wastes TTS characters when a speculation is thrown away.',
   ),
   max_speech_duration: seconds(
     10,
@@ -289,11 +295,11 @@ export const preemptiveSchema = z.object({
     'Speculate on an interim transcript once it has been stable for the interim stability time.',
   ),
   interim_stability: seconds(
-    0.3,
     0.05,
+    0,
     5,
     'Interim stability',
-    'How long an interim transcript must stay unchanged before a speculation starts on it.',
+    'How long the user must have been silent, with the interim transcript heard during that silence, before a speculation starts on it. An interim heard while the user was still speaking is never used.',
   ),
 });
 
@@ -339,7 +345,14 @@ export const replySchema = z.object({
     1,
     400,
     'Min chunk length',
-    'A chunk is sent to TTS only once it holds at least this many characters (the first chunk included).',
+    'A chunk is sent to TTS only once it holds at least this many characters (the first chunk included, unless first_chunk_words cuts it sooner).',
+  ),
+  first_chunk_words: count(
+    3,
+    0,
+    20,
+    'First chunk words',
+    'The first chunk of a reply goes to TTS after this many words, without waiting for the end of the first clause, so speech starts sooner (0: wait for the clause).',
   ),
 });
 

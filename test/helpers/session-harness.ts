@@ -151,6 +151,24 @@ export class ScriptedVad implements VadStage {
   }
 }
 
+/** The scripted VAD, keeping the microphone audio so an audio turn detector has something to hear. */
+export class ScriptedVadWithAudio extends ScriptedVad {
+  private audio = new Int16Array(0);
+
+  override async process(frame: AudioFrame): Promise<VadEvent[]> {
+    const next = new Int16Array(this.audio.length + frame.samples.length);
+    next.set(this.audio);
+    next.set(frame.samples, this.audio.length);
+    this.audio = next;
+    return super.process(frame);
+  }
+
+  override recentAudio(ms = 8000): Int16Array {
+    const wanted = Math.round((Math.min(Math.max(ms, 0), 8000) * SAMPLE_RATE) / 1000);
+    return this.audio.slice(Math.max(0, this.audio.length - wanted));
+  }
+}
+
 export interface RunOptions {
   settings?: SettingsInput;
   /** Extra VAD-only speech (ms), e.g. a cough with no words. */

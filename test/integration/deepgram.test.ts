@@ -763,6 +763,52 @@ describe("the simulator speaks Deepgram's documented protocol to a plain WebSock
     expect(await inbox.closed).toEqual({ code: 1000, reason: '' });
   });
 
+  it('v1 with silence withheld by the client: audio is placed by content, timestamps count what was received', async () => {
+    const threeTurns = await loadCase('test/fixtures/cases/three-turns');
+    const clock = new VirtualClock();
+    const sim = await startDeepgramSim({ caseData: threeTurns, clock });
+    sims.push(sim);
+    const query =
+      'model=nova-3&encoding=linear16&sample_rate=16000&channels=1&interim_results=true&endpointing=25';
+    const opened = await openPlain(`${sim.url.replace('http', 'ws')}/v1/listen?${query}`, {
+      headers: { Authorization: `Token ${SIM_API_KEY}` },
+    });
+    if (!('ws' in opened)) throw new Error(`refused: ${opened.status}`);
+    // 0–4 s and 7.5–10.5 s of the case, 100 ms a chunk in real time: the 3.5 s between are not sent.
+    const chunk = RATE / 10;
+    let sent = 0;
+    for (let i = 0; i < 105; i++) {
+      await clock.advanceBy(100);
+      if (i >= 40 && i < 75) continue;
+      const samples = threeTurns.audio.subarray(i * chunk, (i + 1) * chunk);
+      opened.ws.send(Buffer.from(samples.buffer, samples.byteOffset, samples.byteLength));
+      sent += samples.length;
+      await sim.stats.waitForAudio(sent / RATE, 0);
+    }
+    const second = threeTurns.turns[1]!;
+    const final = await opened.inbox.next(
+      (m) =>
+        m.type === 'Results' &&
+        m.speech_final === true &&
+        normalizeTranscript(
+          (m.channel as { alternatives: { transcript: string }[] }).alternatives[0]!.transcript,
+        ) === normalizeTranscript(second.words.at(-1)!.text),
+    );
+    const words = (final.channel as { alternatives: { words: { start: number }[] }[] }).alternatives[0]!
+      .words;
+    // Deepgram's times run on the audio it received: 3.5 s earlier than on the case.
+    expect(words[0]!.start).toBeCloseTo(second.words.at(-1)!.start - 3.5, 5);
+    const transcripts = opened.inbox.messages
+      .filter((m) => m.type === 'Results' && m.is_final === true)
+      .map((m) => (m.channel as { alternatives: { transcript: string }[] }).alternatives[0]!.transcript)
+      .join(' ');
+    expect(normalizeTranscript(transcripts)).toBe(
+      normalizeTranscript(`${finalTranscript(threeTurns.turns[0]!)} ${finalTranscript(second)}`),
+    );
+    expect(sim.stats.connection(0)!.audioSeconds).toBeCloseTo(7, 5);
+    opened.ws.close();
+  });
+
   it('v2 with the Authorization header: Connected, TurnInfo, Configure → ConfigureSuccess, all with sequence_id', async () => {
     const clock = new VirtualClock();
     const sim = await startSim(clock);

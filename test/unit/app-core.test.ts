@@ -1,13 +1,32 @@
-import { describe, expect, it } from 'vitest';
-import { AppCore } from '../../src/main/app/app-core';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { AppCore, type DisposableVad, type TurnModelDeps } from '../../src/main/app/app-core';
 import type { SecretStore, SettingsStore } from '../../src/main/app/types';
 import { settle, VirtualClock } from '../../src/main/engine/clock';
 import { SAMPLE_RATE } from '../../src/main/engine/ports';
 import { createScriptedProviders } from '../../src/main/engine/scripted/providers';
-import type { ScriptCase } from '../../src/main/engine/scripted/case';
-import type { AudioDown, EventName, Events, ProviderId } from '../../src/shared/contract';
-import { defaultSettings, type Settings } from '../../src/shared/settings';
-import { buildCase, ScriptedVad, speechSegments } from '../helpers/session-harness';
+import { loadCase, type ScriptCase } from '../../src/main/engine/scripted/case';
+import type { TurnModelDescriptor } from '../../src/main/engine/turn-detector/model-catalog';
+import { TurnModelStore } from '../../src/main/engine/turn-detector/model-store';
+import { SmartTurnDetector } from '../../src/main/engine/turn-detector/smart-turn';
+import { buildStandInModel, writeCorruptModel } from '../../src/main/engine/turn-detector/stand-in-model';
+import type {
+  AppState,
+  AudioDown,
+  EventName,
+  Events,
+  Notice,
+  ProviderId,
+  TurnModelView,
+} from '../../src/shared/contract';
+import { defaultSettings, parseSettings, type Settings } from '../../src/shared/settings';
+import type { TimelineEvent } from '../../src/shared/timeline';
+import { buildCase, ScriptedVad, ScriptedVadWithAudio, speechSegments } from '../helpers/session-harness';
 
 class MemorySettingsStore implements SettingsStore {
   saved: Settings[] = [];
@@ -48,9 +67,10 @@ const KEYS: Record<ProviderId, string> = {
 
 function setup(
   caseData: ScriptCase = buildCase([{ at: 0.5, text: 'what time is it', reply: 'It is noon.' }]),
+  options: { turnModel?: TurnModelDeps; settings?: Settings; vad?: () => DisposableVad } = {},
 ) {
   const clock = new VirtualClock();
-  const store = new MemorySettingsStore();
+  const store = new MemorySettingsStore(options.settings);
   const secrets = new MemorySecrets();
   const events: { name: EventName; payload: unknown }[] = [];
   const down: AudioDown[] = [];
@@ -64,11 +84,12 @@ function setup(
       platform: 'test',
       shortcut: () => ({ accelerator: 'X', registered: true, hold: false }),
     },
-    createVad: async () => new ScriptedVad(speechSegments(caseData)),
+    createVad: async () => options.vad?.() ?? new ScriptedVad(speechSegments(caseData)),
     createProviders: (settings) => ({
       ...createScriptedProviders(caseData, clock, settings.stt),
       close: async () => undefined,
     }),
+    ...(options.turnModel ? { turnModel: options.turnModel } : {}),
   });
   core.subscribe(<E extends EventName>(name: E, payload: Events[E]) => events.push({ name, payload }));
   core.onAudioDown((m) => down.push(m));
@@ -215,5 +236,228 @@ describe('AppCore', () => {
         (e) => e.name === 'timeline' && (e.payload as { type: string }).type === 'transcript_final',
       ),
     ).toBe(false);
+  });
+});
+
+// ---------- the end-of-turn model ----------
+
+const STAND_IN = Buffer.from(buildStandInModel({ denseWeightBytes: 128_000 }));
+const STAND_IN_SHA256 = createHash('sha256').update(STAND_IN).digest('hex');
+const MODEL_FILE = 'smart-turn-v3.2-cpu.onnx';
+
+describe('AppCore: the end-of-turn model', () => {
+  let server: Server;
+  let base: string;
+  let requests: string[];
+  let root: string;
+
+  beforeEach(async () => {
+    requests = [];
+    server = createServer((req, res) => {
+      requests.push(req.url ?? '');
+      if (req.url !== '/smart-turn.onnx') {
+        res.writeHead(404).end();
+        return;
+      }
+      res.writeHead(200, { 'content-length': String(STAND_IN.length) });
+      // In 16 KB writes a millisecond apart, so the download reports progress.
+      const write = (offset: number): void => {
+        if (offset >= STAND_IN.length) {
+          res.end();
+          return;
+        }
+        res.write(STAND_IN.subarray(offset, offset + 16_384), () =>
+          setTimeout(() => write(offset + 16_384), 1),
+        );
+      };
+      write(0);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    root = mkdtempSync(join(tmpdir(), 'cue-app-turn-model-'));
+  });
+
+  afterEach(async () => {
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    rmSync(root, { recursive: true, force: true });
+  });
+
+  function turnModel(
+    url = `${base}/smart-turn.onnx`,
+  ): TurnModelDeps & { cacheDir: string; resourcesDir: string } {
+    const model: TurnModelDescriptor = {
+      id: 'smart-turn-v3.2-cpu',
+      name: 'Smart Turn v3.2',
+      fileName: MODEL_FILE,
+      url,
+      sha256: STAND_IN_SHA256,
+      sizeBytes: STAND_IN.length,
+      license: 'BSD-2-Clause',
+    };
+    const cacheDir = join(root, 'user-data', 'models');
+    const resourcesDir = join(root, 'resources');
+    return {
+      store: new TurnModelStore({ model, cacheDir, resourcesDir, clock: new VirtualClock() }),
+      load: (path) => SmartTurnDetector.load(path),
+      cacheDir,
+      resourcesDir,
+    };
+  }
+
+  async function started(core: AppCore) {
+    for (const [p, k] of Object.entries(KEYS))
+      await core.request('keys:set', { provider: p as ProviderId, key: k });
+    expect(await core.request('session:start', {})).toEqual({ ok: true });
+  }
+
+  const views = (events: { name: EventName; payload: unknown }[]): TurnModelView[] =>
+    events
+      .filter((e) => e.name === 'state')
+      .map((e) => (e.payload as AppState).turnModel)
+      .filter((v): v is TurnModelView => v !== undefined)
+      .filter((v, i, all) => i === 0 || JSON.stringify(v) !== JSON.stringify(all[i - 1]));
+  const timeline = (events: { name: EventName; payload: unknown }[]) =>
+    events.filter((e) => e.name === 'timeline').map((e) => e.payload as TimelineEvent);
+  const notices = (events: { name: EventName; payload: unknown }[]) =>
+    events.filter((e) => e.name === 'notice').map((e) => e.payload as Notice);
+  async function stateOf(core: AppCore, wanted: TurnModelView['state']) {
+    await vi.waitFor(
+      async () => expect((await core.request('app:state', {})).turnModel?.state).toBe(wanted),
+      {
+        timeout: 15_000,
+        interval: 5,
+      },
+    );
+  }
+
+  it('downloads the model on first use without holding up the session, shows progress, then decides with it', async () => {
+    const caseData = await loadCase(join(__dirname, '..', 'fixtures', 'cases', 'weather-question'));
+    const deps = turnModel();
+    const { core, events, converse } = setup(caseData, {
+      turnModel: deps,
+      vad: () => new ScriptedVadWithAudio(speechSegments(caseData)),
+    });
+    await started(core);
+    // The session runs at once, with the heuristic, while the model is fetched.
+    expect((await core.request('app:state', {})).turnModel?.state).toBe('checking');
+    await stateOf(core, 'ready');
+
+    const seen = views(events);
+    expect(seen.map((v) => v.state)).toEqual([
+      'checking',
+      ...seen.slice(1, -2).map(() => 'downloading'),
+      'checking',
+      'ready',
+    ]);
+    const progress = seen.filter((v) => v.state === 'downloading');
+    expect(progress.length).toBeGreaterThan(2);
+    const received = progress.map((v) => v.receivedBytes);
+    expect(received).toEqual([...received].sort((a, b) => a - b));
+    expect(progress.at(-1)).toEqual({
+      state: 'downloading',
+      name: 'Smart Turn v3.2',
+      receivedBytes: STAND_IN.length,
+      totalBytes: STAND_IN.length,
+    });
+    expect(seen.at(-1)).toEqual({ state: 'ready', name: 'Smart Turn v3.2', source: 'download' });
+    expect(readFileSync(join(deps.cacheDir, MODEL_FILE)).equals(STAND_IN)).toBe(true);
+    expect(requests).toEqual(['/smart-turn.onnx']);
+
+    await converse(10);
+    const decisions = timeline(events).filter((e) => e.type === 'turn_detector_decision');
+    expect(decisions.length).toBeGreaterThan(0);
+    for (const d of decisions)
+      expect(d.source).toMatch(/^smart-turn-v3 0\.\d\d \+ heuristic 0\.90 \(complete\)$/);
+    expect(events.some((e) => e.name === 'turn')).toBe(true);
+    expect(notices(events)).toEqual([]);
+
+    // The next session uses the model already loaded: no second download.
+    await core.request('session:stop', {});
+    await started(core);
+    await stateOf(core, 'ready');
+    expect(requests).toEqual(['/smart-turn.onnx']);
+    await core.shutdown();
+  });
+
+  it('offline: says the model is unavailable and why, and the heuristic with silence takes over', async () => {
+    const probe = createServer();
+    await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+    const closed = (probe.address() as AddressInfo).port;
+    await new Promise<void>((resolve) => probe.close(() => resolve()));
+    const { core, events, converse } = setup(undefined, {
+      turnModel: turnModel(`http://127.0.0.1:${closed}/smart-turn.onnx`),
+    });
+    await started(core);
+    await stateOf(core, 'unavailable');
+    expect(views(events).map((v) => v.state)).toEqual(['checking', 'downloading', 'unavailable']);
+    expect(views(events).at(-1)).toMatchObject({
+      state: 'unavailable',
+      name: 'Smart Turn v3.2',
+      reason: 'offline',
+      message: expect.stringMatching(
+        /^Could not download Smart Turn v3\.2 from http:\/\/127\.0\.0\.1:\d+\/smart-turn\.onnx/,
+      ),
+    });
+    await vi.waitFor(() => expect(notices(events)).toHaveLength(1), { timeout: 5000, interval: 5 });
+    expect(notices(events)[0]).toMatchObject({ level: 'warning' });
+    expect(notices(events)[0]!.message).toMatch(
+      /^Turn model unavailable \(offline\): using the transcript heuristic and silence instead\. Could not download/,
+    );
+    const errors = timeline(events).filter((e) => e.type === 'error');
+    expect(errors).toEqual([expect.objectContaining({ source: 'turn_detector', recoverable: true })]);
+
+    await converse(8);
+    const decisions = timeline(events).filter((e) => e.type === 'turn_detector_decision');
+    expect(decisions.map((d) => d.source)).toEqual([
+      'heuristic 0.90 (complete); smart-turn-v3 unavailable (offline)',
+    ]);
+    const statuses = events
+      .filter((e) => e.name === 'state')
+      .map((e) => (e.payload as AppState).status)
+      .filter((s, i, all) => s !== all[i - 1]);
+    expect(statuses).toEqual(['listening', 'thinking', 'speaking', 'listening']);
+    expect(notices(events)).toHaveLength(1);
+    await core.shutdown();
+  });
+
+  it('a corrupt model file in the resources: unavailable (corrupt), nothing downloaded, the heuristic decides', async () => {
+    const deps = turnModel();
+    mkdirSync(join(deps.resourcesDir, 'models'), { recursive: true });
+    writeCorruptModel(join(deps.resourcesDir, 'models', MODEL_FILE), 'garbage');
+    const { core, events } = setup(undefined, { turnModel: deps });
+    await started(core);
+    await stateOf(core, 'unavailable');
+    expect(views(events).at(-1)).toMatchObject({ state: 'unavailable', reason: 'corrupt' });
+    expect(requests).toEqual([]);
+    await vi.waitFor(() => expect(notices(events)).toHaveLength(1), { timeout: 5000, interval: 5 });
+    expect(notices(events)[0]!.message).toMatch(
+      /^Turn model unavailable \(corrupt\): using the transcript heuristic/,
+    );
+    await core.shutdown();
+  });
+
+  it('"heuristic" in the settings: no download; switched to Smart Turn live, the model is fetched then', async () => {
+    const deps = turnModel();
+    const settings = parseSettings({ turn_handling: { turn_detector: { model: 'heuristic' } } });
+    const { core, events, converse } = setup(undefined, { turnModel: deps, settings });
+    await started(core);
+    expect((await core.request('app:state', {})).turnModel).toEqual({
+      state: 'off',
+      name: 'Smart Turn v3.2',
+    });
+    await converse(8);
+    const decisions = timeline(events).filter((e) => e.type === 'turn_detector_decision');
+    expect(decisions.map((d) => d.source)).toEqual(['heuristic 0.90 (complete)']);
+    expect(requests).toEqual([]);
+    expect(existsSync(deps.cacheDir)).toBe(false);
+
+    const update = await core.request('settings:update', {
+      patch: { turn_handling: { turn_detector: { model: 'smart-turn-v3' } } },
+    });
+    expect(update).toMatchObject({ ok: true, needsRestart: [] });
+    await stateOf(core, 'ready');
+    expect(requests).toEqual(['/smart-turn.onnx']);
+    await core.shutdown();
   });
 });

@@ -62,7 +62,7 @@ function setup(options: SetupOptions = {}) {
   const settings = defaultSettings();
   const makeReply = (question: string, synthesize = false) => {
     const reply = new Reply(
-      { clock, bus, llm, tts, chunking: settings.reply },
+      { clock, bus, llm, tts, chunking: { ...settings.reply, first_chunk_words: 0 } },
       {
         id: nextId++,
         turn: 0,

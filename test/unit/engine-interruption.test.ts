@@ -363,19 +363,31 @@ describe('InterruptionHandler', () => {
     expect(agent.calls).toEqual([]);
   });
 
-  it('agent still thinking (not yet playing): an immediate true interruption, no pause', async () => {
+  it('agent still thinking (not yet playing): the reply is held silent at once, then a true interruption', async () => {
     const { clock, agent, events, kinds, user } = setup({}, undefined, { active: true, playing: false });
     await clock.advanceTo(1000);
     user.start();
+    expect(agent.calls).toEqual(['pause @1000']);
     await user.speakUntil(1500);
     expect(kinds()).toEqual(['detected @1500', 'true @1500']);
     expect(events[1]!.reason).toContain('before the reply was heard');
-    expect(agent.calls).toEqual(['interrupt(user spoke before the reply was heard) @1500']);
+    expect(agent.calls).toEqual(['pause @1000', 'interrupt(user spoke before the reply was heard) @1500']);
     await user.speakUntil(1800);
     user.end();
     await clock.runAll();
     expect(kinds()).toEqual(['detected @1500', 'true @1500']);
-    expect(agent.calls).toHaveLength(1);
+    expect(agent.calls).toHaveLength(2);
+  });
+
+  it('a short sound before the reply is heard holds it only until the sound ends', async () => {
+    const { clock, agent, kinds, user } = setup({}, undefined, { active: true, playing: false });
+    await clock.advanceTo(1000);
+    user.start();
+    await user.speakUntil(1200);
+    user.end();
+    await clock.runAll();
+    expect(kinds()).toEqual(['ignored @1200']);
+    expect(agent.calls).toEqual(['pause @1000', 'resume @1200']);
   });
 
   it('the reply ending during a candidate interruption drops it', async () => {

@@ -85,7 +85,7 @@ function setup(options: Options = {}) {
       bus,
       llm: options.llm ? options.llm(clock) : llm,
       tts: tap,
-      chunking: { ...defaultSettings().reply, ...options.chunking },
+      chunking: { ...defaultSettings().reply, first_chunk_words: 0, ...options.chunking },
     },
     {
       id: 7,
@@ -139,6 +139,16 @@ describe('Reply', () => {
     expect(reply.text).toBe(ANSWER);
     expect(reply.llmDone).toBe(true);
     expect(reply.ttsDone).toBe(true);
+  });
+
+  it('with first_chunk_words the first words go to TTS before the first clause is complete', async () => {
+    const { clock, tap, tts, reply } = setup({ chunking: { first_chunk_words: 3 } });
+    reply.start();
+    await clock.runAll();
+    // " can" (token 4, at 350 + 3 × 20 ms) shows that "I" is a whole word.
+    expect(tap.texts[0]).toEqual({ at: 410, text: 'Sure thing, I ' });
+    expect(tap.texts.map((t) => t.text).join('')).toBe(ANSWER);
+    expect(tts.records[0]!.firstTextAt).toBe(410);
   });
 
   it('sentence chunking sends whole sentences only', async () => {

@@ -233,7 +233,7 @@ describe('presets', () => {
     expect(fast!.values).toMatchObject({
       'turn_handling.endpointing.min_delay': 0.3,
       'turn_handling.preemptive_generation.preemptive_tts': true,
-      'turn_handling.preemptive_generation.interim_stability': 0.2,
+      'turn_handling.preemptive_generation.interim_stability': 0,
     });
     expect(patient!.values).toMatchObject({
       'turn_handling.endpointing.min_delay': 0.8,

@@ -159,7 +159,9 @@ describe('preemptive generation', () => {
   it('starts TTS only after the commit without preemptive TTS, and before it with preemptive TTS', async () => {
     // A patient endpointing delay: the speculative reply is ready before the turn is committed.
     const patient = { endpointing: { min_delay: 1.2 } };
-    const off = await runCase(weather, { settings: { turn_handling: patient } });
+    const off = await runCase(weather, {
+      settings: { turn_handling: { ...patient, preemptive_generation: { preemptive_tts: false } } },
+    });
     const on = await runCase(weather, {
       settings: { turn_handling: { ...patient, preemptive_generation: { preemptive_tts: true } } },
     });

@@ -200,7 +200,15 @@ describe('a turn that ended too soon', () => {
         reply: 'Rain in Tokyo tomorrow.',
       },
     ]);
-    const result = await runCase(continued, { settings: mode('model', { endpointing: { min_delay: 0.3 } }) });
+    const result = await runCase(continued, {
+      settings: {
+        ...mode('model', {
+          endpointing: { min_delay: 0.3 },
+          preemptive_generation: { preemptive_tts: false, interim_stability: 0.3 },
+        }),
+        reply: { first_chunk_words: 0 },
+      },
+    });
     const commits = eventsOf(result.events, 'turn_committed').map((e) => e.transcript);
     expect(commits).toEqual(["what's the weather", "what's the weather in tokyo tomorrow"]);
     expect(eventsOf(result.events, 'turn_event').some((e) => e.event === 'TurnResumed')).toBe(true);
@@ -210,5 +218,27 @@ describe('a turn that ended too soon', () => {
       'assistant: Rain in Tokyo tomorrow.',
     ]);
     expect(result.outcomes[0]).toMatchObject({ wrong_reply: false, missed: false });
+  });
+
+  it('is continued when the user goes on within a reaction time of the reply becoming audible', async () => {
+    // With preemptive TTS the reply to the first half is ready and starts to play just before the
+    // user goes on: they had not heard it, so it is a continuation, not an answer to the reply.
+    const continued = buildCase([
+      {
+        at: 0.5,
+        text: "what's the weather [pause 1.0 conf 0.7] in tokyo tomorrow",
+        reply: 'Rain in Tokyo tomorrow.',
+      },
+    ]);
+    const result = await runCase(continued, { settings: mode('model', { endpointing: { min_delay: 0.3 } }) });
+    const heard = spoken(result);
+    expect(heard).toHaveLength(2);
+    expect(heard[0]).not.toBe('');
+    expect(heard[1]).toBe('Rain in Tokyo tomorrow.');
+    expect(result.report.history.map((m) => `${m.role}: ${m.content}`)).toEqual([
+      "user: what's the weather in tokyo tomorrow",
+      'assistant: Rain in Tokyo tomorrow.',
+    ]);
+    expect(result.outcomes[0]).toMatchObject({ false_cutin: true, wrong_reply: false, missed: false });
   });
 });

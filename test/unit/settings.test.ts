@@ -16,7 +16,7 @@ describe('settings schema', () => {
     expect(s.turn_handling.endpointing).toEqual({ mode: 'fixed', min_delay: 0.5, max_delay: 3 });
     expect(s.turn_handling.preemptive_generation).toMatchObject({
       enabled: true,
-      preemptive_tts: false,
+      preemptive_tts: true,
       max_speech_duration: 10,
       max_retries: 3,
       strategy: 'exact',

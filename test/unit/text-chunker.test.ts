@@ -188,6 +188,53 @@ describe('TextChunker: min_chunk_chars', () => {
   });
 });
 
+describe('TextChunker: first_chunk_words', () => {
+  const options: ChunkerOptions = { chunking: 'clause', min_chunk_chars: 12, first_chunk_words: 3 };
+
+  it('cuts the first chunk after that many whole words, then goes back to clauses', () => {
+    const tokens = [
+      'Cloudy',
+      ' and',
+      ' twelve',
+      ' degrees',
+      ' in',
+      ' Berlin,',
+      ' with',
+      ' light',
+      ' rain',
+      ' later.',
+    ];
+    expect(run(options, tokens)).toEqual([
+      'Cloudy and twelve ',
+      'degrees in Berlin, ',
+      'with light rain later.',
+    ]);
+  });
+
+  it('waits for the white space that proves the last word is whole', () => {
+    const chunker = new TextChunker(options);
+    expect(chunker.push('Sure')).toEqual([]);
+    expect(chunker.push(' thing, I')).toEqual([]);
+    expect(chunker.push(' ca')).toEqual(['Sure thing, I ']);
+    expect(chunker.push('n do it.')).toEqual([]);
+    expect(chunker.flush()).toBe('can do it.');
+  });
+
+  it('lets an earlier clause or sentence end cut first', () => {
+    expect(run(options, chars('Yes, of course. I can.'))).toEqual(['Yes, of course. ', 'I can.']);
+  });
+
+  it('applies again after flush (the next reply), and 0 turns it off', () => {
+    const chunker = new TextChunker(options);
+    expect(chunker.push('One two three four')).toEqual(['One two three ']);
+    expect(chunker.flush()).toBe('four');
+    expect(chunker.push('Five six seven eight')).toEqual(['Five six seven ']);
+    expect(run({ ...options, first_chunk_words: 0 }, chars('One two three four five.'))).toEqual([
+      'One two three four five.',
+    ]);
+  });
+});
+
 describe('TextChunker: token streams', () => {
   const texts = [
     'Sure! The flight to Paris leaves at 9:45 a.m., costs $312.50, and lands at 11:05. Want me to book it?',

@@ -185,7 +185,7 @@ describe('TimelineModel on the three-turns case (real Silero VAD)', () => {
       expect(spec).toMatchObject({
         lane: 'preemptive',
         request: started.request,
-        trigger: 'final',
+        trigger: 'interim',
         outcome: 'reused',
         start: started.t,
         end: reused.t,
@@ -316,11 +316,11 @@ describe('TimelineModel on speculation and interruption scenarios', () => {
     expect(waits[1]!.cancelledAt).toBeNull();
     // Two speech spans in the same turn (the user paused mid-sentence).
     expect(itemsOf(turn, 'speech')).toHaveLength(2);
-    // Lead 1150 ms, TTFT 2000 ms: preemption saved the whole lead.
+    // Lead 1350 ms (speculated on the interim, 50 ms into the silence), TTFT 2000 ms: preemption saved the whole lead.
     model.ingestReport(result.report.turns[0]!);
     const latency = model.latency(turn);
-    expect(latency.preemptiveLead).toBe(1150);
-    expect(latency.saved).toBe(1150);
+    expect(latency.preemptiveLead).toBe(1350);
+    expect(latency.saved).toBe(1350);
     expect(latency.wasted).toBe(1);
     expectLiveLatencyMatchesReports(result);
   });

@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import type { requestSchemas } from '../../shared/contract';
 import {
   ContractError,
@@ -15,6 +16,7 @@ import {
   type ProviderId,
   type RequestName,
   type Response,
+  type TurnModelView,
 } from '../../shared/contract';
 import type { SessionReport } from '../../shared/report';
 import {
@@ -27,7 +29,17 @@ import {
 import { openAiKeyOptional } from '../../shared/llm-endpoint';
 import type { TimelineEvent } from '../../shared/timeline';
 import { RealClock, type Clock } from '../engine/clock';
+import type { TurnDetector } from '../engine/ports';
 import { VoiceSession, type VadStage } from '../engine/session';
+import { CombinedTurnDetector, describeModelFailure } from '../engine/turn-detector/combined-detector';
+import { DEFAULT_TURN_MODEL, type TurnModelDescriptor } from '../engine/turn-detector/model-catalog';
+import {
+  TurnModelStore,
+  type ResolvedTurnModel,
+  type TurnModelFetch,
+  type TurnModelStatus,
+} from '../engine/turn-detector/model-store';
+import { SmartTurnDetector } from '../engine/turn-detector/smart-turn';
 import { loadSileroModel } from '../engine/vad/silero';
 import { VoiceActivityDetector } from '../engine/vad/voice-activity-detector';
 import {
@@ -47,6 +59,21 @@ export interface DisposableVad extends VadStage {
   dispose?(): Promise<void>;
 }
 
+/** A loaded end-of-turn audio model. */
+export type LoadedTurnModel = TurnDetector & { dispose?(): Promise<void> };
+
+/** The end-of-turn audio model of turn detection "model": where its file comes from, how it loads. */
+export interface TurnModelDeps {
+  /** Finds the file (resources, cache) or downloads it, reporting its status (a TurnModelStore). */
+  store: {
+    readonly descriptor: Pick<TurnModelDescriptor, 'name'>;
+    resolve(options: { signal?: AbortSignal }): Promise<ResolvedTurnModel>;
+    subscribe(listener: (status: TurnModelStatus) => void): () => void;
+  };
+  /** Loads the file the store found (SmartTurnDetector.load in the app). */
+  load(path: string): Promise<LoadedTurnModel>;
+}
+
 export interface AppCoreDeps {
   settingsStore: SettingsStore;
   secrets: SecretStore;
@@ -59,6 +86,8 @@ export interface AppCoreDeps {
   endpoints?: ProviderEndpoints;
   /** Keys that win over the store and the environment (simulator keys in the web dev mode). */
   keyOverrides?: ProviderKeys;
+  /** The end-of-turn audio model; without it, turn detection "model" uses the transcript heuristic. */
+  turnModel?: TurnModelDeps;
 }
 
 type Payload<K extends RequestName> = z.output<(typeof requestSchemas)[K]>;
@@ -72,6 +101,10 @@ interface RunningSession {
   providers: Providers;
   vad: DisposableVad;
   output: RemoteAudioOutput;
+  /** The session's turn detector: the heuristic until the audio model is ready, then both. */
+  detector: CombinedTurnDetector;
+  /** The audio model has been asked for in this session. */
+  modelRequested: boolean;
   unsubscribe: () => void;
 }
 
@@ -90,6 +123,10 @@ export class AppCore implements ContractHandler {
   private readonly audioListeners = new Set<(message: AudioDown) => void>();
   private micQueue: Promise<void> = Promise.resolve();
   private starting: Promise<Response<'session:start'>> | null = null;
+  /** The audio turn model, found and loaded once and shared by the sessions; null until asked or after a failure. */
+  private turnModel: Promise<{ model: LoadedTurnModel; source: ResolvedTurnModel['source'] }> | null = null;
+  /** Stops a model download when the app shuts down. */
+  private readonly turnModelAbort = new AbortController();
 
   constructor(private readonly deps: AppCoreDeps) {
     const loaded = deps.settingsStore.load();
@@ -106,6 +143,7 @@ export class AppCore implements ContractHandler {
       mode: this.modeOf(this.settings),
       pendingRestart: [],
     };
+    deps.turnModel?.store.subscribe((status) => this.onTurnModelStatus(status));
   }
 
   /** The current settings (the shell follows some of them, e.g. the push-to-talk shortcut). */
@@ -146,6 +184,10 @@ export class AppCore implements ContractHandler {
 
   async shutdown(): Promise<void> {
     await this.stopSession();
+    this.turnModelAbort.abort();
+    const loaded = await this.turnModel?.catch(() => null);
+    this.turnModel = null;
+    await loaded?.model.dispose?.().catch(() => undefined);
   }
 
   /** The global shortcut: press and release push-to-talk in turn (no key-up events from the OS). */
@@ -229,15 +271,47 @@ export class AppCore implements ContractHandler {
       vad = await this.deps.createVad(settings);
       providers = this.deps.createProviders(settings, keys, this.deps.endpoints ?? {});
       const output = new RemoteAudioOutput(this.deps.clock, (m) => this.sendAudio(m));
+      const detector = new CombinedTurnDetector({
+        enabled:
+          this.deps.turnModel !== undefined && settings.turn_handling.turn_detector.model !== 'heuristic',
+      });
       const session = new VoiceSession(
-        { clock: this.deps.clock, vad, stt: providers.stt, llm: providers.llm, tts: providers.tts, output },
+        {
+          clock: this.deps.clock,
+          vad,
+          stt: providers.stt,
+          llm: providers.llm,
+          tts: providers.tts,
+          output,
+          turnDetector: detector,
+        },
         settings,
       );
-      const unsubscribe = session.subscribe((event) => this.onTimeline(session, event));
-      this.running = { session, providers, vad, output, unsubscribe };
+      const unsubscribeTimeline = session.subscribe((event) => this.onTimeline(session, event));
+      const running: RunningSession = {
+        session,
+        providers,
+        vad,
+        output,
+        detector,
+        modelRequested: false,
+        unsubscribe: () => {
+          unsubscribeTimeline();
+          unsubscribeDetector();
+        },
+      };
+      // The detector gave up on the model (unavailable, or it kept failing): the settings panel says so.
+      const unsubscribeDetector = detector.subscribe((status) => {
+        if (status.state === 'fallback' && this.running === running) {
+          this.setTurnModel({ state: 'unavailable', reason: status.reason, message: status.detail });
+        }
+      });
+      this.running = running;
       session.setMuted(this.state.muted);
       await session.start();
       this.setState({ running: true, status: 'listening', pendingRestart: [], talking: false });
+      // The session starts with the heuristic; the audio model joins when it is ready.
+      this.prepareTurnModel();
       return { ok: true };
     } catch (error) {
       this.running = null;
@@ -291,6 +365,7 @@ export class AppCore implements ContractHandler {
     this.deps.settingsStore.save(next);
     this.settings = next;
     const restart = this.running ? this.running.session.updateSettings(next).needsRestart : [];
+    this.prepareTurnModel();
     this.setState({
       mode: this.modeOf(next),
       pendingRestart: [...new Set([...this.state.pendingRestart, ...restart])],
@@ -341,6 +416,93 @@ export class AppCore implements ContractHandler {
     return settings.turn_handling.turn_detection === 'manual' ? 'push-to-talk' : 'always-on';
   }
 
+  // ---------- the end-of-turn audio model ----------
+
+  /** Whether the settings call for the audio model: turn detection "model" with Smart Turn. */
+  private wantsTurnModel(settings: Settings): boolean {
+    return (
+      settings.turn_handling.turn_detection === 'model' &&
+      settings.turn_handling.turn_detector.model === 'smart-turn-v3'
+    );
+  }
+
+  /**
+   * Gives the running session's detector the audio model when the settings want it: found,
+   * downloaded if needed and loaded in the background (never blocking the session), or, when that
+   * fails, the detector falls back on the heuristic and says so. Also follows live settings changes.
+   */
+  private prepareTurnModel(): void {
+    const running = this.running;
+    if (!running || !this.deps.turnModel) return;
+    const enabled = this.settings.turn_handling.turn_detector.model === 'smart-turn-v3';
+    const wasOff = running.detector.status.state === 'off';
+    running.detector.setModelEnabled(enabled);
+    if (!enabled) {
+      this.setTurnModel({ state: 'off' });
+      return;
+    }
+    // Turned back on: a model that failed earlier in this session is tried again.
+    if (wasOff) running.modelRequested = false;
+    if (!this.wantsTurnModel(this.settings) || running.modelRequested) return;
+    running.modelRequested = true;
+    this.loadTurnModel().then(
+      ({ model, source }) => {
+        if (this.running !== running) return;
+        running.detector.attachModel(model);
+        if (running.detector.status.state === 'active') this.setTurnModel({ state: 'ready', source });
+      },
+      (error: unknown) => {
+        // Not tried again in this session (unless the model is turned off and on): the next start retries.
+        if (this.running === running) running.detector.modelUnavailable(error);
+      },
+    );
+  }
+
+  /** The shared model: resolved by the store (resources, cache, download) and loaded once. */
+  private loadTurnModel(): Promise<{ model: LoadedTurnModel; source: ResolvedTurnModel['source'] }> {
+    const deps = this.deps.turnModel!;
+    this.turnModel ??= (async () => {
+      const found = await deps.store.resolve({ signal: this.turnModelAbort.signal });
+      this.setTurnModel({ state: 'checking' });
+      const model = await deps.load(found.path);
+      this.setTurnModel({ state: 'ready', source: found.source });
+      return { model, source: found.source };
+    })().catch((error: unknown) => {
+      // The next session start tries again (the store retries a failed download).
+      this.turnModel = null;
+      const { reason, detail } = describeModelFailure(error);
+      this.setTurnModel({ state: 'unavailable', reason, message: detail });
+      throw error;
+    });
+    return this.turnModel;
+  }
+
+  /** The store's progress, for the settings panel (its "ready" waits for the model to load). */
+  private onTurnModelStatus(status: TurnModelStatus): void {
+    switch (status.state) {
+      case 'checking':
+        this.setTurnModel({ state: 'checking' });
+        break;
+      case 'downloading':
+        this.setTurnModel({
+          state: 'downloading',
+          receivedBytes: status.receivedBytes,
+          totalBytes: status.totalBytes,
+        });
+        break;
+      case 'unavailable':
+        this.setTurnModel({ state: 'unavailable', reason: status.reason, message: status.message });
+        break;
+      default:
+        break;
+    }
+  }
+
+  private setTurnModel(view: DistributiveOmit<TurnModelView, 'name'>): void {
+    const name = this.deps.turnModel?.store.descriptor.name ?? 'Smart Turn v3';
+    this.setState({ turnModel: { ...view, name } as TurnModelView });
+  }
+
   // ---------- events ----------
 
   private setState(patch: Partial<AppState>): void {
@@ -359,6 +521,8 @@ export class AppCore implements ContractHandler {
   }
 }
 
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
+
 export interface CreateAppCoreOptions {
   userDataDir: string;
   safeStorage: SafeStorageLike;
@@ -372,6 +536,12 @@ export interface CreateAppCoreOptions {
   endpoints?: ProviderEndpoints;
   keys?: ProviderKeys;
   clock?: Clock;
+  /**
+   * The end-of-turn model to use and how to fetch it (default: Smart Turn v3.2 from its published
+   * location with the global fetch). Its file is looked for in `<resourcesDir>/models/`, then in
+   * `<userDataDir>/models/`, and downloaded there on first use.
+   */
+  turnModel?: { model?: TurnModelDescriptor; fetch?: TurnModelFetch };
 }
 
 /** The app core with its stores in the user data folder, the real providers and Silero VAD. */
@@ -400,6 +570,16 @@ export async function createAppCore(options: CreateAppCoreOptions): Promise<AppC
       return Object.assign(vad, { dispose: () => model.dispose() });
     },
     createProviders: (settings, keys, endpoints) => createRealProviders({ settings, keys, endpoints, clock }),
+    turnModel: {
+      store: new TurnModelStore({
+        model: options.turnModel?.model ?? DEFAULT_TURN_MODEL,
+        cacheDir: join(options.userDataDir, 'models'),
+        clock,
+        ...(options.resourcesDir ? { resourcesDir: options.resourcesDir } : {}),
+        ...(options.turnModel?.fetch ? { fetch: options.turnModel.fetch } : {}),
+      }),
+      load: (path) => SmartTurnDetector.load(path),
+    },
     ...(options.endpoints ? { endpoints: options.endpoints } : {}),
     ...(options.keys ? { keyOverrides: options.keys } : {}),
   });

@@ -36,6 +36,8 @@ export class InterruptionHandler {
   /** Speech (ms, silence excluded) in the user's current utterance. */
   private speechMs = 0;
   private userSpeaking = false;
+  /** The reply was paused before a sample of it was heard, because the user started speaking again. */
+  private held = false;
 
   constructor(
     private settings: InterruptionSettings,
@@ -68,6 +70,12 @@ export class InterruptionHandler {
     this.transcript = '';
     this.speechMs = 0;
     this.state = { kind: 'candidate', durationReached: false, classifying: false };
+    if (!this.deps.agent.isPlaying()) {
+      // The user may be going on with their turn: keep the reply silent until that is settled,
+      // rather than let it start over their words.
+      this.deps.agent.pause();
+      this.held = true;
+    }
   }
 
   /** How much speech (ms, silent frames excluded) the user's current utterance holds so far. */
@@ -91,6 +99,7 @@ export class InterruptionHandler {
         ? `fewer than min_words (${this.settings.min_words}) words`
         : `shorter than min_duration (${this.settings.min_duration} s)`;
       this.deps.bus.emit({ type: 'interruption', kind: 'ignored', reason });
+      this.releaseHold();
     } else if (state.kind === 'paused' || state.kind === 'stopped') {
       this.startFalseTimer(state);
     }
@@ -115,6 +124,7 @@ export class InterruptionHandler {
 
   /** The agent's reply ended (finished or interrupted): nothing left to interrupt. */
   onAgentIdle(): void {
+    this.held = false;
     const state = this.state;
     if (state.kind === 'paused') this.deps.clock.clearTimeout(state.timer);
     if (state.kind === 'candidate' || state.kind === 'paused') this.state = { kind: 'idle' };
@@ -147,12 +157,20 @@ export class InterruptionHandler {
             kind: 'ignored',
             reason: 'classified as a backchannel',
           });
+          this.releaseHold();
         }
       });
   }
 
+  private releaseHold(): void {
+    if (!this.held) return;
+    this.held = false;
+    if (this.deps.agent.isActive()) this.deps.agent.resume();
+  }
+
   private detected(): void {
     const agent = this.deps.agent;
+    this.held = false;
     this.deps.bus.emit({
       type: 'interruption',
       kind: 'detected',

@@ -138,14 +138,31 @@ export interface SpeechProbabilityModel {
 export interface TurnDetectorInput {
   transcript: string;
   history: readonly ChatMessage[];
-  /** Last seconds of the user's audio, for audio models. */
+  /**
+   * The user's audio of the current turn, for audio models: 16 kHz mono Int16, at most 8 s,
+   * ending shortly (200 ms) after the last speech the VAD heard.
+   */
   audio?: Int16Array;
+}
+
+/** An end-of-turn probability with what produced it. */
+export interface TurnDetectorVerdict {
+  probability: number;
+  /** Who judged, with their figures, e.g. "smart-turn-v3 0.82 + heuristic 0.90 (complete)". */
+  source: string;
 }
 
 export interface TurnDetector {
   readonly name: string;
   /** Probability that the user has finished their turn. */
   predictEndOfTurn(input: TurnDetectorInput): Promise<number>;
+  /** Optional: the probability with the sources that contributed (shown as the decision's source). */
+  explainEndOfTurn?(input: TurnDetectorInput): Promise<TurnDetectorVerdict>;
+  /**
+   * Optional: problems the detector recovered from by itself (e.g. its audio model became
+   * unavailable and it fell back on the transcript). Returns an unsubscribe function.
+   */
+  onWarning?(listener: (message: string) => void): () => void;
 }
 
 /** Hook for `interruption.mode = adaptive`: tells a real barge-in from a backchannel ("uh-huh"). */

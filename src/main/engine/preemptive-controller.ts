@@ -54,8 +54,11 @@ export class PreemptiveController {
     return this.settings.enabled && this.settings.strategy !== 'off';
   }
 
-  /** The turn's transcript changed. */
-  onTranscript(transcript: string, source: 'interim' | 'final'): void {
+  /**
+   * The turn's transcript changed. A Flux `Update` only cancels a speculation it contradicts:
+   * with Flux, EagerEndOfTurn is the signal to speculate on.
+   */
+  onTranscript(transcript: string, source: 'interim' | 'final' | 'flux_update'): void {
     this.clearInterim();
     if (this.speculation && !this.accepts(this.speculation.transcript, transcript)) {
       this.cancel('transcript changed');
@@ -63,7 +66,7 @@ export class PreemptiveController {
     if (!this.active || !transcript) return;
     if (source === 'final') {
       this.speculate(transcript, 'final');
-    } else if (this.settings.speculate_on_interim) {
+    } else if (source === 'interim' && this.settings.speculate_on_interim) {
       this.interim = { transcript, since: this.deps.clock.now() };
       this.tryInterim();
     }
@@ -75,16 +78,17 @@ export class PreemptiveController {
   }
 
   /**
-   * Speculates on the pending interim once it has stayed unchanged for interim_stability while
-   * the user was silent (an interim that predates the last words heard is stale); else waits.
+   * Speculates on the pending interim once the user has been silent for interim_stability and the
+   * interim came during that silence. One heard before the silence began is stale (the STT had not
+   * caught up with the last words yet): the interim for them is still to come.
    */
   private tryInterim(): void {
     const interim = this.interim;
     if (!interim) return;
     const silentSince = this.deps.silentSince();
     if (silentSince === null) return; // onUserPaused() comes back here
-    const stableSince = Math.max(interim.since, silentSince);
-    const remaining = stableSince + this.settings.interim_stability * 1000 - this.deps.clock.now();
+    if (interim.since < silentSince) return;
+    const remaining = silentSince + this.settings.interim_stability * 1000 - this.deps.clock.now();
     if (remaining > 0) {
       this.deps.clock.clearTimeout(this.stabilityTimer);
       this.stabilityTimer = this.deps.clock.setTimeout(() => {

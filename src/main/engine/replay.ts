@@ -3,7 +3,7 @@ import { parseSettings, type Settings, type SettingsInput } from '../../shared/s
 import type { TimelineEvent } from '../../shared/timeline';
 import { ClockedAudioOutput } from './audio/clocked-output';
 import { VirtualClock } from './clock';
-import { SAMPLE_RATE } from './ports';
+import { SAMPLE_RATE, type TurnDetector } from './ports';
 import { finalTranscript, turnEnd, type ScriptCase } from './scripted/case';
 import { createScriptedProviders } from './scripted/providers';
 import { VoiceSession, type VadStage } from './session';
@@ -28,6 +28,12 @@ export interface ReplayOptions {
   keepEvents?: boolean;
   /** Things the user does at given audio times, e.g. pressing and releasing push-to-talk. */
   actions?: readonly ReplayAction[];
+  /**
+   * The turn detector of `model` mode (default: the transcript heuristic). When it has `idle()`,
+   * the replay waits for its decisions in flight before moving the clock, so a real model's
+   * inference takes no virtual time and the replay stays deterministic.
+   */
+  turnDetector?: TurnDetector & { idle?(): Promise<void> };
 }
 
 export interface ReplayAction {
@@ -83,10 +89,22 @@ export async function replayCase(caseData: ScriptCase, options: ReplayOptions): 
     eager: settings.turn_handling.preemptive_generation.enabled,
   });
   const output = new ClockedAudioOutput(clock, { outputLatencyMs: options.outputLatencyMs ?? 0 });
+  const detector = options.turnDetector;
   const session = new VoiceSession(
-    { clock, vad: options.vad, stt: providers.stt, llm: providers.llm, tts: providers.tts, output },
+    {
+      clock,
+      vad: options.vad,
+      stt: providers.stt,
+      llm: providers.llm,
+      tts: providers.tts,
+      output,
+      ...(detector ? { turnDetector: detector } : {}),
+    },
     settings,
   );
+  const detectorIdle = async () => {
+    if (detector?.idle) await detector.idle();
+  };
   const events: TimelineEvent[] = [];
   session.subscribe((event) => {
     options.onEvent?.(event);
@@ -105,6 +123,7 @@ export async function replayCase(caseData: ScriptCase, options: ReplayOptions): 
     while (actions.length && actions[0]!.atMs <= (offset * 1000) / SAMPLE_RATE) {
       const action = actions.shift()!;
       await clock.advanceTo(action.atMs);
+      await detectorIdle();
       action.run(session);
     }
     const samples =
@@ -112,7 +131,9 @@ export async function replayCase(caseData: ScriptCase, options: ReplayOptions): 
         ? silence.subarray(0, end - offset)
         : caseData.audio.subarray(offset, Math.min(end, caseData.audio.length));
     await clock.advanceTo((end * 1000) / SAMPLE_RATE);
+    await detectorIdle();
     await session.pushAudio({ samples, capturedAt: (offset * 1000) / SAMPLE_RATE });
+    await detectorIdle();
   }
   await clock.advanceBy(1);
   const report = session.report();

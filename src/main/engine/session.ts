@@ -5,16 +5,17 @@ import { AgentSpeech, type SpokenReply } from './agent-speech';
 import type { Clock } from './clock';
 import { EndpointingPolicy } from './endpointing';
 import { InterruptionHandler } from './interruption';
-import type {
-  AudioFrame,
-  AudioOutput,
-  InterruptionClassifier,
-  LlmProvider,
-  SttEvent,
-  SttProvider,
-  SttStream,
-  TtsProvider,
-  TurnDetector,
+import {
+  SAMPLE_RATE,
+  type AudioFrame,
+  type AudioOutput,
+  type InterruptionClassifier,
+  type LlmProvider,
+  type SttEvent,
+  type SttProvider,
+  type SttStream,
+  type TtsProvider,
+  type TurnDetector,
 } from './ports';
 import { PreemptiveController } from './preemptive-controller';
 import { Reply, errorMessage } from './reply';
@@ -32,7 +33,7 @@ export type VadEvent =
 
 export interface VadStage {
   process(frame: AudioFrame): Promise<VadEvent[]>;
-  /** The last `ms` of audio, for an audio turn detector. */
+  /** The last `ms` of audio received (up to 8 s), for an audio turn detector. */
   recentAudio(ms: number): Int16Array;
   /** Applies new thresholds and durations from the next frame on. */
   updateSettings?(settings: VadSettings): void;
@@ -53,9 +54,14 @@ export interface VoiceSessionDeps {
 
 /** Most chat messages kept for LLM context; older ones are dropped first. */
 const HISTORY_LIMIT = 200;
+/**
+ * Speech starting sooner than this after a reply became audible was not an answer to it (people
+ * take about 200 ms to start answering what they hear; the rest allows for VAD onset lag).
+ */
+const REACTION_TIME_MS = 400;
 /** Longest gap between VAD frames counted as one frame of speech. */
 const MAX_FRAME_MS = 100;
-/** Audio given to an audio turn detector. */
+/** Longest audio given to an audio turn detector. */
 const DETECTOR_AUDIO_MS = 8000;
 
 /**
@@ -88,6 +94,8 @@ export class VoiceSession {
   private frameSpeech = false;
   private frameSilenceSince = 0;
   private lastFrameAt = 0;
+  /** Capture time just after the last sample handed to the VAD (the end of its recent audio). */
+  private audioEndAt: number | null = null;
   /** Speech (ms, silent frames excluded) in the user's current utterance, for min_duration. */
   private utteranceSpeechMs: number | null = null;
 
@@ -107,11 +115,12 @@ export class VoiceSession {
       endpointing: this.endpointing,
       detector: deps.turnDetector ?? new HeuristicTurnDetector(),
       history: () => this.history,
-      recentAudio: () => deps.vad.recentAudio(DETECTOR_AUDIO_MS),
+      turnAudio: (from, to) => this.turnAudio(from, to),
       listener: {
         onStartOfTurn: () => this.recorder.startTurn(this.bus.currentTurn),
         onTranscript: (transcript, source) => {
-          this.preemptive.onTranscript(transcript, source);
+          const flux = this.settings.stt.provider === 'deepgram-flux';
+          this.preemptive.onTranscript(transcript, flux && source === 'interim' ? 'flux_update' : source);
           this.interruption.onUserTranscript(transcript, words(transcript).length);
         },
         onEagerEndOfTurn: (transcript) => this.preemptive.onEagerEndOfTurn(transcript),
@@ -225,6 +234,7 @@ export class VoiceSession {
     let events: VadEvent[];
     try {
       events = await this.deps.vad.process(frame);
+      this.audioEndAt = frame.capturedAt + (frame.samples.length * 1000) / SAMPLE_RATE;
     } catch (error) {
       this.bus.emit({ type: 'error', source: 'vad', message: errorMessage(error), recoverable: true });
       return;
@@ -332,6 +342,22 @@ export class VoiceSession {
     }
   }
 
+  /**
+   * The microphone audio captured in [from, to) (clock ms), cut from the VAD's recent audio:
+   * at most DETECTOR_AUDIO_MS ending at `to`, less when the VAD no longer holds the start.
+   */
+  private turnAudio(from: number, to: number): Int16Array | undefined {
+    const end = this.audioEndAt;
+    if (end === null) return undefined;
+    const until = Math.min(to, end);
+    const since = Math.max(from, until - DETECTOR_AUDIO_MS);
+    if (!(until > since)) return undefined;
+    const recent = this.deps.vad.recentAudio(end - since);
+    const stop = recent.length - Math.round(((end - until) * SAMPLE_RATE) / 1000);
+    const length = Math.round(((until - since) * SAMPLE_RATE) / 1000);
+    return recent.subarray(Math.max(0, stop - length), Math.max(0, stop));
+  }
+
   private onStt(event: SttEvent): void {
     if (event.type === 'error') {
       this.bus.emit({ type: 'error', source: 'stt', message: event.message, recoverable: event.recoverable });
@@ -400,25 +426,26 @@ export class VoiceSession {
 
   private replyFinished(result: SpokenReply): void {
     const committed = this.lastCommitted;
-    if (
+    const continued =
       committed?.reply === result.reply &&
       result.interrupted &&
-      !result.spokenText &&
       this.tracker.isActive &&
-      this.bus.currentTurn > committed.turn
-    ) {
-      // The user went on before any of the reply was heard: that turn ended too soon. Its words
-      // lead the turn now open, so the reply answers the whole sentence.
+      this.bus.currentTurn > committed.turn &&
+      (!result.spokenText || this.spokeBeforeHearing(result.firstAudioAt));
+    if (continued) {
+      // The user went on before hearing the reply: that turn ended too soon. Its words lead the
+      // turn now open, so the reply answers the whole sentence, and the reply they talked over
+      // leaves the conversation.
       const index = this.history.indexOf(committed.message);
       if (index >= 0) this.history.splice(index, 1);
       this.tracker.continueFrom(committed.transcript);
     }
     const placeholder = this.speaking.get(result.reply);
     this.speaking.delete(result.reply);
-    if (placeholder && !result.spokenText) {
+    if (placeholder && (!result.spokenText || continued)) {
       const index = this.history.indexOf(placeholder);
       if (index >= 0) this.history.splice(index, 1);
-    } else if (result.spokenText) {
+    } else if (result.spokenText && !continued) {
       const message = placeholder ?? { role: 'assistant' as const, content: '' };
       message.content = result.spokenText;
       if (result.interrupted) message.interrupted = true;
@@ -426,6 +453,15 @@ export class VoiceSession {
     }
     this.recorder.replyFinished(result);
     this.interruption.onAgentIdle();
+  }
+
+  /**
+   * Whether the user's current speech began too soon after the reply became audible to be an
+   * answer to it: speech that starts within a reaction time was planned before the reply was heard.
+   */
+  private spokeBeforeHearing(firstAudioAt: number | null): boolean {
+    const spokeAt = this.tracker.turnSpeechStartedAt;
+    return firstAudioAt !== null && spokeAt !== null && spokeAt < firstAudioAt + REACTION_TIME_MS;
   }
 
   private pushHistory(message: ChatMessage): void {

@@ -2,7 +2,7 @@ import type { TurnHandlingSettings } from '../../shared/settings';
 import type { ChatMessage } from '../../shared/report';
 import type { Clock, TimerHandle } from './clock';
 import type { EndpointingPolicy } from './endpointing';
-import type { SttEvent, TurnDetector } from './ports';
+import type { SttEvent, TurnDetector, TurnDetectorVerdict } from './ports';
 import type { TimelineBus } from './timeline-bus';
 
 export interface TurnTrackerListener {
@@ -23,15 +23,29 @@ export interface TurnTrackerDeps {
   /** Used in `model` mode. */
   detector: TurnDetector;
   history: () => readonly ChatMessage[];
-  recentAudio: () => Int16Array | undefined;
+  /**
+   * The user's audio captured between two clock times (ms), at most 8 s ending at `to`, for an
+   * audio turn detector; undefined or empty when there is none.
+   */
+  turnAudio: (from: number, to: number) => Int16Array | undefined;
   listener: TurnTrackerListener;
 }
 
 /** Extra time allowed for a lagging final transcript before committing with the interim text. */
 const TRANSCRIPT_GRACE_MS = 1000;
+/** Audio before the turn's first speech given to an audio turn detector (VAD onset lag). */
+const DETECTOR_AUDIO_LEAD_MS = 200;
+/**
+ * Silence after the last speech given to an audio turn detector: Smart Turn is run by its authors
+ * when the VAD has heard 200 ms of silence, so it sees the same ending whatever min_silence_duration is.
+ */
+const DETECTOR_AUDIO_TAIL_MS = 200;
+/** Longest audio given to an audio turn detector (Smart Turn reads the last 8 s). */
+const DETECTOR_AUDIO_MS = 8000;
 
 interface DetectorVerdict {
-  transcript: string;
+  /** The transcript and the end of speech it judged. */
+  key: string;
   likelyEnd: boolean;
 }
 
@@ -62,11 +76,18 @@ export class UserTurnTracker {
   private waitUntil: number | null = null;
   private verdict: DetectorVerdict | null = null;
   private pendingDetection: string | null = null;
+  /** The turn's audio up to the latest end of speech, taken once per end of speech. */
+  private detectorAudio: { speechEnd: number; audio: Int16Array | undefined } | null = null;
 
   constructor(
     private settings: TurnHandlingSettings,
     private readonly deps: TurnTrackerDeps,
-  ) {}
+  ) {
+    // A detector that falls back by itself (its model unavailable) says so once on the timeline.
+    deps.detector.onWarning?.((message) =>
+      deps.bus.emit({ type: 'error', source: 'turn_detector', message, recoverable: true }),
+    );
+  }
 
   updateSettings(settings: TurnHandlingSettings): void {
     this.settings = settings;
@@ -317,15 +338,24 @@ export class UserTurnTracker {
       );
   }
 
+  /**
+   * The detector's verdict on the transcript as of the latest end of speech; null while it is being
+   * computed (evaluate() runs again with the answer). Nothing here waits for the detector: audio
+   * and STT events go on meanwhile.
+   */
   private verdictFor(transcript: string): DetectorVerdict | null {
-    if (this.verdict?.transcript === transcript) return this.verdict;
-    if (this.pendingDetection === transcript) return null;
-    this.pendingDetection = transcript;
+    const key = `${this.lastSpeechEndAt ?? ''}|${transcript}`;
+    if (this.verdict?.key === key) return this.verdict;
+    if (this.pendingDetection === key) return null;
+    this.pendingDetection = key;
     const detector = this.deps.detector;
     const threshold = this.settings.turn_detector.threshold;
-    const audio = this.deps.recentAudio();
-    detector
-      .predictEndOfTurn({ transcript, history: this.deps.history(), ...(audio ? { audio } : {}) })
+    const audio = this.audioForDetector();
+    const input = { transcript, history: this.deps.history(), ...(audio?.length ? { audio } : {}) };
+    const verdict: Promise<TurnDetectorVerdict> = detector.explainEndOfTurn
+      ? detector.explainEndOfTurn(input)
+      : detector.predictEndOfTurn(input).then((probability) => ({ probability, source: detector.name }));
+    verdict
       .catch((error: unknown) => {
         this.deps.bus.emit({
           type: 'error',
@@ -333,23 +363,40 @@ export class UserTurnTracker {
           message: `${detector.name} failed, treating the end as likely: ${String(error)}`,
           recoverable: true,
         });
-        return 1;
+        return { probability: 1, source: detector.name };
       })
-      .then((probability) => {
-        if (this.pendingDetection !== transcript) return;
+      .then(({ probability, source }) => {
+        if (this.pendingDetection !== key) return;
         this.pendingDetection = null;
         const likelyEnd = probability >= threshold;
-        this.verdict = { transcript, likelyEnd };
+        this.verdict = { key, likelyEnd };
         this.deps.bus.emit({
           type: 'turn_detector_decision',
           probability,
           threshold,
           likely_end: likelyEnd,
-          source: detector.name,
+          source,
         });
         this.evaluate();
       });
     return null;
+  }
+
+  /**
+   * The current turn's audio for an audio detector: from just before its first speech to 200 ms
+   * after its latest end of speech, at most the last 8 s. Taken once per end of speech, so a
+   * transcript arriving later is judged on the same audio (and a model can answer from its cache).
+   */
+  private audioForDetector(): Int16Array | undefined {
+    const speechEnd = this.lastSpeechEndAt;
+    if (speechEnd === null) return undefined;
+    if (this.detectorAudio?.speechEnd !== speechEnd) {
+      const to = speechEnd + DETECTOR_AUDIO_TAIL_MS;
+      const start = this.speechStartedAt === null ? -Infinity : this.speechStartedAt - DETECTOR_AUDIO_LEAD_MS;
+      const from = Math.max(start, to - DETECTOR_AUDIO_MS);
+      this.detectorAudio = { speechEnd, audio: this.deps.turnAudio(from, to) };
+    }
+    return this.detectorAudio.audio;
   }
 
   private waitFor(until: number, reason: string, delay: number): void {
@@ -425,6 +472,7 @@ export class UserTurnTracker {
     this.providerEndAt = null;
     this.verdict = null;
     this.pendingDetection = null;
+    this.detectorAudio = null;
     this.awaitingFinalize = false;
     this.pttReleasedAt = null;
     this.speechStartedAt = this.speaking ? this.deps.clock.now() : null;

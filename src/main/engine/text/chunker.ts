@@ -21,10 +21,13 @@ import type { ReplySettings } from '../../../shared/settings';
  *
  * A boundary only cuts once the chunk holds at least `min_chunk_chars` characters
  * (white space at its edges not counted); shorter pieces merge into the next chunk.
+ * The first chunk of a reply may end early, after `first_chunk_words` whole words, so that
+ * speech can start before the first clause is complete (0 turns this off).
  * Because a boundary is confirmed by the first character after its white space,
  * a chunk is released by the token that starts the next one (or by `flush()`).
  */
-export type ChunkerOptions = Pick<ReplySettings, 'chunking' | 'min_chunk_chars'>;
+export type ChunkerOptions = Pick<ReplySettings, 'chunking' | 'min_chunk_chars'> &
+  Partial<Pick<ReplySettings, 'first_chunk_words'>>;
 
 /** Abbreviations after which a period never ends a sentence (lower case, without the period). */
 export const ABBREVIATIONS: readonly string[] = [
@@ -115,10 +118,14 @@ export class TextChunker {
   private lineStart = true;
   private readonly clauses: boolean;
   private readonly minChars: number;
+  private readonly firstChunkWords: number;
+  /** Nothing has been emitted for this reply yet. */
+  private first = true;
 
   constructor(options: ChunkerOptions) {
     this.clauses = options.chunking === 'clause';
     this.minChars = options.min_chunk_chars;
+    this.firstChunkWords = options.first_chunk_words ?? 0;
   }
 
   /** Adds LLM text; returns the chunks that are now complete (often none). */
@@ -140,7 +147,28 @@ export class TextChunker {
         this.scan = look.end;
       }
     }
+    if (this.first && out.length === 0 && this.firstChunkWords > 0) {
+      const end = this.endOfFirstWords();
+      if (end !== null) out.push(this.take(end));
+    }
+    if (out.length) this.first = false;
     return out;
+  }
+
+  /** Where the first `first_chunk_words` words of the buffer and the white space after them end, once known. */
+  private endOfFirstWords(): number | null {
+    const text = this.buffer;
+    let i = 0;
+    while (i < text.length && isSpace(text[i])) i++;
+    let words = 0;
+    while (i < text.length) {
+      while (i < text.length && !isSpace(text[i])) i++;
+      if (i === text.length) return null; // the word may go on in the next token
+      words++;
+      while (i < text.length && isSpace(text[i])) i++;
+      if (words >= this.firstChunkWords) return i;
+    }
+    return null;
   }
 
   /** Ends the reply: returns whatever has not been emitted yet, or null if nothing (or only white space) is left. */
@@ -149,6 +177,7 @@ export class TextChunker {
     this.buffer = '';
     this.scan = 0;
     this.lineStart = true;
+    this.first = true;
     return rest.trim().length > 0 ? rest : null;
   }
 

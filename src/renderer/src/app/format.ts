@@ -1,5 +1,5 @@
 /** Small pure formatters for the app shell. */
-import type { AppState } from '../../../shared/contract';
+import type { AppState, TurnModelView } from '../../../shared/contract';
 import type { TurnReport } from '../../../shared/report';
 import type { ConnectionState } from './store';
 
@@ -60,6 +60,8 @@ export function describeStatus(connection: ConnectionState, state: AppState | nu
   const details: string[] = [];
   if (state.muted) details.push('microphone muted');
   if (state.talking) details.push('push-to-talk held');
+  if (state.turnModel?.state === 'downloading')
+    details.push(turnModelProgress(state.turnModel).toLowerCase());
   const detail = details.length ? details.join(', ') : null;
   switch (state.status) {
     case 'listening':
@@ -86,4 +88,55 @@ export function describeTurnReport(report: TurnReport): { short: string; long: s
     `LLM requests: ${report.llm_requests} (${report.llm_requests_wasted} wasted)`,
   ].join('\n');
   return { short: parts.join(' · '), long };
+}
+
+/** "Turn model downloading 43%…", or in MB when the size is unknown. */
+function turnModelProgress(view: Extract<TurnModelView, { state: 'downloading' }>): string {
+  const mb = (bytes: number) => `${(bytes / 1_000_000).toFixed(1)} MB`;
+  if (view.totalBytes && view.totalBytes > 0) {
+    const percent = Math.min(100, Math.floor((view.receivedBytes / view.totalBytes) * 100));
+    return `Turn model downloading ${percent}%…`;
+  }
+  return `Turn model downloading ${mb(view.receivedBytes)}…`;
+}
+
+export interface TurnModelLine {
+  tone: 'info' | 'ok' | 'warning';
+  /** One line for the settings panel. */
+  text: string;
+  /** The full explanation (what went wrong, what to do), when there is one. */
+  detail: string | null;
+}
+
+const SOURCE_LABEL = {
+  resources: 'bundled with the app',
+  cache: 'from the model cache',
+  download: 'just downloaded',
+} as const;
+
+/** What the settings panel says about the end-of-turn audio model; null before any session asked for it. */
+export function describeTurnModel(view: TurnModelView | undefined): TurnModelLine | null {
+  if (!view) return null;
+  switch (view.state) {
+    case 'checking':
+      return { tone: 'info', text: `Turn model: getting ${view.name} ready…`, detail: null };
+    case 'downloading': {
+      const size = view.totalBytes ? ` of ${(view.totalBytes / 1_000_000).toFixed(1)} MB` : '';
+      return { tone: 'info', text: `${turnModelProgress(view)} (${view.name}${size})`, detail: null };
+    }
+    case 'ready':
+      return {
+        tone: 'ok',
+        text: `Turn model ready: ${view.name}, ${SOURCE_LABEL[view.source]}.`,
+        detail: null,
+      };
+    case 'unavailable':
+      return {
+        tone: 'warning',
+        text: `Turn model unavailable (${view.reason}): using the transcript heuristic and silence instead.`,
+        detail: view.message || null,
+      };
+    case 'off':
+      return { tone: 'info', text: 'Turn model off: the transcript heuristic decides alone.', detail: null };
+  }
 }

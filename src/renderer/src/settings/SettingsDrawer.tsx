@@ -4,8 +4,15 @@
  * from the option descriptions and grouped by section.
  */
 import { memo, useCallback, useEffect, useMemo, useRef, useState, type KeyboardEvent } from 'react';
-import type { AppState, KeyStatus, ProviderId, SecretStorageInfo } from '../../../shared/contract';
+import type {
+  AppState,
+  KeyStatus,
+  ProviderId,
+  SecretStorageInfo,
+  TurnModelView,
+} from '../../../shared/contract';
 import type { OptionInfo, Settings } from '../../../shared/settings';
+import { describeTurnModel } from '../app/format';
 import { CloseIcon } from '../app/icons';
 import { RestartBanner } from '../app/Notices';
 import type { KeyResult } from '../app/store';
@@ -232,6 +239,7 @@ export const SettingsDrawer = memo(function SettingsDrawer(props: SettingsDrawer
                       <h4 className="group-title">{group.title}</h4>
                     ) : null}
                     {group.description ? <p className="group-desc">{group.description}</p> : null}
+                    {group.id === 'turn-detector' ? <TurnModelStatus view={props.state?.turnModel} /> : null}
                     <div className="fields">
                       {group.options.map((option) => {
                         const saved = valueAt(settings, option.path);
@@ -330,6 +338,18 @@ export const SettingsDrawer = memo(function SettingsDrawer(props: SettingsDrawer
     </dialog>
   );
 });
+
+/** Where the end-of-turn audio model stands: downloading, ready, or unavailable and why. */
+function TurnModelStatus({ view }: { view: TurnModelView | undefined }) {
+  const line = describeTurnModel(view);
+  if (!line) return null;
+  return (
+    <p className={`group-desc turn-model-status turn-model-status--${line.tone}`} role="status">
+      {line.text}
+      {line.detail ? <span className="turn-model-detail">{line.detail}</span> : null}
+    </p>
+  );
+}
 
 function prefersReducedMotion(): boolean {
   return typeof matchMedia === 'function' && matchMedia('(prefers-reduced-motion: reduce)').matches;

@@ -33,7 +33,7 @@ export const PRESETS: readonly Preset[] = [
     id: 'fast',
     label: 'Fast',
     summary:
-      'Answers as soon as you pause: short endpointing waits, a shorter VAD silence, and speech synthesised ahead of time. May cut in on slow speakers and spends more TTS characters on thrown-away speculations.',
+      'Answers as soon as you pause: short endpointing waits, a shorter VAD silence, and a speculative reply the moment you fall silent. May cut in on slow speakers and spends more on thrown-away speculations.',
     values: {
       'turn_handling.turn_detection': 'model',
       'turn_handling.endpointing.min_delay': 0.3,
@@ -44,14 +44,14 @@ export const PRESETS: readonly Preset[] = [
       'turn_handling.preemptive_generation.enabled': true,
       'turn_handling.preemptive_generation.preemptive_tts': true,
       'turn_handling.preemptive_generation.speculate_on_interim': true,
-      'turn_handling.preemptive_generation.interim_stability': 0.2,
+      'turn_handling.preemptive_generation.interim_stability': 0,
     },
   },
   {
     id: 'balanced',
     label: 'Balanced',
     summary:
-      "Cue's defaults: half a second after a likely end of turn, up to three when you seem mid-thought.",
+      "Cue's defaults: the reply is prepared (text and speech) while you finish, and plays half a second after a likely end of turn, up to three when you seem mid-thought.",
     values: {
       'turn_handling.turn_detection': 'model',
       'turn_handling.endpointing.min_delay': 0.5,
@@ -60,9 +60,9 @@ export const PRESETS: readonly Preset[] = [
       'turn_handling.interruption.min_duration': 0.5,
       'turn_handling.interruption.min_words': 0,
       'turn_handling.preemptive_generation.enabled': true,
-      'turn_handling.preemptive_generation.preemptive_tts': false,
+      'turn_handling.preemptive_generation.preemptive_tts': true,
       'turn_handling.preemptive_generation.speculate_on_interim': true,
-      'turn_handling.preemptive_generation.interim_stability': 0.3,
+      'turn_handling.preemptive_generation.interim_stability': 0.05,
     },
   },
   {
@@ -80,7 +80,7 @@ export const PRESETS: readonly Preset[] = [
       'turn_handling.preemptive_generation.enabled': true,
       'turn_handling.preemptive_generation.preemptive_tts': false,
       'turn_handling.preemptive_generation.speculate_on_interim': false,
-      'turn_handling.preemptive_generation.interim_stability': 0.5,
+      'turn_handling.preemptive_generation.interim_stability': 0.3,
     },
   },
 ];

@@ -27,7 +27,14 @@ import {
   type TimeView,
   type TimelineLayout,
 } from './timeline-geometry';
-import { formatDuration, formatTick, formatTime, spanLabel, turnLabel } from './timeline-format';
+import {
+  detectorLabel,
+  formatDuration,
+  formatTick,
+  formatTime,
+  spanLabel,
+  turnLabel,
+} from './timeline-format';
 import {
   LANES,
   type LaneId,
@@ -1063,9 +1070,13 @@ export class TimelineCanvas {
         if (view.msPerPx < 6) this.markLabel(ctx, x + 2, box.y + box.h / 2, 'commit');
         break;
       }
-      case 'detector':
-        this.circle(ctx, box.x + box.w / 2, box.y + box.h / 2, 3, theme.endpointing, item.likelyEnd);
+      case 'detector': {
+        const x = box.x + box.w / 2;
+        const y = box.y + box.h / 2;
+        this.circle(ctx, x, y, 3, theme.endpointing, item.likelyEnd);
+        if (view.msPerPx < 6) this.markLabel(ctx, x, y, detectorLabel(item));
         break;
+      }
       case 'skipped':
         this.cross(ctx, box.x + box.w / 2, box.y + box.h / 2, 3, theme.cancelled);
         break;

@@ -2,7 +2,7 @@
  * Words for the timeline (pure): clock and duration formats, the tooltip rows of every item, and
  * one-sentence labels for screen readers. Times are timeline ms (the session clock).
  */
-import type { TimelineItem, TurnLatency, TurnTrack } from './timeline-model';
+import type { DetectorMark, TimelineItem, TurnLatency, TurnTrack } from './timeline-model';
 
 /** Exact time on the session clock: "3.460 s", "1:02.460", "1:02:03.460". */
 export function formatTime(t: number): string {
@@ -104,7 +104,7 @@ export function describeItem(item: TimelineItem): ItemDescription {
       };
     case 'detector':
       return {
-        title: `Turn detector (${item.source})`,
+        title: 'Turn detector',
         rows: [
           ['at', formatTime(item.start)],
           [
@@ -113,6 +113,7 @@ export function describeItem(item: TimelineItem): ItemDescription {
               item.likelyEnd ? 'likely end' : 'not done'
             }`,
           ],
+          ['judged by', item.source],
         ],
       };
     case 'wait': {
@@ -244,6 +245,11 @@ export function describeForScreenReader(description: ItemDescription): string {
 }
 
 /** A short label drawn inside a span when there is room. */
+/** The label beside a turn detector decision on the canvas: its probability. */
+export function detectorLabel(item: Pick<DetectorMark, 'probability'>): string {
+  return `p ${item.probability.toFixed(2)}`;
+}
+
 export function spanLabel(item: TimelineItem): string {
   switch (item.kind) {
     case 'speech':

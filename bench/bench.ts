@@ -1,0 +1,286 @@
+/**
+ * npm run bench -- --corpus <dir> [--systems a,b,...] [--out report.json] [--cases id,...] [--set path=value ...]
+ *
+ * Streams every case's audio in real time into each system, with the providers served by the
+ * protocol simulators, and measures at each system's speaker. Systems alternate case by case
+ * (the order rotates) so machine drift hits them alike. Writes the JSON report, a Markdown
+ * summary and SVG latency plots next to it.
+ */
+import { cpus } from 'node:os';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { basename, dirname, join, relative, resolve } from 'node:path';
+import {
+  CommandLineExit,
+  parseCommandLine,
+  runCommand,
+  settingsFromAssignments,
+} from '../src/main/cli/command-line';
+import { RealClock } from '../src/main/engine/clock';
+import { loadCorpus, turnEnd, type ScriptCase } from '../src/main/engine/scripted/case';
+import type { Settings } from '../src/shared/settings';
+import { SIM_API_KEY } from '../sim/common';
+import { startSimulators } from '../sim/index';
+import { measureRun, oracleTurns, providerRecords, type OracleTurn, type TurnMeasure } from './measure';
+import {
+  checkTargets,
+  compare,
+  latencyPlotSvg,
+  LIVEKIT,
+  markdownSummary,
+  ORACLE,
+  plotRows,
+  summarize,
+  summarizeOracle,
+  type BenchReport,
+} from './report';
+import { createCueSystem } from './systems/cue';
+import type { BenchSystem } from './systems/types';
+
+export const SYSTEMS = ['cue', 'cue-no-preempt', 'livekit', 'livekit-tts', 'oracle'] as const;
+export type SystemName = (typeof SYSTEMS)[number];
+
+const usage =
+  'usage: npm run bench -- --corpus <dir> [--systems ' +
+  `${SYSTEMS.join(',')}] [--out bench/results/report.json] [--cases id,...] [--set path.to.option=value ...]`;
+
+/** Silence streamed after a case at most; runs end earlier once the last reply has played. */
+const TAIL_MS = 12_000;
+
+export interface BenchOptions {
+  corpus: string;
+  systems: readonly SystemName[];
+  cases?: readonly string[];
+  /** Cue settings for `cue` (and, with preemption off, `cue-no-preempt`). */
+  cueSettings: Settings;
+  onProgress?: (line: string) => void;
+}
+
+export function parseSystems(list: string): SystemName[] {
+  const names = list
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  const unknown = names.filter((n) => !(SYSTEMS as readonly string[]).includes(n));
+  if (unknown.length || !names.length)
+    throw new CommandLineExit(
+      2,
+      `unknown system${unknown.length > 1 ? 's' : ''} ${unknown.map((n) => `"${n}"`).join(', ') || '(none given)'}: ` +
+        `choose from ${SYSTEMS.join(', ')}`,
+    );
+  return [...new Set(names)] as SystemName[];
+}
+
+async function createSystem(
+  name: Exclude<SystemName, 'oracle'>,
+  cueSettings: Settings,
+): Promise<BenchSystem> {
+  switch (name) {
+    case 'cue':
+      return createCueSystem(name, cueSettings);
+    case 'cue-no-preempt': {
+      const settings = structuredClone(cueSettings);
+      settings.turn_handling.preemptive_generation.enabled = false;
+      return createCueSystem(name, settings);
+    }
+    case 'livekit':
+    case 'livekit-tts': {
+      const { createLiveKitSystem } = await import('./systems/livekit');
+      return createLiveKitSystem({ preemptiveTts: name === 'livekit-tts' });
+    }
+  }
+}
+
+export async function runBenchmark(options: BenchOptions): Promise<BenchReport> {
+  const progress = options.onProgress ?? (() => undefined);
+  let cases = await loadCorpus(options.corpus);
+  if (options.cases?.length) {
+    const missing = options.cases.filter((id) => !cases.some((c) => c.id === id));
+    if (missing.length)
+      throw new CommandLineExit(2, `no case ${missing.map((m) => `"${m}"`).join(', ')} in ${options.corpus}`);
+    cases = cases.filter((c) => options.cases!.includes(c.id));
+  }
+  const running = options.systems.filter((s): s is Exclude<SystemName, 'oracle'> => s !== 'oracle');
+  const systems: BenchSystem[] = [];
+  const notes: string[] = [];
+  const turns: Record<string, (TurnMeasure | OracleTurn)[]> = {};
+  try {
+    for (const name of running) systems.push(await createSystem(name, options.cueSettings));
+    for (const [index, caseData] of cases.entries()) {
+      const order = rotate(systems, index);
+      for (const system of order) {
+        const measures = await runOne(system, caseData, notes);
+        (turns[system.name] ??= []).push(...measures);
+        progress(`${caseData.id} · ${system.name}: ${measures.map(describeTurn).join('  ')}`);
+      }
+      if (options.systems.includes('oracle'))
+        (turns[ORACLE] ??= []).push(...oracleFor(caseData, options.cueSettings));
+    }
+  } finally {
+    for (const system of systems) await system.close();
+  }
+  return buildReport(options, cases, turns, notes);
+}
+
+async function runOne(system: BenchSystem, caseData: ScriptCase, notes: string[]): Promise<TurnMeasure[]> {
+  const clock = new RealClock();
+  const sims = await startSimulators({ caseData, clock, apiKey: SIM_API_KEY });
+  try {
+    const run = await system.run({
+      caseData,
+      sims,
+      apiKey: SIM_API_KEY,
+      clock,
+      tailMs: TAIL_MS,
+      lastTurnEndMs: turnEnd(caseData.turns.at(-1)!) * 1000,
+    });
+    for (const note of run.notes) notes.push(`${system.name} · ${caseData.id}: ${note}`);
+    return measureRun(caseData, run, providerRecords(sims));
+  } finally {
+    await sims.close();
+  }
+}
+
+function oracleFor(caseData: ScriptCase, settings: Settings): OracleTurn[] {
+  return oracleTurns(caseData, {
+    endpointingMs: settings.stt.nova.endpointing_ms,
+    utteranceEndMs: settings.stt.nova.utterance_end_ms,
+    // Every system plays into a virtual speaker that adds no delay of its own.
+    outputDelayMs: 0,
+  });
+}
+
+function buildReport(
+  options: BenchOptions,
+  cases: readonly ScriptCase[],
+  turns: Record<string, (TurnMeasure | OracleTurn)[]>,
+  notes: string[],
+): BenchReport {
+  const summary: BenchReport['summary'] = {};
+  for (const name of options.systems) {
+    const measured = turns[name] ?? [];
+    summary[name] =
+      name === ORACLE ? summarizeOracle(measured as OracleTurn[]) : summarize(measured as TurnMeasure[]);
+  }
+  const comparisons: BenchReport['comparisons'] = {};
+  for (const name of options.systems)
+    if (name !== ORACLE) comparisons[name] = compare(summary[name]!, summary[LIVEKIT], summary[ORACLE]);
+  const cpu = cpus();
+  return {
+    version: 1,
+    generated_at: new Date().toISOString(),
+    corpus: options.corpus,
+    cases: cases.map((c) => c.id),
+    systems: [...options.systems],
+    machine: {
+      cpu: cpu[0]?.model ?? 'unknown',
+      cores: cpu.length,
+      node: process.version,
+      platform: process.platform,
+    },
+    notes,
+    summary,
+    comparisons,
+    targets: summary.cue ? checkTargets(summary.cue, comparisons.cue!, summary[LIVEKIT]) : [],
+    turns,
+  };
+}
+
+/** Writes the JSON report, the Markdown summary and the plots; returns the files written. */
+export async function writeReport(report: BenchReport, outPath: string): Promise<string[]> {
+  const dir = dirname(outPath);
+  const plotDir = join(dir, 'plots');
+  await mkdir(plotDir, { recursive: true });
+  const written: string[] = [];
+  const write = async (path: string, text: string) => {
+    await writeFile(path, text);
+    written.push(path);
+  };
+  await write(outPath, `${JSON.stringify(report, null, 2)}\n`);
+  const overview = join(plotDir, 'latency-all.svg');
+  await write(
+    overview,
+    latencyPlotSvg('e2e latency per turn, all cases', report.systems, plotRows(report, report.cases)),
+  );
+  const casePlots: Record<string, string> = {};
+  for (const id of report.cases) {
+    const path = join(plotDir, `${id}.svg`);
+    await write(path, latencyPlotSvg(id, report.systems, plotRows(report, [id])));
+    casePlots[id] = relative(dir, path);
+  }
+  const markdown = join(dir, `${basename(outPath).replace(/\.json$/, '')}.md`);
+  await write(markdown, markdownSummary(report, { overview: relative(dir, overview), cases: casePlots }));
+  return written;
+}
+
+function rotate<T>(items: readonly T[], by: number): T[] {
+  if (!items.length) return [];
+  const k = by % items.length;
+  return [...items.slice(k), ...items.slice(0, k)];
+}
+
+function describeTurn(m: TurnMeasure): string {
+  const flags = [m.false_cutin && 'CUT-IN', m.wrong_reply && 'WRONG', m.missed && 'MISSED']
+    .filter(Boolean)
+    .join('+');
+  return `#${m.turn} ${m.e2e_ms ?? '–'} ms${flags ? ` ${flags}` : ''}`;
+}
+
+function printSummary(report: BenchReport): void {
+  const pad = (s: string, n: number) => s.padEnd(n);
+  console.log(
+    `\n${pad('system', 16)}${pad('p50', 9)}${pad('p95', 9)}${pad('×lk', 7)}${pad('gap', 7)}${pad('cut-ins', 9)}` +
+      `${pad('wrong', 7)}${pad('missed', 8)}${pad('llm/turn', 10)}wasted/turn`,
+  );
+  for (const name of report.systems) {
+    const s = report.summary[name]!;
+    const c = report.comparisons[name];
+    console.log(
+      pad(name, 16) +
+        pad(`${s.e2e_p50_ms ?? '–'}`, 9) +
+        pad(`${s.e2e_p95_ms ?? '–'}`, 9) +
+        pad(c?.e2e_p50_ratio_vs_livekit?.toFixed(2) ?? '–', 7) +
+        pad(c?.gap_closed_p50?.toFixed(2) ?? '–', 7) +
+        pad(String(s.false_cutins), 9) +
+        pad(String(s.wrong_replies), 7) +
+        pad(String(s.missed_turns), 8) +
+        pad(s.llm_requests_per_turn.toFixed(2), 10) +
+        s.wasted_llm_requests_per_turn.toFixed(2),
+    );
+  }
+  if (report.targets.length) {
+    console.log('\nCue targets:');
+    for (const t of report.targets)
+      console.log(`  ${t.met ? 'met ' : 'MISS'} ${t.name}: ${t.value} (goal ${t.target})`);
+  }
+}
+
+async function main(): Promise<number> {
+  const args = parseCommandLine(
+    {
+      corpus: { type: 'string' },
+      systems: { type: 'string', default: SYSTEMS.join(',') },
+      out: { type: 'string', default: 'bench/results/report.json' },
+      cases: { type: 'string' },
+      set: { type: 'string', multiple: true, default: [] },
+    },
+    usage,
+  );
+  if (!args.corpus) throw new CommandLineExit(2, `missing --corpus\n${usage}`);
+  const cueSettings = settingsFromAssignments(args.set);
+  const report = await runBenchmark({
+    corpus: resolve(args.corpus),
+    systems: parseSystems(args.systems),
+    ...(args.cases ? { cases: args.cases.split(',').map((s) => s.trim()) } : {}),
+    cueSettings,
+    onProgress: (line) => console.log(line),
+  });
+  report.corpus = args.corpus;
+  printSummary(report);
+  const written = await writeReport(report, resolve(args.out));
+  console.log(
+    `\nwrote ${written.length} files: ${relative(process.cwd(), written[0]!)}, ${relative(process.cwd(), written.at(-1)!)} and plots`,
+  );
+  return 0;
+}
+
+if (process.argv[1] && resolve(process.argv[1]) === resolve(import.meta.filename)) runCommand(main);

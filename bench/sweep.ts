@@ -1,0 +1,82 @@
+/**
+ * npm run bench:sweep -- [--corpus bench/corpus] [--set path=value ...] [--cases id,...] [--verbose]
+ *
+ * A quick look for tuning: Cue over the whole corpus on the virtual clock (real Silero VAD, the
+ * scripted providers with each case's latencies), judged with the benchmark's own measures. It
+ * takes seconds instead of the real-time benchmark's minutes; confirm findings with `npm run bench`.
+ * TTS characters are not counted here (the scripted TTS has no simulator records).
+ */
+import { parseCommandLine, runCommand, settingsFromAssignments } from '../src/main/cli/command-line';
+import { replayCase } from '../src/main/engine/replay';
+import { loadCorpus } from '../src/main/engine/scripted/case';
+import { loadSileroModel } from '../src/main/engine/vad/silero';
+import { VoiceActivityDetector } from '../src/main/engine/vad/voice-activity-detector';
+import { measureRun, oracleTurns, type OracleTurn, type TurnMeasure } from './measure';
+import { summarize, summarizeOracle } from './report';
+import { heardReplies } from './systems/cue';
+
+const usage =
+  'usage: npm run bench:sweep -- [--corpus dir] [--set path.to.option=value ...] [--cases id,...] [--verbose]';
+
+async function main(): Promise<number> {
+  const args = parseCommandLine(
+    {
+      corpus: { type: 'string', default: 'bench/corpus' },
+      set: { type: 'string', multiple: true, default: [] },
+      cases: { type: 'string' },
+      verbose: { type: 'boolean', default: false },
+    },
+    usage,
+  );
+  const settings = settingsFromAssignments(args.set);
+  const only = args.cases?.split(',').map((s) => s.trim());
+  const cases = (await loadCorpus(args.corpus)).filter((c) => !only || only.includes(c.id));
+  const model = await loadSileroModel(settings.vad.model);
+  const measured: TurnMeasure[] = [];
+  const oracle: OracleTurn[] = [];
+  for (const caseData of cases) {
+    model.reset();
+    const result = await replayCase(caseData, {
+      settings,
+      vad: new VoiceActivityDetector(model, settings.vad),
+    });
+    const llmRequests = result.events
+      .filter((e) => e.type === 'llm_request')
+      .map((e) => ({ receivedAt: e.t }));
+    const turns = measureRun(
+      caseData,
+      { startedAt: 0, replies: heardReplies(result.events, 0) },
+      { llmRequests, ttsSyntheses: [] },
+    );
+    const bound = oracleTurns(caseData, {
+      endpointingMs: settings.stt.nova.endpointing_ms,
+      utteranceEndMs: settings.stt.nova.utterance_end_ms,
+      outputDelayMs: 0,
+    });
+    measured.push(...turns);
+    oracle.push(...bound);
+    for (const [i, t] of turns.entries()) {
+      const flags = [t.false_cutin && 'CUT-IN', t.wrong_reply && 'WRONG', t.missed && 'MISSED'].filter(
+        Boolean,
+      );
+      if (args.verbose || flags.length)
+        console.log(
+          `${caseData.id} #${t.turn}: e2e ${t.e2e_ms ?? '–'} ms (oracle ${bound[i]!.e2e_ms}) ` +
+            `llm ${t.llm_requests} wasted ${t.wasted_llm_requests} ${flags.join(' ')}`,
+        );
+    }
+  }
+  await model.dispose();
+  const s = summarize(measured);
+  const o = summarizeOracle(oracle);
+  const over = measured.map((t, i) => (t.e2e_ms ?? Number.NaN) - oracle[i]!.e2e_ms).sort((a, b) => a - b);
+  console.log(
+    `cue: p50 ${s.e2e_p50_ms} p95 ${s.e2e_p95_ms} | oracle p50 ${o.e2e_p50_ms} p95 ${o.e2e_p95_ms} | ` +
+      `over oracle per turn: median ${over[Math.floor(over.length / 2)]} max ${over.at(-1)} | ` +
+      `cut-ins ${s.false_cutins} wrong ${s.wrong_replies} missed ${s.missed_turns} | ` +
+      `llm/turn ${s.llm_requests_per_turn} wasted/turn ${s.wasted_llm_requests_per_turn}`,
+  );
+  return 0;
+}
+
+runCommand(main);
