@@ -36,12 +36,17 @@ import {
 import { createCueSystem } from './systems/cue';
 import type { BenchSystem } from './systems/types';
 
+/** The systems run by default, in report order. */
 export const SYSTEMS = ['cue', 'cue-no-preempt', 'livekit', 'livekit-tts', 'oracle'] as const;
-export type SystemName = (typeof SYSTEMS)[number];
+/** Run only when asked: Cue with silence alone ending turns (turn_detection "vad"), to weigh the turn detector. */
+export const EXTRA_SYSTEMS = ['cue-silence'] as const;
+export type SystemName = (typeof SYSTEMS)[number] | (typeof EXTRA_SYSTEMS)[number];
+const KNOWN: readonly string[] = [...SYSTEMS, ...EXTRA_SYSTEMS];
 
 const usage =
   'usage: npm run bench -- --corpus <dir> [--systems ' +
-  `${SYSTEMS.join(',')}] [--out bench/results/report.json] [--cases id,...] [--set path.to.option=value ...]`;
+  `${SYSTEMS.join(',')}] [--out bench/results/report.json] [--cases id,...] [--set path.to.option=value ...]\n` +
+  `extra systems: ${EXTRA_SYSTEMS.join(', ')}`;
 
 /** Silence streamed after a case at most; runs end earlier once the last reply has played. */
 const TAIL_MS = 12_000;
@@ -60,12 +65,12 @@ export function parseSystems(list: string): SystemName[] {
     .split(',')
     .map((s) => s.trim())
     .filter(Boolean);
-  const unknown = names.filter((n) => !(SYSTEMS as readonly string[]).includes(n));
+  const unknown = names.filter((n) => !KNOWN.includes(n));
   if (unknown.length || !names.length)
     throw new CommandLineExit(
       2,
       `unknown system${unknown.length > 1 ? 's' : ''} ${unknown.map((n) => `"${n}"`).join(', ') || '(none given)'}: ` +
-        `choose from ${SYSTEMS.join(', ')}`,
+        `choose from ${KNOWN.join(', ')}`,
     );
   return [...new Set(names)] as SystemName[];
 }
@@ -80,6 +85,11 @@ async function createSystem(
     case 'cue-no-preempt': {
       const settings = structuredClone(cueSettings);
       settings.turn_handling.preemptive_generation.enabled = false;
+      return createCueSystem(name, settings);
+    }
+    case 'cue-silence': {
+      const settings = structuredClone(cueSettings);
+      settings.turn_handling.turn_detection = 'vad';
       return createCueSystem(name, settings);
     }
     case 'livekit':

@@ -13,6 +13,8 @@ import { streamRealtime } from './realtime';
 import type { BenchSystem, HeardReply, SystemRunInput, SystemRunResult } from './types';
 
 const QUIET_BEFORE_STOP_MS = 1000;
+/** Streaming later than this behind the schedule is worth a line in the report (a loaded machine). */
+const LATE_NOTE_MS = 100;
 
 export async function createCueSystem(name: string, overrides: SettingsInput = {}): Promise<BenchSystem> {
   const settings = parseSettings(overrides);
@@ -58,7 +60,7 @@ async function runCue(
   });
   try {
     await session.start();
-    const { startedAt } = await streamRealtime({
+    const { startedAt, maxLagMs } = await streamRealtime({
       audio: input.caseData.audio,
       tailMs: input.tailMs,
       now: () => clock.now(),
@@ -66,6 +68,7 @@ async function runCue(
       stopWhen: (_offsetMs, startedAt) =>
         lastReplyFinished(events, startedAt, clock.now(), input.lastTurnEndMs),
     });
+    if (maxLagMs > LATE_NOTE_MS) notes.push(`audio streamed up to ${Math.round(maxLagMs)} ms late`);
     return { startedAt, replies: heardReplies(events, startedAt), notes };
   } finally {
     await session.stop();

@@ -11,9 +11,14 @@ import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { createAppCore, type AppCore } from '../../src/main/app/app-core';
 import type { SafeStorageLike } from '../../src/main/app/secret-store';
+import type { ContractHandler } from '../../src/main/app/types';
 import { startWebBridge, type WebBridge } from '../../src/main/bridge/ws-bridge';
 import { RealClock } from '../../src/main/engine/clock';
 import { loadCase } from '../../src/main/engine/scripted/case';
+import { DEFAULT_TURN_MODEL } from '../../src/main/engine/turn-detector/model-catalog';
+import { writeStandInModel } from '../../src/main/engine/turn-detector/stand-in-model';
+import type { AudioUp, EventName, Events } from '../../src/shared/contract';
+import type { TimelineEvent } from '../../src/shared/timeline';
 import { SIM_API_KEY } from '../../sim/common';
 import { startSimulators, type SimulatorSet } from '../../sim/index';
 
@@ -46,6 +51,10 @@ export interface E2eApp {
   browser: Browser;
   page: Page;
   consoleErrors: string[];
+  /** Audio messages the page sent to main, by type (mic frames, played and finished reports). */
+  audioUp: Record<AudioUp['type'], number>;
+  /** Every timeline event main sent to the page, in order. */
+  timeline: TimelineEvent[];
   close(): Promise<void>;
 }
 
@@ -58,6 +67,10 @@ export async function startE2e(options: {
   caseDir?: string;
   /** Chromium flags replacing the default fake microphone (e.g. none, to test permission errors). */
   mediaFlags?: string[];
+  /** Play the case audio once, then silence (default: Chromium loops the file). */
+  playOnce?: boolean;
+  /** Runs before the page is opened (e.g. page.addInitScript with a probe from page-probes.ts). */
+  init?: (page: Page) => Promise<unknown>;
 }): Promise<E2eApp> {
   const clock = new RealClock();
   let sims: SimulatorSet | null = null;
@@ -65,8 +78,14 @@ export async function startE2e(options: {
     const caseData = await loadCase(options.caseDir);
     sims = await startSimulators({ caseData, clock, apiKey: SIM_API_KEY });
   }
+  // The real Smart Turn weights cannot be fetched here: the app finds a stand-in with the same
+  // signature in its resources, so model mode runs without touching the network.
+  const resourcesDir = mkdtempSync(join(tmpdir(), 'cue-e2e-resources-'));
+  mkdirSync(join(resourcesDir, 'models'));
+  writeStandInModel(join(resourcesDir, 'models', DEFAULT_TURN_MODEL.fileName));
   const core = await createAppCore({
     userDataDir: mkdtempSync(join(tmpdir(), 'cue-e2e-data-')),
+    resourcesDir,
     safeStorage: memoryOnly,
     env: {},
     platform: process.platform,
@@ -79,8 +98,25 @@ export async function startE2e(options: {
         }
       : {}),
   });
+  // The bridge talks to the core through a thin tap that counts the audio the page sends up and
+  // keeps the timeline events main sends down (what the page was told, for exact comparisons).
+  const audioUp: E2eApp['audioUp'] = { mic: 0, played: 0, finished: 0 };
+  const timeline: TimelineEvent[] = [];
+  const tapped: ContractHandler = {
+    request: (name, payload) => core.request(name, payload),
+    subscribe: (listener) =>
+      core.subscribe(<E extends EventName>(name: E, payload: Events[E]) => {
+        if (name === 'timeline') timeline.push(payload as TimelineEvent);
+        listener(name, payload);
+      }),
+    audioUp: (message) => {
+      audioUp[message.type]++;
+      core.audioUp(message);
+    },
+    onAudioDown: (listener) => core.onAudioDown(listener),
+  };
   const bridge = await startWebBridge({
-    handler: core,
+    handler: tapped,
     staticDir: options.staticDir,
     port: 0,
     host: '127.0.0.1',
@@ -91,7 +127,7 @@ export async function startE2e(options: {
       ? [
           '--use-fake-ui-for-media-stream',
           '--use-fake-device-for-media-stream',
-          `--use-file-for-fake-audio-capture=${join(options.caseDir, 'audio.wav')}`,
+          `--use-file-for-fake-audio-capture=${join(options.caseDir, 'audio.wav')}${options.playOnce ? '%noloop' : ''}`,
         ]
       : []);
   const browser = await chromium.launch({
@@ -114,6 +150,7 @@ export async function startE2e(options: {
     if (m.type() === 'error') consoleErrors.push(m.text());
   });
   page.on('pageerror', (e) => consoleErrors.push(String(e)));
+  await options.init?.(page);
   await page.goto(bridge.url);
   return {
     core,
@@ -122,6 +159,8 @@ export async function startE2e(options: {
     browser,
     page,
     consoleErrors,
+    audioUp,
+    timeline,
     close: async () => {
       await browser.close();
       await core.shutdown();

@@ -197,6 +197,8 @@ describe('AppCore', () => {
     expect(down.some((m) => m.type === 'end')).toBe(true);
     const report = await core.request('session:report', {});
     expect(report!.history.map((m) => m.content)).toEqual(['what time is it', 'It is noon.']);
+    // The turn is reported once the reply's end has been recorded, so it agrees with the session report.
+    expect(turn).toEqual(report!.turns[0]);
     await core.request('session:stop', {});
     expect(states().at(-1)).toBe('stopped');
     expect(secrets.keys.size).toBe(3);

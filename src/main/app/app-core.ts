@@ -346,8 +346,11 @@ export class AppCore implements ContractHandler {
         break;
       case 'agent_speech_ended': {
         this.setState({ status: 'listening' });
-        const turn = session.report().turns.find((t) => t.index === event.turn);
-        if (turn) this.emit('turn', turn);
+        // The engine records how the reply ended right after this event: report the turn after that.
+        queueMicrotask(() => {
+          const turn = session.report().turns.find((t) => t.index === event.turn);
+          if (turn) this.emit('turn', turn);
+        });
         break;
       }
       case 'error':

@@ -66,7 +66,13 @@ export function App() {
             <Conversation conversation={cue.conversation} state={state} info={cue.info} />
             {/* Microphone capture and playback, with the input level, once connected. */}
             {connected && cue.api && state ? (
-              <AudioMount api={cue.api} state={state} settings={cue.settings} onNotice={actions.pushNotice} />
+              <AudioMount
+                api={cue.api}
+                state={state}
+                settings={cue.settings}
+                onNotice={actions.pushNotice}
+                onDismissNotice={actions.dismissNotice}
+              />
             ) : null}
             <section className="timeline-region" aria-label="Live timeline">
               {connected && cue.api ? (

@@ -6,23 +6,25 @@ import type { AppState, CueApi, Notice } from '../../../shared/contract';
 import type { TurnReport } from '../../../shared/report';
 import type { Settings } from '../../../shared/settings';
 import type { TimelineEvent } from '../../../shared/timeline';
-import { useEffect } from 'react';
 import { useAudioEngine } from '../audio/use-audio-engine';
 import { LiveTimeline } from '../timeline';
+import { useMicrophoneNotice } from './use-microphone-notice';
 
 export interface AudioMountProps {
   api: CueApi;
   state: AppState;
   /** The audio.* options (microphone, echo cancellation, noise suppression, gain). */
   settings: Settings | null;
-  onNotice: (notice: Notice) => void;
+  /** Shows a notice; returns its id. */
+  onNotice: (notice: Notice) => number | undefined;
+  onDismissNotice: (id: number) => void;
 }
 
 /**
  * Captures the microphone and plays the agent while the session runs; shows the input level and
- * the microphone's state, and raises microphone problems as notices.
+ * the microphone's state, and raises microphone problems as notices for as long as they stand.
  */
-export function AudioMount({ api, state, settings, onNotice }: AudioMountProps) {
+export function AudioMount({ api, state, settings, onNotice, onDismissNotice }: AudioMountProps) {
   const audio = useAudioEngine({
     api,
     enabled: state.running,
@@ -32,9 +34,7 @@ export function AudioMount({ api, state, settings, onNotice }: AudioMountProps) 
     autoGainControl: settings?.audio.auto_gain_control ?? true,
   });
   const { state: micState, message } = audio.status;
-  useEffect(() => {
-    if (message) onNotice({ level: micState === 'error' ? 'error' : 'info', message });
-  }, [micState, message, onNotice]);
+  useMicrophoneNotice(micState, message, onNotice, onDismissNotice);
   if (!state.running) return null;
   const level = Math.max(-60, Math.min(0, audio.status.level));
   return (

@@ -20,7 +20,7 @@ import type { SessionReport, TurnReport } from '../../../shared/report';
 import type { OptionInfo, Settings } from '../../../shared/settings';
 import type { TimelineEvent } from '../../../shared/timeline';
 import { applyTimelineEvent, applyTurnReport, EMPTY_CONVERSATION, type Conversation } from './conversation';
-import { addNotice, dismissNotice, type NoticeAction, type NoticeItem } from './notices';
+import { addNotice, dismissNotice, noticeKey, type NoticeAction, type NoticeItem } from './notices';
 
 /** Turn reports kept for the current session. */
 export const MAX_TURN_REPORTS = 200;
@@ -64,7 +64,8 @@ export interface CueActions {
   resetSettings(): Promise<void>;
   setKey(provider: ProviderId, key: string): Promise<KeyResult>;
   clearKey(provider: ProviderId): Promise<KeyResult>;
-  pushNotice(notice: Notice & { action?: NoticeAction }): void;
+  /** Shows a notice; returns the id of the notice shown (for dismissNotice), undefined for an empty one. */
+  pushNotice(notice: Notice & { action?: NoticeAction }): number | undefined;
   dismissNotice(id: number): void;
   /** Every timeline event as it arrives (the per-frame VAD lane included), for the live timeline. */
   subscribeTimeline(listener: (event: TimelineEvent) => void): () => void;
@@ -258,9 +259,11 @@ export class CueStore {
 
   // ---------- notices and the timeline ----------
 
-  readonly pushNotice = (notice: Notice & { action?: NoticeAction }): void => {
+  readonly pushNotice = (notice: Notice & { action?: NoticeAction }): number | undefined => {
     const notices = addNotice(this.snapshot.notices, notice, this.nextNoticeId++);
     if (notices !== this.snapshot.notices) this.set({ notices });
+    const key = noticeKey(notice);
+    return notices.find((item) => noticeKey(item) === key)?.id;
   };
 
   /** A notice read at start-up: shown once even when two requests report it (no repeat count). */

@@ -704,7 +704,9 @@ export class TimelineModel {
       turn.committedAt = report.committed_ms + turn.offset;
     }
     turn.speculationReused = report.speculation_reused;
-    turn.interrupted = report.interrupted;
+    // A report is a snapshot and may predate the agent_speech_ended event that said the reply was
+    // cut (main sends one as that event goes out): an interruption already seen is never undone.
+    turn.interrupted = report.interrupted || turn.interrupted;
     if (report.transcript) turn.transcript = this.text(report.transcript);
     this.touchSummary(turn);
     this.version++;

@@ -1,0 +1,153 @@
+/**
+ * Probes installed in the page before the app loads (`page.addInitScript(fn)`): they observe the
+ * browser APIs the renderer uses, without changing what the app does. Each function runs in the
+ * page, so it must be self-contained (no imports, no closures over this module).
+ *
+ * - installAudioProbe: records the messages between the audio engine and its playback worklet
+ *   (both directions, with the AudioContext time at which the main thread saw them), taps the
+ *   playback worklet's output with a ScriptProcessorNode (peak level per 256-frame buffer, with
+ *   its context time), and counts the frames each capture worklet posts.
+ * - installDeviceEmulation: lets a test unplug the microphone and plug it back in, as the browser
+ *   reports it: the live track ends ('ended'), `devicechange` fires, enumerateDevices() lists no
+ *   audio input and getUserMedia() fails with NotFoundError until it is plugged back in.
+ */
+
+export interface PlaybackMessage {
+  /** 'in': engine → worklet; 'out': worklet → engine. */
+  dir: 'in' | 'out';
+  type: string;
+  utterance?: number;
+  /** 'audio': samples at the context rate. */
+  frames?: number;
+  /** 'cleared' and 'finished': ms of the utterance rendered. */
+  playedMs?: number;
+  /** 'played' and 'finished': context time of the sample (worklet clock). */
+  contextTime?: number;
+  /** AudioContext.currentTime when the main thread saw the message. */
+  at: number;
+}
+
+export interface AudioProbe {
+  sampleRate: number;
+  playback: PlaybackMessage[];
+  /** Playback output: [context time of the buffer's first frame, peak |sample|] per tap buffer. */
+  tap: [number, number][];
+  /** Frames posted by each capture worklet node, in creation order. */
+  captureFrames: number[];
+  /** The context the nodes were made in. */
+  context: BaseAudioContext | null;
+}
+
+export interface DeviceEmulation {
+  unplug(): void;
+  plugIn(): void;
+  getUserMediaCalls: number;
+}
+
+declare global {
+  interface Window {
+    __cueAudioProbe?: AudioProbe;
+    __cueDevices?: DeviceEmulation;
+  }
+}
+
+export function installAudioProbe(): void {
+  const probe: AudioProbe = { sampleRate: 0, playback: [], tap: [], captureFrames: [], context: null };
+  window.__cueAudioProbe = probe;
+  const Native = window.AudioWorkletNode;
+  if (typeof Native !== 'function') return;
+  const TAP_FRAMES = 256;
+  class ProbedNode extends Native {
+    constructor(context: BaseAudioContext, name: string, options?: AudioWorkletNodeOptions) {
+      super(context, name, options);
+      probe.context = context;
+      probe.sampleRate = context.sampleRate;
+      const port = this.port;
+      if (name === 'cue-capture') {
+        const index = probe.captureFrames.push(0) - 1;
+        port.addEventListener('message', () => {
+          probe.captureFrames[index]!++;
+        });
+        return;
+      }
+      if (name !== 'cue-playback') return;
+      const record = (dir: 'in' | 'out', data: unknown) => {
+        if (!data || typeof data !== 'object') return;
+        const m = data as {
+          type?: unknown;
+          utterance?: unknown;
+          samples?: { length: number };
+          playedMs?: unknown;
+          contextTime?: unknown;
+        };
+        const entry: PlaybackMessage = { dir, type: String(m.type), at: context.currentTime };
+        if (typeof m.utterance === 'number') entry.utterance = m.utterance;
+        if (m.samples) entry.frames = m.samples.length;
+        if (typeof m.playedMs === 'number') entry.playedMs = m.playedMs;
+        if (typeof m.contextTime === 'number') entry.contextTime = m.contextTime;
+        probe.playback.push(entry);
+      };
+      const post = port.postMessage.bind(port) as (message: unknown, transfer?: Transferable[]) => void;
+      // Recorded before posting: the samples' buffer is transferred (emptied) by the post.
+      port.postMessage = ((message: unknown, transfer?: Transferable[]) => {
+        record('in', message);
+        post(message, transfer);
+      }) as MessagePort['postMessage'];
+      port.addEventListener('message', (event) => record('out', event.data));
+      if (!(context instanceof AudioContext)) return;
+      const tap = context.createScriptProcessor(TAP_FRAMES, 1, 1);
+      tap.onaudioprocess = (event) => {
+        const data = event.inputBuffer.getChannelData(0);
+        let peak = 0;
+        for (let i = 0; i < data.length; i++) {
+          const v = Math.abs(data[i]!);
+          if (v > peak) peak = v;
+        }
+        // The input of a ScriptProcessor lags its output (playbackTime) by one buffer.
+        probe.tap.push([event.playbackTime - TAP_FRAMES / context.sampleRate, peak]);
+      };
+      this.connect(tap);
+      tap.connect(context.destination);
+    }
+  }
+  window.AudioWorkletNode = ProbedNode;
+}
+
+export function installDeviceEmulation(): void {
+  const media = navigator.mediaDevices;
+  if (!media) return;
+  let unplugged = false;
+  const tracks: MediaStreamTrack[] = [];
+  const enumerate = media.enumerateDevices.bind(media);
+  const getUserMedia = media.getUserMedia.bind(media);
+  const devices: DeviceEmulation = {
+    getUserMediaCalls: 0,
+    unplug() {
+      unplugged = true;
+      for (const track of tracks.splice(0)) {
+        if (track.readyState !== 'live') continue;
+        // What the browser does when the device goes away: the track ends and says so.
+        track.stop();
+        track.dispatchEvent(new Event('ended'));
+      }
+      media.dispatchEvent(new Event('devicechange'));
+    },
+    plugIn() {
+      unplugged = false;
+      media.dispatchEvent(new Event('devicechange'));
+    },
+  };
+  window.__cueDevices = devices;
+  media.enumerateDevices = async () => {
+    const all = await enumerate();
+    return unplugged ? all.filter((d) => d.kind !== 'audioinput') : all;
+  };
+  media.getUserMedia = async (constraints?: MediaStreamConstraints) => {
+    devices.getUserMediaCalls++;
+    if (unplugged && constraints?.audio)
+      throw new DOMException('Requested device not found', 'NotFoundError');
+    const stream = await getUserMedia(constraints);
+    tracks.push(...stream.getAudioTracks());
+    return stream;
+  };
+}
