@@ -51,6 +51,9 @@ function devServerCsp(): Plugin {
  * Three builds, into out/main, out/preload and out/renderer (`--outDir` moves all three):
  * - main: src/main/index.ts as ESM (package.json has "type": "module"). npm dependencies stay
  *   external and load from node_modules at run time; onnxruntime-node above all (native binaries).
+ *   A second entry, out/main/smart-turn-worker.js, is the Smart Turn worker thread: it shares
+ *   chunks (out/main/chunks/) with index.js and resolves onnxruntime-node the same way; the main
+ *   thread finds it beside index.js (smart-turn-worker-client.ts).
  * - preload: src/preload/index.ts as one self-contained CommonJS file, out/preload/index.cjs.
  *   A sandboxed renderer cannot load an ESM preload, and a sandboxed preload can only require
  *   'electron' and a few built-ins, so everything else it imports is bundled in.
@@ -61,7 +64,10 @@ export default defineConfig({
     build: {
       externalizeDeps: { include: ['onnxruntime-node'] },
       rolldownOptions: {
-        input: { index: path('./src/main/index.ts') },
+        input: {
+          index: path('./src/main/index.ts'),
+          'smart-turn-worker': path('./src/main/engine/turn-detector/smart-turn-worker.ts'),
+        },
         external: ['onnxruntime-node', /^onnxruntime-node\//],
       },
     },

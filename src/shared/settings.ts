@@ -263,11 +263,11 @@ export const preemptiveSchema = z.object({
     'Also synthesise speech for the speculative reply (it plays only once the turn is committed). Cuts the time to first audio by the TTS latency; wastes TTS characters when a speculation is thrown away.',
   ),
   max_speech_duration: seconds(
-    10,
+    30,
     0,
     120,
     'Max speech duration',
-    'Do not speculate once the user has spoken longer than this: long turns are likely to change.',
+    'Do not speculate once the user has spoken longer than this in the turn. Cue speculates only once the user falls silent, so a long turn costs at most max_retries requests; lower it to save requests on long monologues.',
   ),
   max_retries: count(
     3,

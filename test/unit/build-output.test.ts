@@ -7,7 +7,9 @@
  * - the main process opens a sandboxed, context-isolated window without Node, denies
  *   navigation and new windows, grants the microphone (audio only) to the app page and nothing
  *   else, registers exactly the contract's IPC channels with the sender check, hands the audio
- *   port to the loaded page, and sets up the tray and the global shortcut.
+ *   port to the loaded page, and sets up the tray and the global shortcut;
+ * - the Smart Turn worker is its own file beside index.js, keeps onnxruntime-node external, and
+ *   loads a (stand-in) model and answers from the built files in a worker thread.
  * Electron itself cannot run here: main runs against a recording stand-in for 'electron'
  * (with the real app core behind it, its dependencies linked from the project's node_modules).
  */
@@ -28,8 +30,16 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import vm from 'node:vm';
+import { Worker } from 'node:worker_threads';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import config from '../../electron.vite.config';
+import { decodeWav } from '../../src/main/engine/audio/wav';
+import { SmartTurnModel } from '../../src/main/engine/turn-detector/smart-turn';
+import type {
+  SmartTurnWorkerData,
+  SmartTurnWorkerReply,
+} from '../../src/main/engine/turn-detector/smart-turn-worker';
+import { writeStandInModel } from '../../src/main/engine/turn-detector/stand-in-model';
 import { EVENT_NAMES, REQUEST_NAMES, ipcChannel } from '../../src/shared/contract';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
@@ -54,11 +64,28 @@ afterAll(() => {
   if (work) rmSync(work, { recursive: true, force: true });
 });
 
+/**
+ * The built files' npm dependencies, found through `<work>/node_modules` as in the app: links to
+ * the project's packages (all but electron, which the main tests fake). Once.
+ */
+function linkDependencies(): void {
+  if (existsSync(join(work, 'node_modules', 'onnxruntime-node'))) return;
+  mkdirSync(join(work, 'node_modules'), { recursive: true });
+  for (const entry of readdirSync(join(root, 'node_modules'))) {
+    if (entry.startsWith('.') || entry === 'electron') continue;
+    symlinkSync(join(root, 'node_modules', entry), join(work, 'node_modules', entry), 'junction');
+  }
+}
+
 describe('electron.vite.config', () => {
   it('keeps onnxruntime-node external in main and bundles everything into a CommonJS preload', () => {
     expect(config.main?.build?.rolldownOptions?.external).toEqual(
       expect.arrayContaining(['onnxruntime-node']),
     );
+    // The Smart Turn worker thread is a second entry of the main build.
+    expect(config.main?.build?.rolldownOptions?.input).toMatchObject({
+      'smart-turn-worker': join(root, 'src', 'main', 'engine', 'turn-detector', 'smart-turn-worker.ts'),
+    });
     expect(config.preload?.build?.externalizeDeps).toBe(false);
     expect(config.preload?.build?.rolldownOptions?.output).toMatchObject({ format: 'cjs' });
   });
@@ -297,10 +324,7 @@ describe('build output: main', () => {
     );
     writeFileSync(join(fake, 'index.js'), FAKE_ELECTRON);
     // Main's other dependencies (the app core's) come from the project's node_modules.
-    for (const entry of readdirSync(join(root, 'node_modules'))) {
-      if (entry.startsWith('.') || entry === 'electron') continue;
-      symlinkSync(join(root, 'node_modules', entry), join(work, 'node_modules', entry), 'junction');
-    }
+    linkDependencies();
     writeFileSync(join(work, 'drive.mjs'), DRIVER);
     const stdout = execFileSync(process.execPath, [join(work, 'drive.mjs'), join(out, 'main', 'index.js')], {
       cwd: work,
@@ -416,6 +440,100 @@ describe('build output: main', () => {
     expect(code).not.toMatch(
       /sandbox:\s*false|contextIsolation:\s*false|webSecurity:\s*false|nodeIntegration:\s*true/,
     );
+  });
+});
+
+describe('build output: Smart Turn worker', () => {
+  const workerFile = () => join(out, 'main', 'smart-turn-worker.js');
+
+  /** The built files a module loads (relative imports, transitively) and the packages it imports. */
+  function importGraph(entry: string): { files: string[]; packages: Set<string> } {
+    const files: string[] = [];
+    const packages = new Set<string>();
+    const todo = [entry];
+    while (todo.length > 0) {
+      const file = todo.pop()!;
+      if (files.includes(file)) continue;
+      files.push(file);
+      const code = readFileSync(file, 'utf8');
+      const specifiers = [
+        ...code.matchAll(/^\s*(?:import|export)\b[^'"]*?(?:from\s*)?["']([^"']+)["']/gm),
+        ...code.matchAll(/\bimport\s*\(\s*["']([^"']+)["']\s*\)/g),
+        ...code.matchAll(/\brequire\s*\(\s*["']([^"']+)["']\s*\)/g),
+      ].map((m) => m[1]!);
+      for (const specifier of specifiers) {
+        if (specifier.startsWith('.')) todo.push(resolve(dirname(file), specifier));
+        else packages.add(specifier);
+      }
+    }
+    return { files, packages };
+  }
+
+  it('is emitted beside index.js and imports onnxruntime-node as an external, nothing else but Node', () => {
+    expect(existsSync(workerFile())).toBe(true);
+    const { files, packages } = importGraph(workerFile());
+    expect(files.length).toBeGreaterThan(1); // the model code, shared with index.js
+    expect(packages).toContain('onnxruntime-node');
+    for (const name of packages) expect(name).toMatch(/^(?:node:[a-z_/]+|onnxruntime-node)$/);
+    for (const file of files) {
+      // onnxruntime's own code (onnxruntime-common, its backend) is not bundled in.
+      expect(readFileSync(file, 'utf8')).not.toMatch(/onnxruntime-common|OnnxruntimeSessionHandler/);
+    }
+    // index.js reaches onnxruntime-node the same way (Silero, and the in-thread Smart Turn).
+    expect(importGraph(join(out, 'main', 'index.js')).packages).toContain('onnxruntime-node');
+  });
+
+  it('is found by the main thread: the client that names it lies in out/main, beside it', () => {
+    const named = (readdirSync(join(out, 'main'), { recursive: true }) as string[])
+      .map((file) => join(out, 'main', file))
+      .filter(
+        (file) => file.endsWith('.js') && readFileSync(file, 'utf8').includes('"smart-turn-worker.js"'),
+      );
+    expect(named.length).toBeGreaterThan(0);
+    for (const file of named) expect(dirname(file)).toBe(join(out, 'main'));
+  });
+
+  /** Starts the built worker on `modelPath`; resolves with its first reply and the worker. */
+  function startBuiltWorker(modelPath: string): Promise<{ worker: Worker; reply: SmartTurnWorkerReply }> {
+    const workerData: SmartTurnWorkerData = { kind: 'cue-smart-turn', modelPath };
+    const worker = new Worker(workerFile(), { workerData });
+    return new Promise((resolvePromise, reject) => {
+      worker.once('message', (reply: SmartTurnWorkerReply) => resolvePromise({ worker, reply }));
+      worker.once('error', reject);
+    });
+  }
+
+  it('loads the model and answers in a worker thread, from the built files', async () => {
+    linkDependencies();
+    const modelPath = join(work, 'stand-in.onnx');
+    writeStandInModel(modelPath);
+    const { worker, reply } = await startBuiltWorker(modelPath);
+    try {
+      expect(reply).toEqual({ type: 'ready' });
+      const wav = readFileSync(join(root, 'test/fixtures/cases/weather-question/audio.wav'));
+      const audio = decodeWav(wav, 'weather-question').samples.subarray(0, 3 * 16_000);
+      const local = await SmartTurnModel.load(modelPath);
+      const expected = await local.predict(audio);
+      await local.dispose();
+      const answer = new Promise<SmartTurnWorkerReply>((resolvePromise) =>
+        worker.once('message', resolvePromise),
+      );
+      const copy = audio.slice();
+      worker.postMessage({ type: 'predict', id: 7, audio: copy }, [copy.buffer]);
+      const result = await answer;
+      expect(result).toMatchObject({ type: 'result', id: 7 });
+      expect(result.type === 'result' && Math.abs(result.probability - expected)).toBeLessThanOrEqual(1e-6);
+    } finally {
+      await worker.terminate();
+    }
+  });
+
+  it('reports a model it cannot load (TurnModelLoadError reason) and exits', async () => {
+    linkDependencies();
+    const { worker, reply } = await startBuiltWorker(join(work, 'no-such-model.onnx'));
+    const code = await new Promise<number>((resolvePromise) => worker.once('exit', resolvePromise));
+    expect(reply).toMatchObject({ type: 'load-error', reason: 'missing' });
+    expect(code).toBe(0);
   });
 });
 

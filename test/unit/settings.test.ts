@@ -17,7 +17,7 @@ describe('settings schema', () => {
     expect(s.turn_handling.preemptive_generation).toMatchObject({
       enabled: true,
       preemptive_tts: true,
-      max_speech_duration: 10,
+      max_speech_duration: 30,
       max_retries: 3,
       strategy: 'exact',
       similarity_threshold: 0.8,

@@ -39,7 +39,7 @@ import {
   type TurnModelFetch,
   type TurnModelStatus,
 } from '../engine/turn-detector/model-store';
-import { SmartTurnDetector } from '../engine/turn-detector/smart-turn';
+import { SmartTurnWorkerDetector } from '../engine/turn-detector/smart-turn-worker-client';
 import { loadSileroModel } from '../engine/vad/silero';
 import { VoiceActivityDetector } from '../engine/vad/voice-activity-detector';
 import {
@@ -70,7 +70,7 @@ export interface TurnModelDeps {
     resolve(options: { signal?: AbortSignal }): Promise<ResolvedTurnModel>;
     subscribe(listener: (status: TurnModelStatus) => void): () => void;
   };
-  /** Loads the file the store found (SmartTurnDetector.load in the app). */
+  /** Loads the file the store found (SmartTurnWorkerDetector.load in the app: off the main thread). */
   load(path: string): Promise<LoadedTurnModel>;
 }
 
@@ -581,7 +581,8 @@ export async function createAppCore(options: CreateAppCoreOptions): Promise<AppC
         ...(options.resourcesDir ? { resourcesDir: options.resourcesDir } : {}),
         ...(options.turnModel?.fetch ? { fetch: options.turnModel.fetch } : {}),
       }),
-      load: (path) => SmartTurnDetector.load(path),
+      // In a worker thread: features and inference never hold the main thread's event loop.
+      load: (path) => SmartTurnWorkerDetector.load(path),
     },
     ...(options.endpoints ? { endpoints: options.endpoints } : {}),
     ...(options.keys ? { keyOverrides: options.keys } : {}),

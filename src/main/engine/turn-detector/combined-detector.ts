@@ -30,10 +30,9 @@
  *
  * Inference runs off the caller's stack: the model is called on the next macrotask, so the audio
  * frame whose VAD event asked for the decision is finished first, and nothing waits for the
- * answer but the decision itself. (It still runs on the JavaScript thread: onnxruntime-node runs
- * a session synchronously inside a setImmediate, so features and inference each hold the event
- * loop once per end of speech; audio arriving meanwhile queues.) `idle()` lets replays on a
- * virtual clock wait for it.
+ * answer but the decision itself. In the app the model is a SmartTurnWorkerDetector, whose features
+ * and inference run in a worker thread (onnxruntime-node runs a session synchronously, which would
+ * hold the event loop). `idle()` lets replays on a virtual clock wait for it.
  */
 import type { TurnDetector, TurnDetectorInput, TurnDetectorVerdict } from '../ports';
 import { classifyTurnEnding, TURN_ENDING_PROBABILITY } from '../text/heuristic-turn-detector';

@@ -279,7 +279,8 @@ export class SmartTurnModel {
  * FNV-1a over the bytes of the last 8 s (as 16- or 32-bit words), with the type and length: the
  * same audio end gives the same key. About 0.1 ms for 8 s of Int16.
  */
-function fingerprint(audio: PcmInput): string {
+/** A cheap key for the last 8 s of audio, so the same audio is not judged twice. */
+export function fingerprint(audio: PcmInput): string {
   const from = Math.max(0, audio.length - SMART_TURN_SAMPLES);
   const tail = audio.subarray(from);
   const words =
