@@ -40,17 +40,9 @@ async function runCue(
     clock,
   });
   const output = new ClockedAudioOutput(clock);
-  const session = new VoiceSession(
-    {
-      clock,
-      vad: new VoiceActivityDetector(model, settings.vad),
-      stt: providers.stt,
-      llm: providers.llm,
-      tts: providers.tts,
-      output,
-    },
-    settings,
-  );
+  const { stt, llm, tts } = providers;
+  const vad = new VoiceActivityDetector(model, settings.vad);
+  const session = new VoiceSession({ clock, vad, stt, llm, tts, output }, settings);
   const events: TimelineEvent[] = [];
   const notes: string[] = [];
   session.subscribe((event) => {

@@ -31,7 +31,7 @@ import { defaultSettings } from '../shared/settings';
 import { createAppCore } from './app/app-core';
 import type { ContractHandler } from './app/types';
 import { registerIpcCarrier } from './ipc-carrier';
-import { isTrustedFrame } from './shell/app-origin';
+import { devServerOrigin, isTrustedFrame, type AppPage } from './shell/app-origin';
 import { installPermissionHandlers } from './shell/permissions';
 import { createPushToTalkShortcut, type PushToTalkShortcut } from './shell/shortcut';
 import { createAppTray, type AppTray } from './shell/tray';
@@ -39,6 +39,12 @@ import { INITIAL_APP_STATE, createTrayActions } from './shell/tray-state';
 
 const PRELOAD = join(import.meta.dirname, '../preload/index.cjs');
 const RENDERER_HTML = join(import.meta.dirname, '../renderer/index.html');
+/**
+ * Under `electron-vite dev` (never packaged) the page comes from the Vite dev server on loopback,
+ * so edits reload live; the sender check and the permission handlers then trust that origin only.
+ */
+const DEV_SERVER = app.isPackaged ? undefined : devServerOrigin(process.env['ELECTRON_RENDERER_URL']);
+const APP_PAGE: AppPage = DEV_SERVER ? { file: RENDERER_HTML, devServer: DEV_SERVER } : RENDERER_HTML;
 /** Bundled assets (tray icons, models/): extraResources when packaged, ./resources in development. */
 const RESOURCES = app.isPackaged ? process.resourcesPath : join(app.getAppPath(), 'resources');
 
@@ -87,7 +93,7 @@ function createWindow(handler: ContractHandler): BrowserWindow {
   const unregister = registerIpcCarrier({
     ipcMain,
     handler,
-    isTrustedSender: (frame) => isTrustedFrame(frame, contents, RENDERER_HTML),
+    isTrustedSender: (frame) => isTrustedFrame(frame, contents, APP_PAGE),
     getWindow: () => win,
     createMessageChannel: () => new MessageChannelMain(),
   });
@@ -104,7 +110,8 @@ function createWindow(handler: ContractHandler): BrowserWindow {
     if (mainWindow === win) mainWindow = undefined;
   });
 
-  void win.loadFile(RENDERER_HTML);
+  if (DEV_SERVER) void win.loadURL(process.env['ELECTRON_RENDERER_URL']!);
+  else void win.loadFile(RENDERER_HTML);
   return win;
 }
 
@@ -126,7 +133,7 @@ function isExternalLink(url: string): boolean {
 
 async function start(): Promise<void> {
   installPermissionHandlers(session.defaultSession, {
-    rendererIndexPath: RENDERER_HTML,
+    page: APP_PAGE,
     isAppContents: (contents) => mainWindow !== undefined && contents === mainWindow.webContents,
   });
 

@@ -5,7 +5,7 @@
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { isAppUrl, isTrustedFrame, type FrameLike } from '../../src/main/shell/app-origin';
+import { devServerOrigin, isAppUrl, isTrustedFrame, type FrameLike } from '../../src/main/shell/app-origin';
 import {
   installPermissionHandlers,
   isPermissionGranted,
@@ -68,6 +68,51 @@ describe('isAppUrl', () => {
     expect(isAppUrl(url.replace('C:', 'c:').replace('Cue', 'cue'), index, 'win32')).toBe(true);
     expect(isAppUrl(url.replace('index.html', 'evil.html'), index, 'win32')).toBe(false);
     expect(isAppUrl('file://server/share/Cue/index.html', index, 'win32')).toBe(false);
+  });
+});
+
+describe('the dev server page (electron-vite dev)', () => {
+  const page = { file: INDEX, devServer: 'http://localhost:5173/' };
+
+  it('takes ELECTRON_RENDERER_URL only as plain http on loopback', () => {
+    expect(devServerOrigin('http://localhost:5173/')).toBe('http://localhost:5173');
+    expect(devServerOrigin('http://127.0.0.1:5173/index.html')).toBe('http://127.0.0.1:5173');
+    expect(devServerOrigin('http://[::1]:5173')).toBe('http://[::1]:5173');
+    for (const refused of [
+      'https://localhost:5173',
+      'http://example.com:5173',
+      'http://localhost.evil.com',
+      'file:///x',
+      'nonsense',
+      '',
+      undefined,
+    ])
+      expect(devServerOrigin(refused)).toBeUndefined();
+  });
+
+  it('trusts exactly that origin and nothing else, the built file included', () => {
+    expect(isAppUrl('http://localhost:5173/', page, 'linux')).toBe(true);
+    expect(isAppUrl('http://localhost:5173/index.html#/settings', page, 'linux')).toBe(true);
+    expect(isAppUrl('http://localhost:5174/', page, 'linux')).toBe(false);
+    expect(isAppUrl('http://127.0.0.1:5173/', page, 'linux')).toBe(false);
+    expect(isAppUrl('https://localhost:5173/', page, 'linux')).toBe(false);
+    expect(isAppUrl(APP_URL, page, 'linux')).toBe(false);
+    expect(
+      isAppUrl('http://localhost:5173/', { file: INDEX, devServer: 'http://example.com:5173' }, 'linux'),
+    ).toBe(false);
+    expect(
+      isPermissionGranted(
+        {
+          permission: 'media',
+          requestingUrl: 'http://localhost:5173/',
+          isMainFrame: true,
+          mediaTypes: ['audio'],
+          fromAppWindow: true,
+        },
+        page,
+        'linux',
+      ),
+    ).toBe(true);
   });
 });
 
@@ -168,7 +213,7 @@ describe('installPermissionHandlers', () => {
         setPermissionRequestHandler: (handler) => (request = handler),
         setPermissionCheckHandler: (handler) => (check = handler),
       },
-      { rendererIndexPath: INDEX, isAppContents: (contents) => contents === ours, platform: 'linux' },
+      { page: INDEX, isAppContents: (contents) => contents === ours, platform: 'linux' },
     );
     const ask = (contents: unknown, permission: string, details: Record<string, unknown>): boolean => {
       let answer: boolean | undefined;

@@ -9,7 +9,7 @@
  * - only from the main frame of our window showing the app's page (isAppUrl), judged by the
  *   requesting frame's URL (file:// origins are opaque, so the origin itself proves nothing).
  */
-import { isAppUrl } from './app-origin';
+import { isAppUrl, type AppPage } from './app-origin';
 
 export interface PermissionQuery {
   permission: string;
@@ -25,14 +25,14 @@ export interface PermissionQuery {
 
 export function isPermissionGranted(
   query: PermissionQuery,
-  rendererIndexPath: string,
+  page: AppPage,
   platform: string = process.platform,
 ): boolean {
   if (query.permission !== 'media') return false;
   if (!query.fromAppWindow || query.isMainFrame === false) return false;
   const types = query.mediaTypes ?? [];
   if (types.length === 0 || !types.every((type) => type === 'audio')) return false;
-  return isAppUrl(query.requestingUrl, rendererIndexPath, platform);
+  return isAppUrl(query.requestingUrl, page, platform);
 }
 
 /** The parts of Electron's Session the handlers are installed on (a stand-in in tests). */
@@ -66,7 +66,8 @@ interface ContentsLike {
 export function installPermissionHandlers(
   session: PermissionSession,
   options: {
-    rendererIndexPath: string;
+    /** The renderer's index.html (or, under electron-vite dev, its dev server). */
+    page: AppPage;
     isAppContents(contents: unknown): boolean;
     platform?: string;
   },
@@ -84,7 +85,7 @@ export function installPermissionHandlers(
           mediaTypes: details?.mediaTypes,
           fromAppWindow: contents != null && options.isAppContents(contents),
         },
-        options.rendererIndexPath,
+        options.page,
         platform,
       ),
     );
@@ -98,7 +99,7 @@ export function installPermissionHandlers(
         mediaTypes: details?.mediaType ? [details.mediaType] : undefined,
         fromAppWindow: contents != null && options.isAppContents(contents),
       },
-      options.rendererIndexPath,
+      options.page,
       platform,
     ),
   );

@@ -33,12 +33,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { TurnDetector, TurnDetectorInput } from '../ports';
 import { SMART_TURN_SAMPLES } from './log-mel';
-import {
-  fingerprint,
-  TurnAudioMissingError,
-  TurnModelLoadError,
-  type SmartTurnPrediction,
-} from './smart-turn';
+import { LastPrediction, TurnModelLoadError, type SmartTurnPrediction } from './smart-turn';
 import type { SmartTurnWorkerData, SmartTurnWorkerReply, SmartTurnWorkerRequest } from './smart-turn-worker';
 
 /** How long dispose() waits for the worker to release the session and exit before terminating it. */
@@ -110,9 +105,7 @@ export class SmartTurnWorkerDetector implements TurnDetector {
   readonly name = 'smart-turn-v3';
   /** Timings of the last prediction that ran the model. */
   lastPrediction: SmartTurnWorkerPrediction | undefined;
-  /** Calls answered from the remembered result. */
-  cacheHits = 0;
-  private cached: { key: string; probability: Promise<number> } | undefined;
+  private readonly memo = new LastPrediction<SmartTurnWorkerPrediction>((p) => (this.lastPrediction = p));
   private readonly waiting: Call[] = [];
   private inWorker: Call | undefined;
   private nextId = 1;
@@ -205,36 +198,20 @@ export class SmartTurnWorkerDetector implements TurnDetector {
     return this.threadAlive;
   }
 
+  /** Calls answered from the remembered result. */
+  get cacheHits(): number {
+    return this.memo.hits;
+  }
+
   predictEndOfTurn(input: TurnDetectorInput): Promise<number> {
-    const audio = input.audio;
-    if (!audio || audio.length === 0) {
-      return Promise.reject(
-        new TurnAudioMissingError(
-          'Smart Turn needs the user audio: TurnDetectorInput.audio is missing or empty',
-        ),
-      );
-    }
     if (this.gone) return Promise.reject(this.gone);
-    const key = fingerprint(audio);
-    if (this.cached?.key === key) {
-      this.cacheHits++;
-      return this.cached.probability;
-    }
-    const copy = audio.slice(Math.max(0, audio.length - SMART_TURN_SAMPLES));
-    const probability = new Promise<SmartTurnWorkerPrediction>((resolve, reject) => {
-      this.waiting.push({ id: this.nextId++, audio: copy, calledAt: performance.now(), resolve, reject });
-      this.sendNext();
-    }).then((prediction) => {
-      this.lastPrediction = prediction;
-      return prediction.probability;
+    return this.memo.predict(input, (audio) => {
+      const copy = audio.slice(Math.max(0, audio.length - SMART_TURN_SAMPLES));
+      return new Promise<SmartTurnWorkerPrediction>((resolve, reject) => {
+        this.waiting.push({ id: this.nextId++, audio: copy, calledAt: performance.now(), resolve, reject });
+        this.sendNext();
+      });
     });
-    const entry = { key, probability };
-    this.cached = entry;
-    // A failed prediction is not remembered.
-    probability.catch(() => {
-      if (this.cached === entry) this.cached = undefined;
-    });
-    return probability;
   }
 
   /**
@@ -299,7 +276,7 @@ export class SmartTurnWorkerDetector implements TurnDetector {
   /** From now on calls reject with `error` (the first reason given); pending ones now. */
   private stop(error: SmartTurnWorkerError, options: { keepInWorker?: boolean } = {}): void {
     this.gone ??= error;
-    this.cached = undefined;
+    this.memo.forget();
     const calls = this.waiting.splice(0);
     if (this.inWorker && !options.keepInWorker) {
       calls.unshift(this.inWorker);

@@ -293,6 +293,49 @@ export function fingerprint(audio: PcmInput): string {
 }
 
 /**
+ * What both Smart Turn detectors (in-thread and worker) do around a prediction: refuse a call
+ * without audio, and answer the same audio asked again (a decision re-run after a pause with
+ * nothing new) from the last prediction instead of running the model twice. A failed prediction
+ * is not remembered.
+ */
+export class LastPrediction<P extends { probability: number }> {
+  hits = 0;
+  private last: { key: string; probability: Promise<number> } | undefined;
+
+  constructor(private readonly onPrediction: (prediction: P) => void) {}
+
+  predict(input: TurnDetectorInput, run: (audio: Int16Array) => Promise<P>): Promise<number> {
+    const audio = input.audio;
+    if (!audio || audio.length === 0) {
+      return Promise.reject(
+        new TurnAudioMissingError(
+          'Smart Turn needs the user audio: TurnDetectorInput.audio is missing or empty',
+        ),
+      );
+    }
+    const key = fingerprint(audio);
+    if (this.last?.key === key) {
+      this.hits++;
+      return this.last.probability;
+    }
+    const probability = run(audio).then((prediction) => {
+      this.onPrediction(prediction);
+      return prediction.probability;
+    });
+    const entry = { key, probability };
+    this.last = entry;
+    probability.catch(() => {
+      if (this.last === entry) this.last = undefined;
+    });
+    return probability;
+  }
+
+  forget(): void {
+    this.last = undefined;
+  }
+}
+
+/**
  * Smart Turn v3 as the engine's TurnDetector. It judges the audio only: `input.audio` must hold
  * the user's last seconds (16 kHz mono Int16, up to 8 s are used, more is fine), `transcript` and
  * `history` are ignored. Without audio (missing or empty) predictEndOfTurn rejects with a
@@ -307,10 +350,14 @@ export class SmartTurnDetector implements TurnDetector {
   /** Timings of the last prediction that ran the model. */
   lastPrediction: SmartTurnPrediction | undefined;
   /** Calls answered from the remembered result. */
-  cacheHits = 0;
-  private cached: { key: string; probability: Promise<number> } | undefined;
+  private readonly memo = new LastPrediction<SmartTurnPrediction>((p) => (this.lastPrediction = p));
 
   constructor(readonly model: SmartTurnModel) {}
+
+  /** Calls answered from the last prediction (the same audio asked again). */
+  get cacheHits(): number {
+    return this.memo.hits;
+  }
 
   /** Loads the model at `modelPath` (see SmartTurnModel.load for the errors). */
   static async load(modelPath: string): Promise<SmartTurnDetector> {
@@ -318,34 +365,11 @@ export class SmartTurnDetector implements TurnDetector {
   }
 
   predictEndOfTurn(input: TurnDetectorInput): Promise<number> {
-    const audio = input.audio;
-    if (!audio || audio.length === 0) {
-      return Promise.reject(
-        new TurnAudioMissingError(
-          'Smart Turn needs the user audio: TurnDetectorInput.audio is missing or empty',
-        ),
-      );
-    }
-    const key = fingerprint(audio);
-    if (this.cached?.key === key) {
-      this.cacheHits++;
-      return this.cached.probability;
-    }
-    const probability = this.model.predictTimed(audio).then((prediction) => {
-      this.lastPrediction = prediction;
-      return prediction.probability;
-    });
-    const entry = { key, probability };
-    this.cached = entry;
-    // A failed prediction is not remembered.
-    probability.catch(() => {
-      if (this.cached === entry) this.cached = undefined;
-    });
-    return probability;
+    return this.memo.predict(input, (audio) => this.model.predictTimed(audio));
   }
 
   dispose(): Promise<void> {
-    this.cached = undefined;
+    this.memo.forget();
     return this.model.dispose();
   }
 }
