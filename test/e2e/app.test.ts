@@ -5,24 +5,16 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { buildRenderer, ROOT, screenshot, startE2e, type E2eApp } from './harness';
+import { describe, expect, it } from 'vitest';
+import { e2eSuite, ROOT, screenshot } from './harness';
 
 const WEATHER = join(ROOT, 'test', 'fixtures', 'cases', 'weather-question');
 
 describe('the app in Chromium over the WebSocket bridge', () => {
-  let staticDir: string;
-  let app: E2eApp | undefined;
-  beforeAll(() => {
-    staticDir = buildRenderer();
-  }, 120_000);
-  afterEach(async () => {
-    await app?.close();
-    app = undefined;
-  });
+  const suite = e2eSuite();
 
   it('hears the microphone, shows the conversation and plays the reply, measured at the speaker', async () => {
-    app = await startE2e({ staticDir, caseDir: WEATHER });
+    const app = await suite.start({ caseDir: WEATHER });
     const { page, core } = app;
     await page.getByRole('button', { name: 'Start' }).click();
     await expect
@@ -72,7 +64,7 @@ describe('the app in Chromium over the WebSocket bridge', () => {
   }, 90_000);
 
   it('refuses an invalid setting in place, naming what is allowed, and keeps what was typed', async () => {
-    app = await startE2e({ staticDir });
+    const app = await suite.start();
     const { page } = app;
     await page.locator('.toolbar').getByRole('button', { name: 'Settings' }).click();
     const minDelay = page.locator('#opt-turn_handling-endpointing-min_delay');
@@ -87,7 +79,7 @@ describe('the app in Chromium over the WebSocket bridge', () => {
   }, 60_000);
 
   it('applies a preset from the settings panel, showing what it changes', async () => {
-    app = await startE2e({ staticDir });
+    const app = await suite.start();
     const { page, core } = app;
     await page.locator('.toolbar').getByRole('button', { name: 'Settings' }).click();
     const apply = page.getByRole('button', { name: /^Apply fast \(\d+ changes?\)$/ });
@@ -108,8 +100,7 @@ describe('the app in Chromium over the WebSocket bridge', () => {
   }, 60_000);
 
   it('says plainly when the microphone is not allowed', async () => {
-    app = await startE2e({
-      staticDir,
+    const app = await suite.start({
       caseDir: WEATHER,
       mediaFlags: ['--use-fake-device-for-media-stream', '--deny-permission-prompts'],
     });
@@ -122,7 +113,7 @@ describe('the app in Chromium over the WebSocket bridge', () => {
   }, 60_000);
 
   it('says plainly when there is no microphone', async () => {
-    app = await startE2e({ staticDir, caseDir: WEATHER, mediaFlags: ['--use-fake-ui-for-media-stream'] });
+    const app = await suite.start({ caseDir: WEATHER, mediaFlags: ['--use-fake-ui-for-media-stream'] });
     const { page } = app;
     await page.getByRole('button', { name: 'Start' }).click();
     await expect

@@ -9,6 +9,7 @@ import { mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import { afterEach, beforeAll } from 'vitest';
 import { createAppCore, type AppCore } from '../../src/main/app/app-core';
 import type { SafeStorageLike } from '../../src/main/app/secret-store';
 import type { ContractHandler } from '../../src/main/app/types';
@@ -62,7 +63,8 @@ export interface E2eApp {
  * Starts everything for one test. `caseDir` drives the simulators and is the fake microphone
  * (its audio.wav); without it the providers have no keys and the page gets no microphone.
  */
-export async function startE2e(options: {
+/** What startE2e takes: the built renderer and, optionally, a case for the simulators and the fake microphone. */
+export interface E2eOptions {
   staticDir: string;
   caseDir?: string;
   /** Chromium flags replacing the default fake microphone (e.g. none, to test permission errors). */
@@ -71,7 +73,9 @@ export async function startE2e(options: {
   playOnce?: boolean;
   /** Runs before the page is opened (e.g. page.addInitScript with a probe from page-probes.ts). */
   init?: (page: Page) => Promise<unknown>;
-}): Promise<E2eApp> {
+}
+
+export async function startE2e(options: E2eOptions): Promise<E2eApp> {
   const clock = new RealClock();
   let sims: SimulatorSet | null = null;
   if (options.caseDir) {
@@ -173,4 +177,28 @@ export async function startE2e(options: {
 export async function screenshot(page: Page, name: string): Promise<void> {
   mkdirSync(ARTIFACTS, { recursive: true });
   await page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });
+}
+
+/**
+ * One e2e suite's lifecycle: the renderer is built once before its tests, and the app a test
+ * started is closed after it, whatever happened. `start` opens the app on that build.
+ */
+export function e2eSuite(): { start(options?: Omit<E2eOptions, 'staticDir'>): Promise<E2eApp> } {
+  let staticDir: string | undefined;
+  let app: E2eApp | undefined;
+  beforeAll(() => {
+    staticDir = buildRenderer();
+  }, 120_000);
+  afterEach(async () => {
+    await app?.close();
+    app = undefined;
+  });
+  return {
+    start: async (options = {}) => {
+      if (!staticDir)
+        throw new Error('e2eSuite: the renderer has not been built (call e2eSuite() inside describe)');
+      app = await startE2e({ staticDir, ...options });
+      return app;
+    },
+  };
 }

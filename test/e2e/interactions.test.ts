@@ -7,13 +7,13 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { fieldId, formatValue, valueAt } from '../../src/renderer/src/settings/fields';
 import { TROUBLESHOOTING } from '../../src/renderer/src/settings/troubleshooting';
 import { formatDuration, formatTime } from '../../src/renderer/src/timeline/timeline-format';
 import { layoutLanes } from '../../src/renderer/src/timeline/timeline-geometry';
 import type { TimelineEvent, TimelineEventOf } from '../../src/shared/timeline';
-import { buildRenderer, ROOT, screenshot, startE2e, type E2eApp } from './harness';
+import { e2eSuite, ROOT, screenshot, type E2eApp } from './harness';
 import { installAudioProbe, installDeviceEmulation, type AudioProbe } from './page-probes';
 
 /** Frames per buffer of the output tap (page-probes.ts). */
@@ -26,19 +26,10 @@ const BARGE_IN_REPLY = (
 ).turns[0]!.reply;
 
 describe('interactions in Chromium over the WebSocket bridge', () => {
-  let staticDir: string;
-  let app: E2eApp | undefined;
-  beforeAll(() => {
-    staticDir = buildRenderer();
-  }, 120_000);
-  afterEach(async () => {
-    await app?.close();
-    app = undefined;
-  });
+  const suite = e2eSuite();
 
   it('a barge-in flushes the playback buffer at once and the timeline marks the reply interrupted', async () => {
-    app = await startE2e({
-      staticDir,
+    const app = await suite.start({
       caseDir: BARGE_IN,
       playOnce: true,
       init: (page) => page.addInitScript(installAudioProbe),
@@ -165,8 +156,7 @@ describe('interactions in Chromium over the WebSocket bridge', () => {
   }, 60_000);
 
   it('says the microphone was unplugged, sends nothing meanwhile, and listens again when it is back', async () => {
-    app = await startE2e({
-      staticDir,
+    const app = await suite.start({
       caseDir: WEATHER,
       init: async (page) => {
         await page.addInitScript(installAudioProbe);
@@ -181,7 +171,7 @@ describe('interactions in Chromium over the WebSocket bridge', () => {
     const label = (await status.locator('.audio-status-label').textContent()) ?? '';
     expect(label).toMatch(/^Mic: \S/);
     // 25 frames of 20 ms: half a second of microphone reached main.
-    await expect.poll(() => app!.audioUp.mic, { timeout: 10_000 }).toBeGreaterThan(25);
+    await expect.poll(() => app.audioUp.mic, { timeout: 10_000 }).toBeGreaterThan(25);
 
     await page.evaluate(() => window.__cueDevices!.unplug());
     await expect.poll(() => status.getAttribute('data-mic-state'), { timeout: 5_000 }).toBe('error');
@@ -213,7 +203,7 @@ describe('interactions in Chromium over the WebSocket bridge', () => {
         timeout: 5_000,
       })
       .toBeGreaterThan(25);
-    await expect.poll(() => app!.audioUp.mic - whileLost, { timeout: 5_000 }).toBeGreaterThan(25);
+    await expect.poll(() => app.audioUp.mic - whileLost, { timeout: 5_000 }).toBeGreaterThan(25);
     // The error is withdrawn with the problem: no stale "disconnected" notice while it listens.
     await expect
       .poll(async () => (await page.locator('.banners').textContent()) ?? '', { timeout: 5_000 })
@@ -223,7 +213,7 @@ describe('interactions in Chromium over the WebSocket bridge', () => {
   }, 60_000);
 
   it('troubleshooting: a symptom lists the options that fix it, and each jumps to its field to change it', async () => {
-    app = await startE2e({ staticDir });
+    const app = await suite.start();
     const { page, core } = app;
     const options = await core.request('settings:describe', {});
     const settings = (await core.request('settings:get', {})).settings;
@@ -303,7 +293,7 @@ describe('interactions in Chromium over the WebSocket bridge', () => {
   }, 60_000);
 
   it('timeline: hover shows exact times, pause holds the view, scrolling back shows earlier turns, follow resumes', async () => {
-    app = await startE2e({ staticDir, caseDir: THREE_TURNS, playOnce: true });
+    const app = await suite.start({ caseDir: THREE_TURNS, playOnce: true });
     const { page } = app;
     const section = page.locator('section.cue-timeline');
     const card = (n: number) =>
@@ -353,7 +343,7 @@ describe('interactions in Chromium over the WebSocket bridge', () => {
     // stays in view. Cards list the turns up to the view's right edge, so turn 2 has none yet.
     await page.mouse.move(1, 1);
     await expect
-      .poll(() => app!.timeline.some((e) => e.type === 'agent_speech_started' && e.turn === 2), {
+      .poll(() => app.timeline.some((e) => e.type === 'agent_speech_started' && e.turn === 2), {
         timeout: 20_000,
       })
       .toBe(true);

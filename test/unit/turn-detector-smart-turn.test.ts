@@ -3,12 +3,11 @@
  * Smart Turn v3 weights cannot be downloaded here): loading, inference on real fixture speech,
  * the 0.5 decision, caching, signature checks, corrupt and missing files, dispose.
  */
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { InferenceSession, Tensor } from 'onnxruntime-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { decodeWav } from '../../src/main/engine/audio/wav';
 import { WhisperLogMel } from '../../src/main/engine/turn-detector/log-mel';
 import {
   resolveSmartTurnModelPath,
@@ -26,37 +25,10 @@ import {
   type CorruptModelKind,
   type StandInModelOptions,
 } from '../../src/main/engine/turn-detector/stand-in-model';
+import { finished, midWord, turnFixture as fixture } from '../helpers/turn-audio';
 
 const SR = 16_000;
 const CASES = ['flight-hesitation', 'long-utterance', 'misheard-interim', 'three-turns', 'weather-question'];
-
-interface Fixture {
-  id: string;
-  samples: Int16Array;
-  /** Words of the first turn (s). */
-  words: { start: number; end: number }[];
-}
-
-function fixture(id: string): Fixture {
-  const dir = join('test/fixtures/cases', id);
-  const doc = JSON.parse(readFileSync(join(dir, 'case.json'), 'utf8')) as {
-    turns: { words: { start: number; end: number }[] }[];
-  };
-  return {
-    id,
-    samples: decodeWav(readFileSync(join(dir, 'audio.wav')), id).samples,
-    words: doc.turns[0]!.words,
-  };
-}
-
-const upTo = (f: Fixture, seconds: number) => f.samples.subarray(0, Math.round(seconds * SR));
-/** The first turn followed by 500 ms of its trailing silence: a finished turn. */
-const finished = (f: Fixture) => upTo(f, f.words.at(-1)!.end + 0.5);
-/** The audio cut in the middle of the last word of the first turn: an unfinished one. */
-const midWord = (f: Fixture) => {
-  const last = f.words.at(-1)!;
-  return upTo(f, (last.start + last.end) / 2);
-};
 
 let dir: string;
 const path = (name: string) => join(dir, name);

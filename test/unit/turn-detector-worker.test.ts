@@ -4,12 +4,11 @@
  * answers as the in-thread SmartTurnDetector, the same load errors, the main thread's event loop
  * free during inference, one call in the worker at a time, dispose, and crashes.
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { decodeWav } from '../../src/main/engine/audio/wav';
 import { CombinedTurnDetector } from '../../src/main/engine/turn-detector/combined-detector';
 import {
   SmartTurnDetector,
@@ -22,6 +21,7 @@ import {
   SmartTurnWorkerDetector,
   SmartTurnWorkerError,
 } from '../../src/main/engine/turn-detector/smart-turn-worker-client';
+import { finished, midWord, turnFixture as fixture } from '../helpers/turn-audio';
 import {
   writeCorruptModel,
   writeStandInModel,
@@ -32,30 +32,6 @@ import {
 const SR = 16_000;
 const CASES = ['flight-hesitation', 'long-utterance', 'three-turns', 'weather-question'];
 
-interface Fixture {
-  id: string;
-  samples: Int16Array;
-  words: { start: number; end: number }[];
-}
-
-function fixture(id: string): Fixture {
-  const dir = join('test/fixtures/cases', id);
-  const doc = JSON.parse(readFileSync(join(dir, 'case.json'), 'utf8')) as {
-    turns: { words: { start: number; end: number }[] }[];
-  };
-  return {
-    id,
-    samples: decodeWav(readFileSync(join(dir, 'audio.wav')), id).samples,
-    words: doc.turns[0]!.words,
-  };
-}
-
-const upTo = (f: Fixture, seconds: number) => f.samples.subarray(0, Math.round(seconds * SR));
-const finished = (f: Fixture) => upTo(f, f.words.at(-1)!.end + 0.5);
-const midWord = (f: Fixture) => {
-  const last = f.words.at(-1)!;
-  return upTo(f, (last.start + last.end) / 2);
-};
 const input = (audio?: Int16Array) => ({ transcript: 'ignored', history: [], ...(audio ? { audio } : {}) });
 
 let dir: string;
