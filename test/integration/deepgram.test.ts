@@ -12,12 +12,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { VirtualClock } from '../../src/main/engine/clock';
 import type { SttEvent } from '../../src/main/engine/ports';
-import {
-  defaultProfile,
-  finalTranscript,
-  loadCase,
-  type CaseTurn,
-} from '../../src/main/engine/scripted/case';
+import { defaultProfile, finalTranscript, loadCase } from '../../src/main/engine/scripted/case';
 import { normalizeTranscript } from '../../src/main/engine/text/normalize';
 import {
   CLOSE_TIMEOUT_MS,
@@ -35,25 +30,8 @@ import {
   type DeepgramSimConnection,
   type RunningDeepgramSim,
 } from '../../sim/deepgram';
+import { flight, FRAME, FRAME_MS, RATE } from '../helpers/flight-turn';
 
-const RATE = 16_000;
-const FRAME_MS = 20;
-const FRAME = (RATE * FRAME_MS) / 1000;
-
-// Word times on 20 ms frame boundaries, so "received" times are exact.
-const flight: CaseTurn = {
-  words: [
-    { text: 'book', start: 0.5, end: 0.8 },
-    { text: 'a', start: 0.86, end: 0.96 },
-    { text: 'flight', start: 1.0, end: 1.4 },
-    { text: 'to', start: 1.46, end: 1.6 },
-    { text: 'paris', start: 2.6, end: 3.0 },
-  ],
-  holds: [{ after: 3, eot_confidence: 0.6 }],
-  interims: [],
-  end_eot_confidence: 0.92,
-  reply: 'Sure. Where are you flying from?',
-};
 const caseData = { turns: [flight], profile: defaultProfile() };
 
 /** The provider's events, with a way to await one. */

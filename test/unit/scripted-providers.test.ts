@@ -14,25 +14,7 @@ import {
 } from '../../src/main/engine/scripted/providers';
 import type { ChatMessage } from '../../src/shared/report';
 import { defaultSettings } from '../../src/shared/settings';
-
-const RATE = 16_000;
-const FRAME_MS = 20;
-const FRAME = (RATE * FRAME_MS) / 1000;
-
-// Word times on 20 ms frame boundaries, so "received" times are exact.
-const flight: CaseTurn = {
-  words: [
-    { text: 'book', start: 0.5, end: 0.8 },
-    { text: 'a', start: 0.86, end: 0.96 },
-    { text: 'flight', start: 1.0, end: 1.4 },
-    { text: 'to', start: 1.46, end: 1.6 },
-    { text: 'paris', start: 2.6, end: 3.0 },
-  ],
-  holds: [{ after: 3, eot_confidence: 0.6 }],
-  interims: [],
-  end_eot_confidence: 0.92,
-  reply: 'Sure. Where are you flying from?',
-};
+import { flight, FRAME, FRAME_MS, RATE } from '../helpers/flight-turn';
 
 function script(profile: Partial<CaseProfile> = {}, turns: CaseTurn[] = [flight]): CaseScript {
   return { turns, profile: { ...defaultProfile(), ...profile } };
