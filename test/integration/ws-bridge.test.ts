@@ -25,18 +25,12 @@ import {
   type Notice,
   type RequestName,
 } from '../../src/shared/contract';
+import { appState } from '../helpers/app-state';
 
 const INDEX_HTML = readFileSync(join(import.meta.dirname, '../../src/renderer/index.html'), 'utf8');
 const META_CSP = /content="(default-src[^"]*)"/.exec(INDEX_HTML)![1]!;
 
-const STATE: AppState = {
-  status: 'stopped',
-  running: false,
-  muted: false,
-  talking: false,
-  mode: 'always-on',
-  pendingRestart: [],
-};
+const STATE: AppState = appState();
 
 /** Resolves when `test` holds for a value pushed later (or already pushed). */
 class Inbox<T> {

@@ -24,6 +24,7 @@ import {
   type EventName,
   type Events,
 } from '../../src/shared/contract';
+import { listeningState } from '../helpers/app-state';
 
 const INDEX = join('/opt', 'Cue', 'resources', 'app.asar', 'out', 'renderer', 'index.html');
 const APP_URL = pathToFileURL(INDEX).href;
@@ -187,14 +188,7 @@ function setup(options: { url?: string; load?: boolean; alreadyLoaded?: boolean 
   return { ipcMain, win, core, ports, warnings, unregister };
 }
 
-const stateEvent: Events['state'] = {
-  status: 'listening',
-  running: true,
-  muted: false,
-  talking: false,
-  mode: 'always-on',
-  pendingRestart: [],
-};
+const stateEvent: Events['state'] = listeningState();
 
 describe('contract names', () => {
   it('the zod-free name lists match the contract', () => {

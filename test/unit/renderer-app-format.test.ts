@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import type { AppState } from '../../src/shared/contract';
 import type { TurnReport } from '../../src/shared/report';
 import { defaultSettings } from '../../src/shared/settings';
 import {
@@ -13,16 +12,9 @@ import { reportFileName } from '../../src/renderer/src/app/report-export';
 import { isThemeChoice, nextTheme } from '../../src/renderer/src/app/theme';
 import { checkKey, describeKey, openAiKeyOptional } from '../../src/renderer/src/settings/keys';
 import { describeOptions } from '../../src/shared/settings';
+import { listeningState } from '../helpers/app-state';
 
-const state = (patch: Partial<AppState> = {}): AppState => ({
-  status: 'listening',
-  running: true,
-  muted: false,
-  talking: false,
-  mode: 'always-on',
-  pendingRestart: [],
-  ...patch,
-});
+const state = listeningState;
 
 describe('status pill', () => {
   it('says when main is not connected, or still connecting', () => {

@@ -11,15 +11,9 @@ import type {
 import type { SessionReport, TurnReport } from '../../src/shared/report';
 import { defaultSettings, describeOptions } from '../../src/shared/settings';
 import { CueStore } from '../../src/renderer/src/app/store';
+import { appState } from '../helpers/app-state';
 
-const idle: AppState = {
-  status: 'stopped',
-  running: false,
-  muted: false,
-  talking: false,
-  mode: 'always-on',
-  pendingRestart: [],
-};
+const idle: AppState = appState();
 
 type Handler = (payload: unknown) => unknown;
 

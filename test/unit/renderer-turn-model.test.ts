@@ -7,17 +7,10 @@ import type { AppState, TurnModelView } from '../../src/shared/contract';
 import { describeStatus, describeTurnModel } from '../../src/renderer/src/app/format';
 import { describeItem, detectorLabel } from '../../src/renderer/src/timeline/timeline-format';
 import type { DetectorMark } from '../../src/renderer/src/timeline/timeline-model';
+import { listeningState } from '../helpers/app-state';
 
 const NAME = 'Smart Turn v3.2';
-const state = (turnModel?: TurnModelView): AppState => ({
-  status: 'listening',
-  running: true,
-  muted: false,
-  talking: false,
-  mode: 'always-on',
-  pendingRestart: [],
-  ...(turnModel ? { turnModel } : {}),
-});
+const state = (turnModel?: TurnModelView): AppState => listeningState(turnModel ? { turnModel } : {});
 
 describe('the turn model status line', () => {
   it('says nothing before a session asked for the model', () => {
