@@ -188,6 +188,39 @@ export class ElevenLabsSimStats {
   }
 }
 
+/** A synthesis record as it starts: what identifies it, nothing sent yet. */
+function newSynthesis(
+  start: Pick<
+    ElevenLabsSimSynthesis,
+    | 'index'
+    | 'transport'
+    | 'voiceId'
+    | 'modelId'
+    | 'outputFormat'
+    | 'sampleRate'
+    | 'socket'
+    | 'contextId'
+    | 'receivedAt'
+    | 'text'
+    | 'rendered'
+    | 'firstTextAt'
+  >,
+): ElevenLabsSimSynthesis {
+  return {
+    ...start,
+    firstAudioAt: null,
+    endedAt: null,
+    flushes: 0,
+    keepAlives: 0,
+    chunksSent: 0,
+    samplesSent: 0,
+    charactersSynthesized: 0,
+    fault: null,
+    outcome: 'pending',
+    reason: null,
+  };
+}
+
 export type RunningElevenLabsSim = RunningSim & { stats: ElevenLabsSimStats };
 
 // ---------- wire facts ----------
@@ -384,7 +417,7 @@ async function handleHttp(shared: Shared, req: IncomingMessage, res: ServerRespo
     return;
   }
   const text = fields.text;
-  const record: ElevenLabsSimSynthesis = {
+  const record = newSynthesis({
     index: stats.requests.length,
     transport: 'http',
     voiceId: decodeURIComponent(match[1]!),
@@ -397,17 +430,7 @@ async function handleHttp(shared: Shared, req: IncomingMessage, res: ServerRespo
     text,
     rendered: text.length,
     firstTextAt: clock.now(),
-    firstAudioAt: null,
-    endedAt: null,
-    flushes: 0,
-    keepAlives: 0,
-    chunksSent: 0,
-    samplesSent: 0,
-    charactersSynthesized: 0,
-    fault: null,
-    outcome: 'pending',
-    reason: null,
-  };
+  });
   stats.requests.push(record);
   stats.changed();
 
@@ -775,7 +798,7 @@ class SimContext {
   ) {
     const { clock, stats, faults } = shared;
     const params = socket.params;
-    this.record = {
+    this.record = newSynthesis({
       index: stats.contexts.length,
       transport: 'websocket',
       voiceId: params.voiceId,
@@ -788,17 +811,7 @@ class SimContext {
       text: '',
       rendered: 0,
       firstTextAt: null,
-      firstAudioAt: null,
-      endedAt: null,
-      flushes: 0,
-      keepAlives: 0,
-      chunksSent: 0,
-      samplesSent: 0,
-      charactersSynthesized: 0,
-      fault: null,
-      outcome: 'pending',
-      reason: null,
-    };
+    });
     stats.contexts.push(this.record);
     const config = isRecord(opening.generation_config) ? opening.generation_config : {};
     const schedule = Array.isArray(config.chunk_length_schedule)
