@@ -292,7 +292,7 @@ export const preemptiveSchema = z.object({
   speculate_on_interim: flag(
     true,
     'Speculate on interim',
-    'Speculate on an interim transcript once it has been stable for the interim stability time.',
+    'Speculate on an interim transcript heard while the user is silent, once the silence has lasted the interim stability time (Nova; with Flux, EagerEndOfTurn starts speculations).',
   ),
   interim_stability: seconds(
     0.05,
