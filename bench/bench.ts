@@ -20,7 +20,14 @@ import { loadCorpus, turnEnd, type ScriptCase } from '../src/main/engine/scripte
 import type { Settings } from '../src/shared/settings';
 import { SIM_API_KEY } from '../sim/common';
 import { startSimulators } from '../sim/index';
-import { measureRun, oracleTurns, providerRecords, type OracleTurn, type TurnMeasure } from './measure';
+import {
+  measureRun,
+  oracleForSettings,
+  outcomeFlags,
+  providerRecords,
+  type OracleTurn,
+  type TurnMeasure,
+} from './measure';
 import {
   checkTargets,
   compare,
@@ -123,7 +130,7 @@ export async function runBenchmark(options: BenchOptions): Promise<BenchReport> 
         progress(`${caseData.id} · ${system.name}: ${measures.map(describeTurn).join('  ')}`);
       }
       if (options.systems.includes('oracle'))
-        (turns[ORACLE] ??= []).push(...oracleFor(caseData, options.cueSettings));
+        (turns[ORACLE] ??= []).push(...oracleForSettings(caseData, options.cueSettings));
     }
   } finally {
     for (const system of systems) await system.close();
@@ -148,15 +155,6 @@ async function runOne(system: BenchSystem, caseData: ScriptCase, notes: string[]
   } finally {
     await sims.close();
   }
-}
-
-function oracleFor(caseData: ScriptCase, settings: Settings): OracleTurn[] {
-  return oracleTurns(caseData, {
-    endpointingMs: settings.stt.nova.endpointing_ms,
-    utteranceEndMs: settings.stt.nova.utterance_end_ms,
-    // Every system plays into a virtual speaker that adds no delay of its own.
-    outputDelayMs: 0,
-  });
 }
 
 function buildReport(
@@ -229,9 +227,7 @@ function rotate<T>(items: readonly T[], by: number): T[] {
 }
 
 function describeTurn(m: TurnMeasure): string {
-  const flags = [m.false_cutin && 'CUT-IN', m.wrong_reply && 'WRONG', m.missed && 'MISSED']
-    .filter(Boolean)
-    .join('+');
+  const flags = outcomeFlags(m).join('+').toUpperCase();
   return `#${m.turn} ${m.e2e_ms ?? '–'} ms${flags ? ` ${flags}` : ''}`;
 }
 

@@ -51,6 +51,7 @@ import { loadSileroModel, SILERO_FRAME_SAMPLES, type SileroVersion } from '../sr
 import { VoiceActivityDetector } from '../src/main/engine/vad/voice-activity-detector';
 import { parseSettings } from '../src/shared/settings';
 import type { TimelineEvent } from '../src/shared/timeline';
+import { outcomeFlags } from './measure';
 
 const usage =
   'usage: npm run bench:engine -- [--minutes <n>] [--hour-minutes <n>] [--corpus <dir>] [--vad-frames <n>] ' +
@@ -342,9 +343,7 @@ function health(caseData: ScriptCase, result: ReplayResult): Health {
     .map(
       (x) =>
         `turn ${x.index} (t_end ${(x.t_end_ms / 1000).toFixed(1)} s, "${x.transcript}"): ` +
-        [x.missed && 'missed', x.wrong_reply && 'wrong reply', x.false_cutin && 'false cut-in']
-          .filter(Boolean)
-          .join(', ') +
+        outcomeFlags(x).join(', ') +
         ` → spoken ${JSON.stringify(x.spoken_reply)}`,
     );
   return {

@@ -6,6 +6,7 @@
 import { caseEvents } from '../src/main/engine/scripted/case-events';
 import { finalTranscript, turnEnd, type ScriptCase } from '../src/main/engine/scripted/case';
 import { normalizeTranscript } from '../src/main/engine/text/normalize';
+import type { Settings } from '../src/shared/settings';
 import type { SimulatorSet } from '../sim/index';
 import type { HeardReply, SystemRunResult } from './systems/types';
 
@@ -88,10 +89,33 @@ export function measureRun(
   });
 }
 
+/** What went wrong in a turn, in words: "false cut-in", "wrong reply", "missed" (empty when nothing did). */
+export function outcomeFlags(o: Pick<TurnMeasure, 'false_cutin' | 'wrong_reply' | 'missed'>): string[] {
+  return [o.false_cutin && 'false cut-in', o.wrong_reply && 'wrong reply', o.missed && 'missed'].filter(
+    (flag): flag is string => typeof flag === 'string',
+  );
+}
+
 /** Characters of a reply whose audio was played, from the simulated voice's pace. */
 function charactersHeard(reply: HeardReply, msPerChar: number): number {
   if (msPerChar <= 0) return reply.text.length;
   return Math.min(reply.text.length, reply.heardMs / msPerChar);
+}
+
+/**
+ * The oracle for a case with the Nova endpointing of these settings (it decides when a final
+ * carries the last word if an interim misheard it). Every system plays into a virtual speaker
+ * that adds no delay of its own, so the output path adds nothing.
+ */
+export function oracleForSettings(
+  caseData: Pick<ScriptCase, 'id' | 'turns' | 'profile'>,
+  settings: Pick<Settings, 'stt'>,
+): OracleTurn[] {
+  return oracleTurns(caseData, {
+    endpointingMs: settings.stt.nova.endpointing_ms,
+    utteranceEndMs: settings.stt.nova.utterance_end_ms,
+    outputDelayMs: 0,
+  });
 }
 
 export interface OracleTurn {

@@ -12,6 +12,7 @@ import {
 } from '../src/main/cli/command-line';
 import { formatEventLine, formatTurnMetrics } from '../src/main/cli/format-timeline';
 import { replayCase, type ReplayResult } from '../src/main/engine/replay';
+import { outcomeFlags } from './measure';
 import { loadCase } from '../src/main/engine/scripted/case';
 import { loadSileroModel } from '../src/main/engine/vad/silero';
 import { VoiceActivityDetector } from '../src/main/engine/vad/voice-activity-detector';
@@ -66,9 +67,7 @@ function printSummary(result: ReplayResult): void {
   }
   console.log('\n=== against the case script (e2e from t_end) ===');
   for (const o of result.outcomes) {
-    const flags = [o.false_cutin && 'FALSE CUT-IN', o.wrong_reply && 'WRONG REPLY', o.missed && 'MISSED']
-      .filter(Boolean)
-      .join(' ');
+    const flags = outcomeFlags(o).join(' ').toUpperCase();
     console.log(
       `turn ${o.index}: t_end ${(o.t_end_ms / 1000).toFixed(3)}s, e2e ${o.e2e_from_t_end_ms ?? '-'} ms ${flags || 'ok'}`,
     );

@@ -3,7 +3,7 @@
  * LiveKit and the oracle, the targets for Cue's defaults, a Markdown summary and SVG plots.
  */
 import { percentile } from '../src/main/engine/session-recorder';
-import type { OracleTurn, TurnMeasure } from './measure';
+import { outcomeFlags, type OracleTurn, type TurnMeasure } from './measure';
 
 export interface SystemSummary {
   turns: number;
@@ -295,18 +295,12 @@ export function plotRows(report: BenchReport, caseIds: readonly string[]): PlotR
       for (const name of report.systems) {
         const measure = report.turns[name]?.find((t) => t.case === id && t.turn === turn);
         values.push(measure?.e2e_ms ?? null);
-        flags.push(measure && 'missed' in measure ? outcomeFlags(measure) : '');
+        flags.push(measure && 'missed' in measure ? outcomeFlags(measure).join(', ') : '');
       }
       rows.push({ label: caseIds.length > 1 ? `${id} #${turn}` : `turn ${turn}`, values, flags });
     }
   }
   return rows;
-}
-
-function outcomeFlags(m: TurnMeasure): string {
-  return [m.false_cutin && 'false cut-in', m.wrong_reply && 'wrong reply', m.missed && 'missed']
-    .filter(Boolean)
-    .join(', ');
 }
 
 function niceStep(raw: number): number {

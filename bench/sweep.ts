@@ -11,7 +11,7 @@ import { replayCase } from '../src/main/engine/replay';
 import { loadCorpus } from '../src/main/engine/scripted/case';
 import { loadSileroModel } from '../src/main/engine/vad/silero';
 import { VoiceActivityDetector } from '../src/main/engine/vad/voice-activity-detector';
-import { measureRun, oracleTurns, type OracleTurn, type TurnMeasure } from './measure';
+import { measureRun, oracleForSettings, outcomeFlags, type OracleTurn, type TurnMeasure } from './measure';
 import { summarize, summarizeOracle } from './report';
 import { heardReplies } from './systems/cue';
 
@@ -48,17 +48,11 @@ async function main(): Promise<number> {
       { startedAt: 0, replies: heardReplies(result.events, 0) },
       { llmRequests, ttsSyntheses: [] },
     );
-    const bound = oracleTurns(caseData, {
-      endpointingMs: settings.stt.nova.endpointing_ms,
-      utteranceEndMs: settings.stt.nova.utterance_end_ms,
-      outputDelayMs: 0,
-    });
+    const bound = oracleForSettings(caseData, settings);
     measured.push(...turns);
     oracle.push(...bound);
     for (const [i, t] of turns.entries()) {
-      const flags = [t.false_cutin && 'CUT-IN', t.wrong_reply && 'WRONG', t.missed && 'MISSED'].filter(
-        Boolean,
-      );
+      const flags = outcomeFlags(t).map((f) => f.toUpperCase());
       if (args.verbose || flags.length)
         console.log(
           `${caseData.id} #${t.turn}: e2e ${t.e2e_ms ?? '–'} ms (oracle ${bound[i]!.e2e_ms}) ` +

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { measureRun, oracleTurns, type TurnMeasure } from '../../bench/measure';
+import { measureRun, oracleTurns, outcomeFlags, type TurnMeasure } from '../../bench/measure';
 import { checkTargets, compare, latencyPlotSvg, summarize, summarizeOracle } from '../../bench/report';
 import { parseSystems } from '../../bench/bench';
 import { buildCase } from '../helpers/session-harness';
@@ -61,6 +61,7 @@ describe('measureRun', () => {
     );
     expect(turns[0]).toMatchObject({ e2e_ms: 500, false_cutin: true, wrong_reply: false, missed: false });
     expect(turns[1]).toMatchObject({ e2e_ms: 10_500, missed: true });
+    expect(turns.map(outcomeFlags)).toEqual([['false cut-in'], ['missed']]);
     const wrong = measureRun(
       twoTurns,
       { startedAt: 0, replies: [{ audibleAtMs: tEnd(0) + 500, text: 'Something else.', heardMs: 100 }] },
