@@ -9,12 +9,8 @@ import { VoiceSession } from '../../src/main/engine/session';
 import { createProviders } from '../../src/main/providers';
 import { parseSettings, type SettingsInput } from '../../src/shared/settings';
 import type { TimelineEvent } from '../../src/shared/timeline';
-import { streamRealtime } from './realtime';
+import { lateStreamingNote, QUIET_BEFORE_STOP_MS, streamRealtime } from './realtime';
 import type { BenchSystem, HeardReply, SystemRunInput, SystemRunResult } from './types';
-
-const QUIET_BEFORE_STOP_MS = 1000;
-/** Streaming later than this behind the schedule is worth a line in the report (a loaded machine). */
-const LATE_NOTE_MS = 100;
 
 export async function createCueSystem(name: string, overrides: SettingsInput = {}): Promise<BenchSystem> {
   const settings = parseSettings(overrides);
@@ -52,7 +48,7 @@ async function runCue(
   });
   try {
     await session.start();
-    const { startedAt, maxLagMs } = await streamRealtime({
+    const streamed = await streamRealtime({
       audio: input.caseData.audio,
       tailMs: input.tailMs,
       now: () => clock.now(),
@@ -60,8 +56,9 @@ async function runCue(
       stopWhen: (_offsetMs, startedAt) =>
         lastReplyFinished(events, startedAt, clock.now(), input.lastTurnEndMs),
     });
-    if (maxLagMs > LATE_NOTE_MS) notes.push(`audio streamed up to ${Math.round(maxLagMs)} ms late`);
-    return { startedAt, replies: heardReplies(events, startedAt), notes };
+    const late = lateStreamingNote(streamed);
+    if (late) notes.push(late);
+    return { startedAt: streamed.startedAt, replies: heardReplies(events, streamed.startedAt), notes };
   } finally {
     await session.stop();
     await providers.close();

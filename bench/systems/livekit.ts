@@ -42,7 +42,12 @@ import { TransformStream } from 'node:stream/web';
 import { SAMPLE_RATE } from '../../src/main/engine/ports';
 import { CaseAudioInput, VirtualSpeaker, type PlayedSegment } from './livekit-io';
 import { installLiveKitLogging, LOG_ERROR, onLiveKitLog } from './livekit-log';
-import { streamRealtime, type RealtimeStreamResult } from './realtime';
+import {
+  lateStreamingNote,
+  QUIET_BEFORE_STOP_MS,
+  streamRealtime,
+  type RealtimeStreamResult,
+} from './realtime';
 import type { BenchSystem, HeardReply, SystemRunInput, SystemRunResult } from './types';
 
 export interface LiveKitSystemOptions {
@@ -57,8 +62,6 @@ export const LIVEKIT_TTS_VOICE_ID = '21m00Tcm4TlvDq8ikWAM';
 export const LIVEKIT_TTS_MODEL = 'eleven_flash_v2_5';
 /** After the tail, how long a reply still being generated or played may take before the case is closed. */
 const SETTLE_TIMEOUT_MS = 15_000;
-/** The tail ends early after this long with nothing playing or pending (see SystemRunInput.lastTurnEndMs). */
-const QUIET_BEFORE_STOP_MS = 1000;
 /** Notes kept per case (a failing provider can log a line per retry). */
 const MAX_NOTES = 20;
 
@@ -227,7 +230,8 @@ async function runCase(
         return answered && !busy() && now - Math.max(lastActivity, lastPlayback) >= QUIET_BEFORE_STOP_MS;
       },
     });
-    if (streamed.maxLagMs > 100) note(`audio streamed up to ${Math.round(streamed.maxLagMs)} ms late`);
+    const late = lateStreamingNote(streamed);
+    if (late) note(late);
     const deadline = clock.now() + SETTLE_TIMEOUT_MS;
     while (busy() && clock.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
     if (busy())

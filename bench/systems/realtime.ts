@@ -24,6 +24,18 @@ export interface RealtimeStreamResult {
   maxLagMs: number;
 }
 
+/** The tail may end early after this long with nothing playing or pending (see SystemRunInput.lastTurnEndMs). */
+export const QUIET_BEFORE_STOP_MS = 1000;
+/** Streaming later than this behind the schedule is worth a line in the report (a loaded machine). */
+const LATE_NOTE_MS = 100;
+
+/** The report line for a run whose audio was streamed noticeably late, if it was. */
+export function lateStreamingNote(result: RealtimeStreamResult): string | undefined {
+  return result.maxLagMs > LATE_NOTE_MS
+    ? `audio streamed up to ${Math.round(result.maxLagMs)} ms late`
+    : undefined;
+}
+
 export async function streamRealtime(options: RealtimeStreamOptions): Promise<RealtimeStreamResult> {
   const now = options.now ?? (() => performance.now());
   const frameMs = options.frameMs ?? 20;
