@@ -4,40 +4,16 @@
  */
 import { act, createElement, StrictMode } from 'react';
 import { createRoot, type Root } from 'react-dom/client';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import type { AudioEngine, AudioEngineStatus, InputDevice } from '../../src/renderer/src/audio/audio-engine';
 import {
   useAudioEngine,
   type UseAudioEngineOptions,
   type UseAudioEngineResult,
 } from '../../src/renderer/src/audio/use-audio-engine';
+import { rootContainer, useReactInNode } from '../helpers/react-node';
 
-class HTMLIFrameElement {}
-const fakeWindow = { event: undefined, document: undefined, HTMLIFrameElement };
-const scope = globalThis as { IS_REACT_ACT_ENVIRONMENT?: boolean; window?: unknown };
-beforeAll(() => {
-  scope.IS_REACT_ACT_ENVIRONMENT = true;
-  // All React DOM reads of the window when nothing is rendered: the current event, the focus.
-  scope.window = fakeWindow;
-});
-afterAll(() => {
-  delete scope.window;
-  delete scope.IS_REACT_ACT_ENVIRONMENT;
-});
-
-/** A stand-in for the root element: the probe renders nothing, so React only listens on it. */
-function container(): Element {
-  const target = new EventTarget();
-  const ownerDocument = Object.assign(new EventTarget(), { defaultView: fakeWindow });
-  const node = Object.assign(target, {
-    nodeType: 1,
-    nodeName: 'DIV',
-    tagName: 'DIV',
-    namespaceURI: 'http://www.w3.org/1999/xhtml',
-    ownerDocument,
-  });
-  return node as unknown as Element;
-}
+useReactInNode();
 
 class StubEngine {
   readonly calls: string[] = [];
@@ -96,7 +72,7 @@ async function mount(engine: StubEngine, props: Omit<UseAudioEngineOptions, 'eng
         ),
       );
     });
-  root = createRoot(container());
+  root = createRoot(rootContainer());
   await render(props);
   return { seen, render };
 }

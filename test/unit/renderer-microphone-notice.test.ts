@@ -5,33 +5,13 @@
  */
 import { act, createElement } from 'react';
 import { createRoot, type Root } from 'react-dom/client';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import type { AudioEngineState } from '../../src/renderer/src/audio/audio-engine';
 import { CueStore } from '../../src/renderer/src/app/store';
 import { useMicrophoneNotice } from '../../src/renderer/src/app/use-microphone-notice';
+import { rootContainer, useReactInNode } from '../helpers/react-node';
 
-class HTMLIFrameElement {}
-const fakeWindow = { event: undefined, document: undefined, HTMLIFrameElement };
-const scope = globalThis as { IS_REACT_ACT_ENVIRONMENT?: boolean; window?: unknown };
-beforeAll(() => {
-  scope.IS_REACT_ACT_ENVIRONMENT = true;
-  scope.window = fakeWindow;
-});
-afterAll(() => {
-  delete scope.window;
-  delete scope.IS_REACT_ACT_ENVIRONMENT;
-});
-
-function container(): Element {
-  const ownerDocument = Object.assign(new EventTarget(), { defaultView: fakeWindow });
-  return Object.assign(new EventTarget(), {
-    nodeType: 1,
-    nodeName: 'DIV',
-    tagName: 'DIV',
-    namespaceURI: 'http://www.w3.org/1999/xhtml',
-    ownerDocument,
-  }) as unknown as Element;
-}
+useReactInNode();
 
 function Probe({
   store,
@@ -57,7 +37,7 @@ describe('useMicrophoneNotice', () => {
   });
 
   function mount(store: CueStore) {
-    root = createRoot(container());
+    root = createRoot(rootContainer());
     return (state: AudioEngineState, message: string | undefined) =>
       act(() => root!.render(createElement(Probe, { store, state, message })));
   }
