@@ -346,11 +346,8 @@ export class AppCore implements ContractHandler {
         break;
       case 'agent_speech_ended': {
         this.setState({ status: 'listening' });
-        // The engine records how the reply ended right after this event: report the turn after that.
-        queueMicrotask(() => {
-          const turn = session.report().turns.find((t) => t.index === event.turn);
-          if (turn) this.emit('turn', turn);
-        });
+        const turn = session.report().turns.find((t) => t.index === event.turn);
+        if (turn) this.emit('turn', turn);
         break;
       }
       case 'error':

@@ -98,6 +98,15 @@ export class AgentSpeech {
     reply.cancel(reason);
     const heard = this.firstAudioAt === null ? 0 : playedMs;
     const spokenText = reply.spokenText(heard);
+    this.lastFinishedAt = this.deps.clock.now();
+    // Recorded first, so whoever reads the session report on this event finds the reply's end in it.
+    this.deps.onFinished({
+      reply,
+      spokenText,
+      interrupted: true,
+      firstAudioAt: this.firstAudioAt,
+      playedMs: heard,
+    });
     this.deps.bus.emit({
       type: 'agent_speech_ended',
       request: reply.id,
@@ -105,14 +114,6 @@ export class AgentSpeech {
       played_ms: Math.round(heard),
       spoken_text: spokenText,
       turn: reply.turn,
-    });
-    this.lastFinishedAt = this.deps.clock.now();
-    this.deps.onFinished({
-      reply,
-      spokenText,
-      interrupted: true,
-      firstAudioAt: this.firstAudioAt,
-      playedMs: heard,
     });
     this.firstAudioAt = null;
   }
@@ -158,6 +159,13 @@ export class AgentSpeech {
     const playedMs = reply.audioDurationMs;
     // When synthesis failed the text still reaches the conversation, all of it.
     const spokenText = reply.ttsFailed || !reply.hasAudio ? reply.text : reply.spokenText(playedMs);
+    this.deps.onFinished({
+      reply,
+      spokenText,
+      interrupted: false,
+      firstAudioAt: this.firstAudioAt,
+      playedMs,
+    });
     this.deps.bus.emit({
       type: 'agent_speech_ended',
       request: id,
@@ -165,13 +173,6 @@ export class AgentSpeech {
       played_ms: Math.round(playedMs),
       spoken_text: spokenText,
       turn: reply.turn,
-    });
-    this.deps.onFinished({
-      reply,
-      spokenText,
-      interrupted: false,
-      firstAudioAt: this.firstAudioAt,
-      playedMs,
     });
     this.firstAudioAt = null;
     this.next();
