@@ -40,14 +40,17 @@ import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import type { Clock, TimerHandle } from '../src/main/engine/clock';
 import {
   caseEvents,
+  DEEPGRAM_STT,
   flattenWords,
   type CaseEvent,
   type FluxEventOptions,
   type NovaEventOptions,
+  type SttBehaviour,
   type TimedWord,
 } from '../src/main/engine/scripted/case-events';
 import { CaseEventScheduler, type ReleasedSttEvent } from '../src/main/engine/scripted/event-scheduler';
 import type { ScriptCase } from '../src/main/engine/scripted/case';
+import { finalFormat, type FinalFormat } from '../src/main/engine/scripted/smart-format';
 import { SAMPLE_RATE } from '../src/main/engine/ports';
 import {
   FaultPlan,
@@ -180,6 +183,8 @@ export type RunningDeepgramSim = RunningSim & { stats: DeepgramSimStats };
 /** The case may carry its audio (a loaded ScriptCase does): then received audio is placed by content. */
 export interface DeepgramSimOptions extends SimOptions {
   caseData: SimOptions['caseData'] & Partial<Pick<ScriptCase, 'audio'>>;
+  /** How results read (DEEPGRAM_STT by default; IDEAL_STT for protocol tests that need one interim per word). */
+  behaviour?: SttBehaviour;
 }
 
 interface Context {
@@ -187,6 +192,7 @@ interface Context {
   apiKey: string;
   faults: FaultPlan;
   caseData: DeepgramSimOptions['caseData'];
+  behaviour: SttBehaviour;
   words: readonly TimedWord[];
   stats: DeepgramSimStats;
   live: Set<SimConnection>;
@@ -200,6 +206,7 @@ export async function startDeepgramSim(options: DeepgramSimOptions): Promise<Run
     apiKey: options.apiKey ?? SIM_API_KEY,
     faults: new FaultPlan(options.faults),
     caseData: options.caseData,
+    behaviour: options.behaviour ?? DEEPGRAM_STT,
     words: flattenWords(options.caseData.turns),
     stats: new DeepgramSimStats(),
     live: new Set(),
@@ -394,8 +401,8 @@ interface NovaParams {
   endpointingMs: number;
   utteranceEndMs: number | null;
   vadEvents: boolean;
-  /** smart_format or punctuate: capitalised and punctuated transcripts. */
-  formatted: boolean;
+  /** How finals are written: smart_format, punctuate, or neither. */
+  format: FinalFormat;
 }
 
 interface FluxParams {
@@ -482,7 +489,7 @@ function parseNovaQuery(q: URLSearchParams): NovaParams | string {
     endpointingMs,
     utteranceEndMs,
     vadEvents: vadEvents as boolean,
-    formatted: smartFormat === true || punctuate === true,
+    format: finalFormat({ smartFormat: smartFormat === true, punctuate: punctuate === true }),
   };
 }
 
@@ -611,6 +618,7 @@ class SimConnection {
       words: ctx.words,
       sampleRate: init.params.sampleRate,
       startAt: init.startAt,
+      finalFormat: init.params.api === 'v1' && ctx.behaviour.formatsFinals ? init.params.format : 'none',
       onRelease: (event) => this.deliver(event),
     });
   }
@@ -655,6 +663,7 @@ class SimConnection {
         eot_threshold: p.eotThreshold,
         eager_eot_threshold: p.eagerEotThreshold,
         eot_timeout_ms: p.eotTimeoutMs,
+        behaviour: this.ctx.behaviour,
       };
       return caseEvents(script, options);
     }
@@ -663,6 +672,7 @@ class SimConnection {
       endpointing_ms: p.endpointingMs,
       utterance_end_ms: p.utteranceEndMs ?? 1000,
       vad_events: p.vadEvents,
+      behaviour: this.ctx.behaviour,
     };
     return caseEvents(script, options).filter((e) => {
       if (e.payload.kind === 'interim') return p.interimResults;
@@ -819,19 +829,8 @@ class SimConnection {
 
   /** v1: a final for the words heard and not yet finalised (none when everything is final). */
   private flushFinal(): void {
-    const heard = this.scheduler.caseSeconds;
-    const words = this.ctx.words.filter(
-      (w) => w.index > this.scheduler.finalizedThroughIndex && w.end <= heard + 1e-6,
-    );
-    if (!words.length) return;
-    this.sendResults({
-      kind: 'final',
-      transcript: words.map((w) => w.text).join(' '),
-      words,
-      speechFinal: false,
-      fromFinalize: false,
-      audioAt: heard,
-    });
+    const final = this.scheduler.finalizeNow();
+    if (final) this.sendResults(final);
   }
 
   // ---------- output ----------
@@ -860,12 +859,10 @@ class SimConnection {
           audio_window_start: this.connTime(p.audioWindowStart),
           audio_window_end: this.connTime(p.audioWindowEnd),
           transcript: p.transcript,
-          words: p.misheard
-            ? p.transcript
-                .split(' ')
-                .filter(Boolean)
-                .map((word) => ({ word, confidence: MISHEARD_CONFIDENCE }))
-            : p.words.map((w) => ({ word: w.text, confidence: WORD_CONFIDENCE })),
+          words: p.heard.map((w) => ({
+            word: w.text,
+            confidence: w.exact ? WORD_CONFIDENCE : MISHEARD_CONFIDENCE,
+          })),
           end_of_turn_confidence: p.confidence,
         };
         if (p.trigger) message.trigger = p.trigger;
@@ -882,40 +879,27 @@ class SimConnection {
     const end = Math.max(this.windowStart, this.connTime(event.audioAt));
     const start = this.windowStart;
     const speechFinal = isFinal && event.speechFinal && p.speechFinal;
-    let wireWords: {
+    const wireWords: {
       word: string;
       start: number;
       end: number;
       confidence: number;
       punctuated_word?: string;
-    }[];
-    if (event.kind === 'interim' && event.misheard) {
-      // A mis-hearing has no word times of its own: spread its words over the true ones'.
-      const texts = event.transcript.split(' ').filter(Boolean);
-      const from = this.connTime(event.words[0]!.start);
-      const to = this.connTime(event.words[event.words.length - 1]!.end);
-      const step = (to - from) / Math.max(1, texts.length);
-      wireWords = texts.map((word, i) => ({
-        word,
-        start: round(from + i * step),
-        end: round(from + (i + 1) * step),
-        confidence: MISHEARD_CONFIDENCE,
-      }));
-    } else {
-      wireWords = event.words.map((w) => ({
-        word: w.text,
-        start: this.connTime(w.start),
-        end: this.connTime(w.end),
-        confidence: WORD_CONFIDENCE,
-      }));
-    }
-    if (p.formatted) {
-      wireWords.forEach((w, i) => {
-        let text = i === 0 || w.word === 'i' ? capitalise(w.word) : w.word;
-        if (speechFinal && i === wireWords.length - 1 && !/[.?!]$/.test(text)) text += '.';
-        w.punctuated_word = text;
-      });
-    }
+    }[] =
+      event.kind === 'interim'
+        ? event.heard.map((w) => ({
+            word: w.text,
+            start: this.connTime(w.start),
+            end: this.connTime(w.end),
+            confidence: w.exact ? WORD_CONFIDENCE : MISHEARD_CONFIDENCE,
+          }))
+        : event.tokens.map((t) => ({
+            word: t.word,
+            start: this.connTime(event.words[t.from]!.start),
+            end: this.connTime(event.words[t.to - 1]!.end),
+            confidence: WORD_CONFIDENCE,
+            ...(p.format === 'none' ? {} : { punctuated_word: t.punctuated }),
+          }));
     const transcript = wireWords.map((w) => w.punctuated_word ?? w.word).join(' ');
     if (isFinal) {
       this.windowStart = end;
@@ -1060,10 +1044,6 @@ function toBuffer(data: RawData): Buffer {
 
 function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-function capitalise(word: string): string {
-  return word.charAt(0).toUpperCase() + word.slice(1);
 }
 
 function round(seconds: number): number {

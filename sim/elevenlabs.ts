@@ -82,6 +82,11 @@ export type ElevenLabsSimOutcome = 'pending' | 'completed' | 'cancelled' | 'fail
 /** One synthesis: an HTTP request, or a context of a socket. */
 export interface ElevenLabsSimSynthesis {
   index: number;
+  /**
+   * The mark its audio carries (voice-mark.ts), unique among all requests and contexts of the
+   * simulator, so a speaker that hears the audio can tell which synthesis it is.
+   */
+  voiceMark: number;
   transport: 'http' | 'websocket';
   voiceId: string;
   modelId: string | null;
@@ -156,11 +161,22 @@ export class ElevenLabsSimStats {
   readonly sockets: ElevenLabsSimSocket[] = [];
   /** Requests and upgrades answered with an error status. */
   readonly rejections: ElevenLabsSimRejection[] = [];
+  private marks = 0;
   private waiters: { test: () => boolean; resolve: () => void }[] = [];
 
   /** Characters whose audio was sent in full, over all requests and contexts. */
   get charactersSynthesized(): number {
     return [...this.requests, ...this.contexts].reduce((n, r) => n + r.charactersSynthesized, 0);
+  }
+
+  /** Every synthesis (HTTP requests and contexts), in the order they started. */
+  get syntheses(): ElevenLabsSimSynthesis[] {
+    return [...this.requests, ...this.contexts].sort((a, b) => a.voiceMark - b.voiceMark);
+  }
+
+  /** @internal The mark of the next synthesis. */
+  nextMark(): number {
+    return this.marks++;
   }
 
   /** Sockets closed so far. */
@@ -193,6 +209,7 @@ function newSynthesis(
   start: Pick<
     ElevenLabsSimSynthesis,
     | 'index'
+    | 'voiceMark'
     | 'transport'
     | 'voiceId'
     | 'modelId'
@@ -419,6 +436,7 @@ async function handleHttp(shared: Shared, req: IncomingMessage, res: ServerRespo
   const text = fields.text;
   const record = newSynthesis({
     index: stats.requests.length,
+    voiceMark: stats.nextMark(),
     transport: 'http',
     voiceId: decodeURIComponent(match[1]!),
     modelId: typeof fields.model_id === 'string' ? fields.model_id : null,
@@ -466,7 +484,14 @@ async function handleHttp(shared: Shared, req: IncomingMessage, res: ServerRespo
     if (breakAfter(cut) || breakAfter(drop)) {
       return interrupt(res, cut ? 'cut' : 'drop', finish);
     }
-    for await (const chunk of toneStream(profile, clock, input, controller.signal, sampleRate)) {
+    for await (const chunk of toneStream(
+      profile,
+      clock,
+      input,
+      controller.signal,
+      sampleRate,
+      record.voiceMark,
+    )) {
       if (!res.headersSent) {
         res.writeHead(200, {
           'content-type': 'application/octet-stream',
@@ -800,6 +825,7 @@ class SimContext {
     const params = socket.params;
     this.record = newSynthesis({
       index: stats.contexts.length,
+      voiceMark: stats.nextMark(),
       transport: 'websocket',
       voiceId: params.voiceId,
       modelId: params.modelId,
@@ -907,7 +933,7 @@ class SimContext {
         }),
     };
     try {
-      for await (const chunk of toneStream(profile, clock, input, signal, rate)) {
+      for await (const chunk of toneStream(profile, clock, input, signal, rate, this.record.voiceMark)) {
         if (this.cut && this.record.chunksSent >= this.cut.afterChunks) {
           this.stop('failed', 'fault: cut');
           return;

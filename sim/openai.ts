@@ -23,7 +23,7 @@ import { delay, type Clock } from '../src/main/engine/clock';
 import type { CaseProfile } from '../src/main/engine/scripted/case';
 import { expectedReplies } from '../src/main/engine/scripted/case-events';
 import {
-  lastUserMessage,
+  userWordsSinceReply,
   promptTokenCount,
   scriptedAnswer,
   splitTokens,
@@ -61,8 +61,9 @@ export interface OpenAiSimRequest {
   model: string | null;
   stream: boolean;
   includeUsage: boolean;
-  lastUserMessage: string;
-  /** Whether the last user message matched a turn of the case. */
+  /** The user's words since the last assistant message with content (CORPUS.md's judging rule). */
+  userWords: string;
+  /** Whether the user words matched a turn of the case. */
   onScript: boolean;
   /** The full text it answers (the case reply or the off-script marker). */
   reply: string;
@@ -190,8 +191,8 @@ async function handle(ctx: Context, req: IncomingMessage, res: ServerResponse): 
 
   const parsed = parseBody(text);
   const messages = parsed.ok ? parsed.messages : [];
-  const lastUser = lastUserMessage(messages);
-  const answer = scriptedAnswer(ctx.replies, lastUser);
+  const userWords = userWordsSinceReply(messages);
+  const answer = scriptedAnswer(ctx.replies, userWords);
   const record: OpenAiSimRequest = {
     index: ctx.stats.requests.length,
     receivedAt: ctx.clock.now(),
@@ -200,7 +201,7 @@ async function handle(ctx: Context, req: IncomingMessage, res: ServerResponse): 
     model: parsed.ok ? parsed.model : null,
     stream: parsed.ok && parsed.stream,
     includeUsage: parsed.ok && parsed.includeUsage,
-    lastUserMessage: lastUser,
+    userWords,
     onScript: answer.onScript,
     reply: answer.reply,
     status: null,

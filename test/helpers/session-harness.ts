@@ -6,6 +6,7 @@
 import { parseTurnText } from '../../bench/corpus-gen/generate';
 import type { AudioFrame } from '../../src/main/engine/ports';
 import { SAMPLE_RATE } from '../../src/main/engine/ports';
+import { IDEAL_STT, type SttBehaviour } from '../../src/main/engine/scripted/case-events';
 import { replayCase, type ReplayAction, type ReplayResult } from '../../src/main/engine/replay';
 import {
   defaultProfile,
@@ -169,6 +170,12 @@ export class ScriptedVadWithAudio extends ScriptedVad {
   }
 }
 
+/**
+ * The STT of tests about the engine's own logic: one interim per word, never revised, finals
+ * as the bare words (the realistic readings have their own tests).
+ */
+export const ENGINE_TEST_STT: SttBehaviour = { ...IDEAL_STT, formatsFinals: false };
+
 export interface RunOptions {
   settings?: SettingsInput;
   /** Extra VAD-only speech (ms), e.g. a cough with no words. */
@@ -184,6 +191,7 @@ export function runCase(caseData: ScriptCase, options: RunOptions = {}): Promise
     vad,
     settings: options.settings ?? {},
     tailMs: 8000,
+    sttBehaviour: ENGINE_TEST_STT,
     ...(options.actions ? { actions: options.actions } : {}),
   });
 }

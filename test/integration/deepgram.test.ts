@@ -24,6 +24,7 @@ import {
 import { ProviderError } from '../../src/main/providers/errors';
 import { defaultSettings, type SttSettings } from '../../src/shared/settings';
 import { SIM_API_KEY, type Fault } from '../../sim/common';
+import { IDEAL_STT } from '../../src/main/engine/scripted/case-events';
 import {
   INACTIVITY_CLOSE_REASON,
   startDeepgramSim,
@@ -121,7 +122,9 @@ afterEach(async () => {
 });
 
 async function startSim(clock: VirtualClock, faults: Fault[] = []): Promise<RunningDeepgramSim> {
-  const sim = await startDeepgramSim({ caseData, clock, faults });
+  // The protocol, on an idealised STT (one interim per word, bare words); the realistic readings
+  // are tested on their own below.
+  const sim = await startDeepgramSim({ caseData, clock, faults, behaviour: IDEAL_STT });
   sims.push(sim);
   return sim;
 }
@@ -203,14 +206,14 @@ describe('DeepgramStt (Nova, v1) against the simulator', () => {
     // speech-final result 250 ms after the endpointing silence, UtteranceEnd 1 s after the last word.
     expect(sentLog(connection)).toEqual([
       [650, 'SpeechStarted'],
-      [950, 'interim:Book'],
-      [1110, 'interim:Book a'],
-      [1550, 'interim:Book a flight'],
-      [1750, 'interim:Book a flight to'],
+      [950, 'interim:book'],
+      [1110, 'interim:book a'],
+      [1550, 'interim:book a flight'],
+      [1750, 'interim:book a flight to'],
       [2150, 'final!:Book a flight to.'],
       [2850, 'UtteranceEnd'],
       [2850, 'SpeechStarted'],
-      [3150, 'interim:Paris'],
+      [3150, 'interim:paris'],
       [3550, 'final!:Paris.'],
       [4250, 'UtteranceEnd'],
     ]);
@@ -244,14 +247,14 @@ describe('DeepgramStt (Nova, v1) against the simulator', () => {
     // The provider maps them one to one; interims carry only the text since the last final.
     expect(rig.log.events.map(describeEvent)).toEqual([
       'speech_started',
-      'interim:Book',
-      'interim:Book a',
-      'interim:Book a flight',
-      'interim:Book a flight to',
+      'interim:book',
+      'interim:book a',
+      'interim:book a flight',
+      'interim:book a flight to',
       'final!:Book a flight to.',
       'utterance_end',
       'speech_started',
-      'interim:Paris',
+      'interim:paris',
       'final!:Paris.',
       'utterance_end',
     ]);
@@ -290,7 +293,7 @@ describe('DeepgramStt (Nova, v1) against the simulator', () => {
         .filter((e) => e.type === 'interim')
         .map(describeEvent)
         .slice(-2),
-    ).toEqual(['interim:Flight', 'interim:Flight to']);
+    ).toEqual(['interim:flight', 'interim:flight to']);
     await closeRig(rig);
   });
 
@@ -364,7 +367,7 @@ describe('DeepgramStt (Nova, v1) against the simulator', () => {
     const finals = rig.log.events.filter(isFinal).map((e) => (e.type === 'final' ? e.transcript : ''));
     expect(normalizeTranscript(finals.join(' '))).toBe(normalizeTranscript(finalTranscript(flight)));
     expect(rig.log.events.filter(isError)).toHaveLength(1);
-    expect(sentLog(resumed, ['Results']).map(([, what]) => what)).toEqual(['interim:Paris', 'final!:Paris.']);
+    expect(sentLog(resumed, ['Results']).map(([, what]) => what)).toEqual(['interim:paris', 'final!:Paris.']);
     await closeRig(rig);
   });
 
@@ -423,14 +426,14 @@ describe('DeepgramStt (Nova, v1) against the simulator', () => {
     // Nothing lost: every event still arrives, in order, around the error.
     expect(rig.log.events.filter((e) => !isError(e)).map(describeEvent)).toEqual([
       'speech_started',
-      'interim:Book',
-      'interim:Book a',
-      'interim:Book a flight',
-      'interim:Book a flight to',
+      'interim:book',
+      'interim:book a',
+      'interim:book a flight',
+      'interim:book a flight to',
       'final!:Book a flight to.',
       'utterance_end',
       'speech_started',
-      'interim:Paris',
+      'interim:paris',
       'final!:Paris.',
       'utterance_end',
     ]);
@@ -698,7 +701,7 @@ describe("the simulator speaks Deepgram's documented protocol to a plain WebSock
   it('v1 with the browser subprotocol auth: real case audio in, Results out, Finalize, KeepAlive, CloseStream → Metadata and 1000', async () => {
     const weather = await loadCase('test/fixtures/cases/weather-question');
     const clock = new VirtualClock();
-    const sim = await startDeepgramSim({ caseData: weather, clock });
+    const sim = await startDeepgramSim({ caseData: weather, clock, behaviour: IDEAL_STT });
     sims.push(sim);
     const base = sim.url.replace('http', 'ws');
     const query =
@@ -722,7 +725,7 @@ describe("the simulator speaks Deepgram's documented protocol to a plain WebSock
     expect(normalizeTranscript(alternative.transcript)).toBe(
       normalizeTranscript(finalTranscript(weather.turns[0]!)),
     );
-    expect(alternative.transcript).toBe("What's the weather like in paris today.");
+    expect(alternative.transcript).toBe("What's the weather like in paris today?");
     expect(final).toMatchObject({ is_final: true, from_finalize: false, channel_index: [0, 1] });
     expect(inbox.messages[0]).toMatchObject({ type: 'SpeechStarted', channel: [0], timestamp: 0.5 });
 
@@ -744,7 +747,7 @@ describe("the simulator speaks Deepgram's documented protocol to a plain WebSock
   it('v1 with silence withheld by the client: audio is placed by content, timestamps count what was received', async () => {
     const threeTurns = await loadCase('test/fixtures/cases/three-turns');
     const clock = new VirtualClock();
-    const sim = await startDeepgramSim({ caseData: threeTurns, clock });
+    const sim = await startDeepgramSim({ caseData: threeTurns, clock, behaviour: IDEAL_STT });
     sims.push(sim);
     const query =
       'model=nova-3&encoding=linear16&sample_rate=16000&channels=1&interim_results=true&endpointing=25';

@@ -14,7 +14,7 @@ import { AsyncQueue } from '../../src/main/engine/async-queue';
 import { VirtualClock, type Clock } from '../../src/main/engine/clock';
 import type { TtsAudio, TtsProvider } from '../../src/main/engine/ports';
 import { defaultProfile } from '../../src/main/engine/scripted/case';
-import { tone, ttsCharsCompleted, ttsSamplesFor } from '../../src/main/engine/scripted/providers';
+import { scriptedVoice, ttsCharsCompleted, ttsSamplesFor } from '../../src/main/engine/scripted/providers';
 import { ProviderError } from '../../src/main/providers/errors';
 import {
   ElevenLabsHttpTts,
@@ -198,7 +198,8 @@ describe('ElevenLabs over HTTP (SDK) against the simulator', () => {
       expect(reply.got.chunks.every((c) => c.audio.characters === undefined)).toBe(true);
       // 100 ms chunks produced 4× faster than real time: 25 ms apart (the last, 20 ms of audio, 5 ms).
       expect(reply.got.times).toEqual([200, 225, 250, 275, 300, 325, 350, 355]);
-      expect([...reply.got.pcm()]).toEqual([...tone(0, reply.got.samples, sampleRate)]);
+      // The scripted voice, marked as the simulator's first synthesis.
+      expect([...reply.got.pcm()]).toEqual([...scriptedVoice(0, reply.got.samples, sampleRate, 0)]);
       expect(sim.stats.requests[0]).toMatchObject({
         text: 'Hello there.',
         voiceId: ttsSettings().voice_id,
@@ -227,8 +228,10 @@ describe('ElevenLabs over HTTP (SDK) against the simulator', () => {
     // in flight) started once the first had ended.
     expect(requests[1]!.firstAudioAt).toBe(200);
     expect(requests[2]!.receivedAt).toBeGreaterThanOrEqual(requests[0]!.endedAt!);
-    // In order: each request's tone, one after the other.
-    const expected = chunks.flatMap((c) => [...tone(0, ttsSamplesFor(profile, c.length))]);
+    // In order: each request's voice (marked with its own mark), one after the other.
+    const expected = requests.flatMap((r) => [
+      ...scriptedVoice(0, ttsSamplesFor(profile, r.text.length), r.sampleRate, r.voiceMark),
+    ]);
     expect([...reply.got.pcm()]).toEqual(expected);
   });
 
@@ -371,7 +374,8 @@ describe('ElevenLabs over the multi-context WebSocket against the simulator', ()
     expect(reply.got.samples).toBe(ttsSamplesFor(profile, 13, 22_050));
     expect(reply.got.chunks.every((c) => c.audio.sampleRate === 22_050)).toBe(true);
     expect(reply.got.characters).toBe(13);
-    expect([...reply.got.pcm()]).toEqual([...tone(0, reply.got.samples, 22_050)]);
+    const mark = sim.stats.context('cue-1')!.voiceMark;
+    expect([...reply.got.pcm()]).toEqual([...scriptedVoice(0, reply.got.samples, 22_050, mark)]);
   });
 
   it('close_context on abort cancels that context only: nothing more is sent for it, the other goes on', async () => {

@@ -206,7 +206,7 @@ describe('OpenAiLlm against the OpenAI simulator (real SDK, virtual clock)', () 
       model: 'gpt-4o-mini',
       stream: true,
       includeUsage: true,
-      lastUserMessage: "What's the weather in Paris?",
+      userWords: "What's the weather in Paris?",
       onScript: true,
       tokensSent: REPLY_TOKENS.length,
       outcome: 'completed',
@@ -225,9 +225,46 @@ describe('OpenAiLlm against the OpenAI simulator (real SDK, virtual clock)', () 
     expect(c.text).toBe(offScriptReply(wrong));
     expect(h.sim.stats.requests[0]).toMatchObject({
       onScript: false,
-      lastUserMessage: wrong,
+      userWords: wrong,
       outcome: 'completed',
     });
+  });
+
+  it('answers a turn sent as several user messages, as a real LLM reading the whole context would', async () => {
+    // LiveKit sends a turn its STT finalised in pieces as one user message per piece.
+    const h = await setup();
+    const pieces = [
+      SYSTEM,
+      { role: 'user' as const, content: "What's the weather" },
+      { role: 'user' as const, content: 'in Paris?' },
+    ];
+    const c = h.stream(pieces);
+    await h.deliver(c, 0);
+    await c.finished;
+    expect(c.text).toBe(weather.reply);
+    expect(h.sim.stats.requests[0]).toMatchObject({
+      onScript: true,
+      userWords: "What's the weather in Paris?",
+    });
+
+    // The words since the agent last said something count, and an empty assistant message is not a reply.
+    const after = h.stream([
+      SYSTEM,
+      { role: 'user' as const, content: 'hello' },
+      { role: 'assistant' as const, content: 'Hi there.' },
+      { role: 'user' as const, content: "What's the weather" },
+      { role: 'assistant' as const, content: '' },
+      { role: 'user' as const, content: 'in Paris?' },
+    ]);
+    await h.deliver(after, 1);
+    await after.finished;
+    expect(after.text).toBe(weather.reply);
+
+    // Only part of the turn is still a wrong reply.
+    const partial = h.stream([SYSTEM, { role: 'user' as const, content: 'in Paris?' }]);
+    await h.deliver(partial, 2);
+    await partial.finished;
+    expect(partial.text).toBe(offScriptReply('in Paris?'));
   });
 
   it('times the first token and the rest on the virtual clock (llm_ttft_ms, llm_tokens_per_s)', async () => {

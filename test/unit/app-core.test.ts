@@ -26,7 +26,13 @@ import type {
 } from '../../src/shared/contract';
 import { defaultSettings, parseSettings, type Settings } from '../../src/shared/settings';
 import type { TimelineEvent } from '../../src/shared/timeline';
-import { buildCase, ScriptedVad, ScriptedVadWithAudio, speechSegments } from '../helpers/session-harness';
+import {
+  buildCase,
+  ScriptedVad,
+  ScriptedVadWithAudio,
+  speechSegments,
+  ENGINE_TEST_STT,
+} from '../helpers/session-harness';
 
 class MemorySettingsStore implements SettingsStore {
   saved: Settings[] = [];
@@ -86,7 +92,7 @@ function setup(
     },
     createVad: async () => options.vad?.() ?? new ScriptedVad(speechSegments(caseData)),
     createProviders: (settings) => ({
-      ...createScriptedProviders(caseData, clock, settings.stt),
+      ...createScriptedProviders(caseData, clock, settings.stt, { behaviour: ENGINE_TEST_STT }),
       close: async () => undefined,
     }),
     ...(options.turnModel ? { turnModel: options.turnModel } : {}),

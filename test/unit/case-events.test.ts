@@ -6,6 +6,7 @@ import {
   caseEvents,
   expectedReplies,
   flattenWords,
+  IDEAL_STT,
   MID_TURN_EOT_CONFIDENCE,
   type CaseScript,
   type FluxEvent,
@@ -34,11 +35,14 @@ const flight = turn('book@0.5-0.8 a@0.86-0.95 flight@1.0-1.4 to@1.46-1.6 paris@2
   end_eot_confidence: 0.92,
 });
 
+// The event rules, on an idealised STT (one interim or Update per word): the realistic
+// readings (DEEPGRAM_STT) have their own tests below.
 const nova = (endpointing_ms: number, utterance_end_ms = 1000, vad_events = true): NovaEventOptions => ({
   mode: 'nova',
   endpointing_ms,
   utterance_end_ms,
   vad_events,
+  behaviour: IDEAL_STT,
 });
 
 const flux = (eager: number | null, eot = 0.7, timeout = 5000): FluxEventOptions => ({
@@ -46,6 +50,7 @@ const flux = (eager: number | null, eot = 0.7, timeout = 5000): FluxEventOptions
   eot_threshold: eot,
   eager_eot_threshold: eager,
   eot_timeout_ms: timeout,
+  behaviour: IDEAL_STT,
 });
 
 const kinds = (events: NovaEvent[]) => events.map((e) => e.payload.kind);

@@ -214,7 +214,7 @@ describe('AgentSpeech', () => {
 
     expect(a.cancelled).toBe(true);
     expect(b.cancelled).toBe(true);
-    expect(llm.records.map((r) => [r.lastUserMessage, r.outcome, r.endedAt])).toEqual([
+    expect(llm.records.map((r) => [r.userWords, r.outcome, r.endedAt])).toEqual([
       [Q_WEATHER, 'aborted', 3100],
       [Q_SUNDAY, 'aborted', 3100],
     ]);

@@ -3,6 +3,7 @@ import { delay, VirtualClock, type Clock } from '../../src/main/engine/clock';
 import type { LlmChunk, SttEvent, TtsAudio } from '../../src/main/engine/ports';
 import { defaultProfile, type CaseProfile, type CaseTurn } from '../../src/main/engine/scripted/case';
 import type { CaseScript } from '../../src/main/engine/scripted/case-events';
+import { IDEAL_STT } from '../../src/main/engine/scripted/case-events';
 import {
   createScriptedProviders,
   offScriptReply,
@@ -42,7 +43,8 @@ function describeEvent(e: SttEvent): string {
 }
 
 describe('ScriptedStt (nova)', () => {
-  const novaOptions = { mode: 'nova', endpointing_ms: 300, utterance_end_ms: 1000 } as const;
+  // The replay rules, on an idealised STT (one interim per word); case-events.test.ts covers the realistic readings.
+  const novaOptions = { mode: 'nova', endpointing_ms: 300, utterance_end_ms: 1000, behaviour: IDEAL_STT } as const;
 
   it('delivers interims lag ms after the audio up to the word end was received, and finals after endpointing', async () => {
     const clock = new VirtualClock();
@@ -145,6 +147,7 @@ describe('ScriptedStt (flux)', () => {
       eot_threshold: 0.7,
       eager_eot_threshold: 0.5,
       eot_timeout_ms: 5000,
+      behaviour: IDEAL_STT,
     });
     expect(stt.turnEvents).toBe(true);
     const got: { at: number; event: SttEvent }[] = [];
@@ -212,7 +215,7 @@ describe('ScriptedLlm', () => {
       outcome: 'completed',
       firstTokenAt: 1350,
       tokensSent: 6,
-      lastUserMessage: 'Book a flight to Paris.',
+      userWords: 'Book a flight to Paris.',
     });
     expect(llm.requests).toBe(1);
     expect(llm.completed).toBe(1);

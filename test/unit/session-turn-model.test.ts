@@ -28,6 +28,7 @@ import {
   ScriptedVadWithAudio,
   speechSegments,
   type Segment,
+  ENGINE_TEST_STT,
 } from '../helpers/session-harness';
 
 const cases = join(__dirname, '..', 'fixtures', 'cases');
@@ -89,6 +90,7 @@ describe('turn detection "model" with Smart Turn (stand-in) and the heuristic', 
     const caseData = await loadCase(join(cases, 'flight-hesitation'));
     const { detector, model } = modelDetector();
     const result = await replayCase(caseData, {
+      sttBehaviour: ENGINE_TEST_STT,
       vad: sileroVad(),
       settings: MODEL_MODE,
       turnDetector: detector,
@@ -150,6 +152,7 @@ describe('turn detection "model" with Smart Turn (stand-in) and the heuristic', 
       const { detector, model } = modelDetector();
       const vad = new ScriptedVadWithAudio(segments);
       const result = await replayCase(caseData, {
+        sttBehaviour: ENGINE_TEST_STT,
         vad,
         settings: MODEL_MODE,
         turnDetector: detector,
@@ -190,6 +193,7 @@ describe('turn detection "model" with Smart Turn (stand-in) and the heuristic', 
     expect(await detector.loadModel(corrupt)).toBe(false);
     const caseData = await loadCase(join(cases, 'flight-hesitation'));
     const result = await replayCase(caseData, {
+      sttBehaviour: ENGINE_TEST_STT,
       vad: sileroVad(),
       settings: MODEL_MODE,
       turnDetector: detector,
@@ -237,6 +241,7 @@ describe('the decision is off the hot path', () => {
     detector.attachModel(gated);
     let framesSinceAsked = -1;
     const result = await replayCase(caseData, {
+      sttBehaviour: ENGINE_TEST_STT,
       vad: new ScriptedVadWithAudio(speechSegments(caseData)),
       settings: MODEL_MODE,
       // No idle(): the replay does not wait for the model, as the live app does not.

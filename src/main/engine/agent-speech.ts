@@ -55,6 +55,12 @@ export class AgentSpeech {
     return this.current;
   }
 
+  /** What the user has heard so far of a reply that is playing ('' for any other). */
+  heardSoFar(reply: Reply): string {
+    if (reply !== this.current || this.firstAudioAt === null) return '';
+    return reply.spokenText(this.deps.output.playedMs(reply.id));
+  }
+
   enqueue(reply: Reply): void {
     // A committed reply is synthesised at once; only its playback waits for its turn.
     reply.startSynthesis();

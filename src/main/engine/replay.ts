@@ -2,10 +2,11 @@ import type { SessionReport } from '../../shared/report';
 import { parseSettings, type Settings, type SettingsInput } from '../../shared/settings';
 import type { TimelineEvent } from '../../shared/timeline';
 import { ClockedAudioOutput } from './audio/clocked-output';
-import { VirtualClock } from './clock';
-import { SAMPLE_RATE, type TurnDetector } from './ports';
+import { VirtualClock, type Clock } from './clock';
+import { SAMPLE_RATE, type AudioOutput, type TurnDetector } from './ports';
 import { finalTranscript, turnEnd, type ScriptCase } from './scripted/case';
-import { createScriptedProviders } from './scripted/providers';
+import type { SttBehaviour } from './scripted/case-events';
+import { createScriptedProviders, type LlmRequestRecord, type TtsRequestRecord } from './scripted/providers';
 import { VoiceSession, type VadStage } from './session';
 import { normalizeTranscript } from './text/normalize';
 
@@ -34,6 +35,10 @@ export interface ReplayOptions {
    * inference takes no virtual time and the replay stays deterministic.
    */
   turnDetector?: TurnDetector & { idle?(): Promise<void> };
+  /** How the scripted STT reads the words (default DEEPGRAM_STT: audio-driven interims, revised near the tip). */
+  sttBehaviour?: SttBehaviour;
+  /** Where the agent's audio goes (default: a ClockedAudioOutput with `outputLatencyMs`), on the replay's clock. */
+  output?: (clock: Clock) => AudioOutput;
 }
 
 export interface ReplayAction {
@@ -68,6 +73,8 @@ export interface ReplayResult {
   /** Timeline without the per-frame VAD probabilities. */
   events: TimelineEvent[];
   outcomes: CaseTurnOutcome[];
+  /** What the scripted LLM and TTS were asked, as the simulators would have recorded it. */
+  records: { llm: LlmRequestRecord[]; tts: TtsRequestRecord[] };
 }
 
 const MISSED_AFTER_MS = 10_000;
@@ -87,8 +94,11 @@ export async function replayCase(caseData: ScriptCase, options: ReplayOptions): 
   const clock = new VirtualClock();
   const providers = createScriptedProviders(caseData, clock, settings.stt, {
     eager: settings.turn_handling.preemptive_generation.enabled,
+    ...(options.sttBehaviour ? { behaviour: options.sttBehaviour } : {}),
   });
-  const output = new ClockedAudioOutput(clock, { outputLatencyMs: options.outputLatencyMs ?? 0 });
+  const output =
+    options.output?.(clock) ??
+    new ClockedAudioOutput(clock, { outputLatencyMs: options.outputLatencyMs ?? 0 });
   const detector = options.turnDetector;
   const session = new VoiceSession(
     {
@@ -138,7 +148,14 @@ export async function replayCase(caseData: ScriptCase, options: ReplayOptions): 
   await clock.advanceBy(1);
   const report = session.report();
   await session.stop();
-  return { caseId: caseData.id, settings, report, events, outcomes: judgeOutcomes(caseData, events) };
+  return {
+    caseId: caseData.id,
+    settings,
+    report,
+    events,
+    outcomes: judgeOutcomes(caseData, events),
+    records: { llm: providers.llm.records, tts: providers.tts.records },
+  };
 }
 
 /**

@@ -401,7 +401,7 @@ export class VoiceSession {
   ): Reply {
     const messages: ChatMessage[] = [
       { role: 'system', content: this.settings.agent.instructions },
-      ...this.history.filter((m) => m.content.length > 0),
+      ...this.history.map((m) => this.asContext(m)).filter((m) => m.content.length > 0),
       ...(transcript ? [{ role: 'user' as const, content: transcript }] : []),
     ];
     const reply = new Reply(
@@ -422,6 +422,15 @@ export class VoiceSession {
     );
     this.recorder.addRequest(reply);
     return reply;
+  }
+
+  /** A message as the LLM should read it now: a reply still playing says what has been heard of it. */
+  private asContext(message: ChatMessage): ChatMessage {
+    if (message.content) return message;
+    for (const [reply, placeholder] of this.speaking) {
+      if (placeholder === message) return { role: 'assistant', content: this.speech.heardSoFar(reply) };
+    }
+    return message;
   }
 
   private replyFinished(result: SpokenReply): void {

@@ -11,25 +11,38 @@
  */
 import type { Clock, TimerHandle } from '../clock';
 import { SAMPLE_RATE } from '../ports';
-import { joinWords, wordsHeardBy, type CaseEvent, type FluxPayload, type TimedWord } from './case-events';
+import {
+  joinWords,
+  wordsHeardBy,
+  type CaseEvent,
+  type FluxPayload,
+  type HeardWord,
+  type TimedWord,
+} from './case-events';
+import { formatFinal, tokensText, type FinalFormat, type FormattedToken } from './smart-format';
 
 /** An event at the moment it is released, with the words already finalised taken out. */
 export type ReleasedSttEvent =
   | { kind: 'speech_started'; timestamp: number; audioAt: number }
   | {
       kind: 'interim';
-      /** Transcript of the words not finalised yet (a case mis-hearing applied when it covers them all). */
+      /** Transcript of the words not finalised yet, as heard (mis-hearings and tip guesses applied). */
       transcript: string;
-      /** The true words not finalised yet. */
+      /** The true words not finalised yet whose audio has been heard. */
       words: TimedWord[];
-      /** The transcript is a mis-hearing (its words are not `words`). */
+      /** The words as the interim reads them. */
+      heard: HeardWord[];
+      /** Some words read wrong. */
       misheard: boolean;
       audioAt: number;
     }
   | {
       kind: 'final';
+      /** As written (formatted when the client asked for it). */
       transcript: string;
       words: TimedWord[];
+      /** The written tokens over `words` (a token may stand for several words: a number). */
+      tokens: FormattedToken[];
       speechFinal: boolean;
       /** Released in answer to `finalize()`. */
       fromFinalize: boolean;
@@ -55,6 +68,8 @@ export interface CaseEventSchedulerOptions {
    * count as finalised.
    */
   startAt?: number;
+  /** How finals are written (the client's `smart_format` / `punctuate`); default unformatted. */
+  finalFormat?: FinalFormat;
 }
 
 const EPSILON = 1e-6;
@@ -81,6 +96,7 @@ export class CaseEventScheduler {
   readonly sampleRate: number;
   /** Seconds of case audio before the first sample received. */
   readonly startAt: number;
+  private readonly finalFormat: FinalFormat;
 
   constructor(options: CaseEventSchedulerOptions) {
     this.clock = options.clock;
@@ -89,6 +105,7 @@ export class CaseEventScheduler {
     this.onRelease = options.onRelease;
     this.sampleRate = options.sampleRate ?? SAMPLE_RATE;
     this.startAt = options.startAt ?? 0;
+    this.finalFormat = options.finalFormat ?? 'none';
     if (this.startAt > 0) {
       while (this.events[this.nextEvent] && this.events[this.nextEvent]!.audioAt < this.startAt - EPSILON) {
         this.nextEvent++;
@@ -146,14 +163,24 @@ export class CaseEventScheduler {
       const words = heard.filter((w) => w.index > this.finalizedThrough);
       this.finalizedThrough = Math.max(this.finalizedThrough, ...words.map((w) => w.index));
       this.onRelease({
+        ...this.written(words, false),
         kind: 'final',
-        transcript: joinWords(words),
-        words,
-        speechFinal: false,
         fromFinalize: true,
         audioAt: heardSeconds,
       });
     });
+  }
+
+  /**
+   * A final (not speech-final) for the words heard and not finalised yet, at once (a stream
+   * closing); null when every word heard is final.
+   */
+  finalizeNow(): Extract<ReleasedSttEvent, { kind: 'final' }> | null {
+    const heardSeconds = this.caseSeconds;
+    const words = wordsHeardBy(this.words, heardSeconds).filter((w) => w.index > this.finalizedThrough);
+    if (!words.length) return null;
+    this.finalizedThrough = words[words.length - 1]!.index;
+    return { ...this.written(words, false), kind: 'final', fromFinalize: false, audioAt: heardSeconds };
   }
 
   /**
@@ -215,14 +242,14 @@ export class CaseEventScheduler {
         return;
       case 'interim': {
         // A Finalize may have covered some of these words already: only the rest is interim.
-        const rest = payload.words.filter((w) => w.index > this.finalizedThrough);
-        if (!rest.length) return;
-        const whole = rest.length === payload.words.length;
+        const heard = payload.heard.filter((w) => w.index > this.finalizedThrough);
+        if (!heard.length) return;
         this.onRelease({
           kind: 'interim',
-          transcript: whole ? payload.transcript : joinWords(rest),
-          words: rest,
-          misheard: whole && payload.misheard,
+          transcript: joinWords(heard),
+          words: payload.words.filter((w) => w.index > this.finalizedThrough),
+          heard,
+          misheard: heard.some((w) => !w.exact),
           audioAt,
         });
         return;
@@ -232,15 +259,23 @@ export class CaseEventScheduler {
         if (!rest.length) return;
         this.finalizedThrough = rest[rest.length - 1]!.index;
         this.onRelease({
+          ...this.written(rest, payload.speechFinal),
           kind: 'final',
-          transcript: joinWords(rest),
-          words: rest,
-          speechFinal: payload.speechFinal,
           fromFinalize: false,
           audioAt,
         });
         return;
       }
     }
+  }
+
+  /** A final's words as the client asked them written. */
+  private written(words: TimedWord[], speechFinal: boolean) {
+    const tokens = formatFinal(
+      words.map((w) => w.text),
+      this.finalFormat,
+      speechFinal,
+    );
+    return { transcript: tokensText(tokens), words, tokens, speechFinal };
   }
 }

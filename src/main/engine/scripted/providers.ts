@@ -15,7 +15,6 @@ import {
   type SttEvent,
   type SttProvider,
   type SttStream,
-  type SttWord,
   type TtsAudio,
   type TtsProvider,
   type TtsRequest,
@@ -25,6 +24,7 @@ import type { CaseProfile } from './case';
 import {
   caseEventOptions,
   caseEvents,
+  DEEPGRAM_STT,
   expectedReplies,
   flattenWords,
   type CaseEvent,
@@ -33,6 +33,8 @@ import {
   type TimedWord,
 } from './case-events';
 import { CaseEventScheduler, type ReleasedSttEvent } from './event-scheduler';
+import { finalFormat, type FinalFormat } from './smart-format';
+import { markVoice } from './voice-mark';
 
 // ---------- STT ----------
 
@@ -52,6 +54,8 @@ export class ScriptedStt implements SttProvider {
     private readonly script: CaseScript,
     private readonly clock: Clock,
     readonly options: CaseEventOptions,
+    /** How finals are written (Nova `smart_format`); unformatted by default. */
+    private readonly finalFormat: FinalFormat = 'none',
   ) {
     this.turnEvents = options.mode === 'flux';
     this.events = caseEvents(script, options);
@@ -66,6 +70,7 @@ export class ScriptedStt implements SttProvider {
       this.script.profile,
       onEvent,
       this.turnEvents,
+      this.finalFormat,
     );
     this.streams.push(stream);
     return stream;
@@ -89,11 +94,13 @@ export class ScriptedSttStream implements SttStream {
     private readonly profile: CaseProfile,
     private readonly onEvent: (event: SttEvent) => void,
     private readonly flux: boolean,
+    finalFormat: FinalFormat = 'none',
   ) {
     this.scheduler = new CaseEventScheduler({
       clock,
       events,
       words,
+      finalFormat: flux ? 'none' : finalFormat,
       onRelease: (event) => this.deliver(event),
     });
   }
@@ -142,19 +149,23 @@ export class ScriptedSttStream implements SttStream {
           confidence: event.payload.confidence,
         });
         return;
-      case 'interim': {
-        const words = event.misheard
-          ? event.transcript.split(' ').map((word) => ({ word }))
-          : event.words.map(sttWord);
-        this.emit({ type: 'interim', transcript: event.transcript, words });
+      case 'interim':
+        this.emit({
+          type: 'interim',
+          transcript: event.transcript,
+          words: event.heard.map((w) => ({ word: w.text, start: w.start, end: w.end })),
+        });
         return;
-      }
       case 'final':
         this.emit({
           type: 'final',
           transcript: event.transcript,
           speechFinal: event.speechFinal,
-          words: event.words.map(sttWord),
+          words: event.tokens.map((t) => ({
+            word: t.punctuated,
+            start: event.words[t.from]!.start,
+            end: event.words[t.to - 1]!.end,
+          })),
         });
         return;
     }
@@ -167,10 +178,6 @@ export class ScriptedSttStream implements SttStream {
   }
 }
 
-function sttWord(w: TimedWord): SttWord {
-  return { word: w.text, start: w.start, end: w.end };
-}
-
 // ---------- LLM ----------
 
 export type RequestOutcome = 'pending' | 'completed' | 'aborted';
@@ -178,7 +185,8 @@ export type RequestOutcome = 'pending' | 'completed' | 'aborted';
 export interface LlmRequestRecord {
   index: number;
   startedAt: number;
-  lastUserMessage: string;
+  /** The user's words since the last reply (userWordsSinceReply). */
+  userWords: string;
   /** Whether the request matched a turn of the case. */
   onScript: boolean;
   /** The full text it answers (the case reply or the off-script marker). */
@@ -190,8 +198,8 @@ export interface LlmRequestRecord {
 }
 
 /** The reply an off-script request gets, so a reply built on a wrong transcript is detectable. */
-export function offScriptReply(lastUserMessage: string): string {
-  return `[off-script reply to "${lastUserMessage}"]`;
+export function offScriptReply(userWords: string): string {
+  return `[off-script reply to "${userWords}"]`;
 }
 
 /** One token ≈ one word, each with its leading white space, so the tokens concatenate to the text. */
@@ -203,24 +211,33 @@ function countWords(text: string): number {
   return text.split(/\s+/).filter(Boolean).length;
 }
 
-/** The content of the last user message, or '' when there is none. */
-export function lastUserMessage(messages: readonly { role: string; content: string }[]): string {
+/**
+ * What the user said since the agent last spoke (CORPUS.md): the contents of the user messages
+ * after the last assistant message that has content, joined in order. A turn sent as several
+ * user messages (a client whose STT finalised it in pieces) reads as the one turn it is, as a
+ * real LLM reading the whole context would take it. '' when there is none.
+ */
+export function userWordsSinceReply(messages: readonly { role: string; content: string }[]): string {
+  const said: string[] = [];
   for (let i = messages.length - 1; i >= 0; i--) {
-    if (messages[i]!.role === 'user') return messages[i]!.content;
+    const { role, content } = messages[i]!;
+    if (role === 'assistant' && content.trim()) break;
+    if (role === 'user' && content.trim()) said.unshift(content.trim());
   }
-  return '';
+  return said.join(' ');
 }
 
 /**
- * What a scripted LLM answers to a last user message: the reply of the turn whose final
- * transcript it equals (both normalised; `replies` from `expectedReplies`), or the off-script marker.
+ * What a scripted LLM answers to the user's words since its last reply: the reply of the turn
+ * whose final transcript they equal (both normalised; `replies` from `expectedReplies`), or
+ * the off-script marker.
  */
 export function scriptedAnswer(
   replies: ReadonlyMap<string, string>,
-  lastUser: string,
+  userWords: string,
 ): { onScript: boolean; reply: string } {
-  const scripted = replies.get(normalizeTranscript(lastUser));
-  return { onScript: scripted !== undefined, reply: scripted ?? offScriptReply(lastUser) };
+  const scripted = replies.get(normalizeTranscript(userWords));
+  return { onScript: scripted !== undefined, reply: scripted ?? offScriptReply(userWords) };
 }
 
 /** Ms after the request at which token `index` of a reply is due: `llm_ttft_ms`, then one per 1 / `llm_tokens_per_s`. */
@@ -237,8 +254,8 @@ export function promptTokenCount(messages: readonly Pick<ChatMessage, 'content'>
 }
 
 /**
- * Answers the case reply whose turn's final transcript equals the last user message (both
- * normalised), or an off-script marker. First token after `llm_ttft_ms`, then
+ * Answers the case reply whose turn's final transcript equals the user's words since the last
+ * reply (both normalised), or an off-script marker. First token after `llm_ttft_ms`, then
  * `llm_tokens_per_s`; a usage chunk ends a completed stream. Aborting ends the stream at once.
  */
 export class ScriptedLlm implements LlmProvider {
@@ -267,12 +284,12 @@ export class ScriptedLlm implements LlmProvider {
   }
 
   stream(request: LlmRequest): AsyncIterable<LlmChunk> {
-    const lastUser = lastUserMessage(request.messages);
-    const answer = scriptedAnswer(this.replies, lastUser);
+    const userWords = userWordsSinceReply(request.messages);
+    const answer = scriptedAnswer(this.replies, userWords);
     const record: LlmRequestRecord = {
       index: this.records.length,
       startedAt: this.clock.now(),
-      lastUserMessage: lastUser,
+      userWords,
       onScript: answer.onScript,
       reply: answer.reply,
       tokensSent: 0,
@@ -363,6 +380,11 @@ export function tone(offset: number, length: number, sampleRate = SAMPLE_RATE): 
   return out;
 }
 
+/** Samples `offset` .. `offset + length` of the scripted voice of the synthesis marked `mark`: the tone, marked. */
+export function scriptedVoice(offset: number, length: number, sampleRate: number, mark: number): Int16Array {
+  return markVoice(tone(offset, length, sampleRate), mark, offset);
+}
+
 /** The text a scripted voice speaks, as it becomes available. */
 export interface ToneInput {
   /** Characters available for synthesis now. */
@@ -396,6 +418,8 @@ export async function* toneStream(
   input: ToneInput,
   signal: AbortSignal,
   sampleRate = SAMPLE_RATE,
+  /** The synthesis's voice mark (voice-mark.ts), so a speaker can tell which synthesis it hears. */
+  mark = 0,
 ): AsyncGenerator<ToneChunk> {
   while (input.firstTextAt() === null && !input.ended()) {
     if (signal.aborted) return;
@@ -424,7 +448,7 @@ export async function* toneStream(
     const offset = sent;
     sent += n;
     yield {
-      samples: tone(offset, n, sampleRate),
+      samples: scriptedVoice(offset, n, sampleRate, mark),
       offset,
       characters: ttsCharsCompleted(profile, sent, sampleRate) - before,
     };
@@ -512,7 +536,14 @@ export class ScriptedTts implements TtsProvider {
         ended: () => input.done,
         changed,
       };
-      for await (const chunk of toneStream(this.profile, this.clock, voice, signal)) {
+      for await (const chunk of toneStream(
+        this.profile,
+        this.clock,
+        voice,
+        signal,
+        SAMPLE_RATE,
+        record.index,
+      )) {
         record.firstAudioAt ??= this.clock.now();
         record.samplesSent += chunk.samples.length;
         yield { samples: chunk.samples, sampleRate: SAMPLE_RATE, characters: chunk.characters };
@@ -573,16 +604,24 @@ export interface ScriptedProviders {
 
 /**
  * The three scripted providers for a case. The STT mode follows `sttSettings.provider`;
- * `eager: false` leaves out Flux eager events (preemptive generation off).
+ * `eager: false` leaves out Flux eager events (preemptive generation off); `behaviour` chooses
+ * how the STT reads the words (DEEPGRAM_STT by default).
  */
 export function createScriptedProviders(
   caseData: CaseScript,
   clock: Clock,
   sttSettings: SttSettings,
-  options: { eager?: boolean; vadEvents?: boolean } = {},
+  options: Parameters<typeof caseEventOptions>[1] = {},
 ): ScriptedProviders {
   return {
-    stt: new ScriptedStt(caseData, clock, caseEventOptions(sttSettings, options)),
+    stt: new ScriptedStt(
+      caseData,
+      clock,
+      caseEventOptions(sttSettings, options),
+      (options.behaviour ?? DEEPGRAM_STT).formatsFinals
+        ? finalFormat({ smartFormat: sttSettings.nova.smart_format, punctuate: false })
+        : 'none',
+    ),
     llm: new ScriptedLlm(caseData, clock),
     tts: new ScriptedTts(caseData.profile, clock),
   };
