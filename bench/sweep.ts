@@ -1,9 +1,10 @@
 /**
- * npm run bench:sweep -- [--corpus bench/corpus] [--set path=value ...] [--cases id,...] [--verbose]
+ * npm run bench:sweep -- [--corpus bench/corpus/tune] [--set path=value ...] [--cases id,...] [--verbose]
  *
- * A quick look for tuning: Cue over the whole corpus on the virtual clock (real Silero VAD, the
- * scripted providers with each case's latencies), judged with the benchmark's own measures. It
- * takes seconds instead of the real-time benchmark's minutes; confirm findings with `npm run bench`.
+ * A quick look for tuning: Cue over a whole corpus (by default the tune split; the test split is
+ * for reporting only) on the virtual clock (real Silero VAD, the scripted providers with each
+ * case's latencies), judged with the benchmark's own measures. It takes seconds instead of the
+ * real-time benchmark's minutes; confirm findings with `npm run bench`.
  * TTS characters are not counted here (the scripted TTS has no simulator records).
  */
 import { parseCommandLine, runCommand, settingsFromAssignments } from '../src/main/cli/command-line';
@@ -21,7 +22,7 @@ const usage =
 async function main(): Promise<number> {
   const args = parseCommandLine(
     {
-      corpus: { type: 'string', default: 'bench/corpus' },
+      corpus: { type: 'string', default: 'bench/corpus/tune' },
       set: { type: 'string', multiple: true, default: [] },
       cases: { type: 'string' },
       verbose: { type: 'boolean', default: false },

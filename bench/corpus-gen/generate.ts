@@ -1,21 +1,20 @@
 /**
- * Corpus generator: synthesises conversation cases (bench CORPUS.md, version 1) with espeak-ng
- * and sox. Each word is synthesised on its own (16 kHz mono 16-bit, leading and trailing silence
- * trimmed) and the words are joined with short deterministic gaps, so every word's timing in
- * case.json is exact to the sample count. Pause markers insert holds:
+ * Corpus generator: synthesises conversation cases (bench CORPUS.md, version 1) from a spec
+ * (bench/corpus-gen/spec.ts). Each phrase, the words between two pause markers, is synthesised
+ * whole by espeak-ng or CMU flite (through the C helpers espeak-words.c and flite-words.c, which
+ * report where the synthesiser put each word), with no silence between its words; the script's
+ * pauses are the only silences inside a turn:
  *
  *   "book a flight to [pause 1.0 conf 0.3] paris"
  *
  * Usage: npx tsx bench/corpus-gen/generate.ts --spec <spec.json> --out <dir> [--only <id>]
- * Writes <out>/<id>/audio.wav and <out>/<id>/case.json (nothing else), then checks each case
- * with the corpus reader.
+ * Writes <out>/<id>/audio.wav and <out>/<id>/case.json (nothing else), checks each case's word
+ * times against its audio's energy, then reads it back with the corpus reader.
  */
-import { spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import * as prettier from 'prettier';
-import { z } from 'zod';
 import { encodeWav } from '../../src/main/engine/audio/wav';
 import { SAMPLE_RATE } from '../../src/main/engine/ports';
 import {
@@ -25,9 +24,12 @@ import {
   defaultProfile,
   loadCase,
   parseCaseJson,
-  profileSchema,
   type CaseJsonInput,
 } from '../../src/main/engine/scripted/case';
+import { timePhrase } from './phrase-timing';
+import { parseTurnText, phrasesOf, specSchema, type SpecCase, type SpecVoice } from './spec';
+import { checkWordTiming, type EdgeOffsets } from './speech-energy';
+import { synthesisePhrase } from './synthesisers';
 
 /** Silence before the first turn when the spec gives none (s). */
 const DEFAULT_LEAD_IN = 0.5;
@@ -35,128 +37,37 @@ const DEFAULT_LEAD_IN = 0.5;
 const DEFAULT_AFTER_REPLY = 2.5;
 /** The least silence after a reply's playing time the generator accepts. */
 const MIN_AFTER_REPLY = 2.0;
-/** Gaps between words: MIN_GAP_MS + (0..GAP_SPREAD_MS), chosen by a hash of the case and word. */
-const MIN_GAP_MS = 40;
-const GAP_SPREAD_MS = 40;
-/** sox `silence` threshold for trimming each word (sox runs with -D: no dither, so output is reproducible). */
-const TRIM_THRESHOLD = '0.5%';
-
-const specTurnSchema = z.strictObject({
-  /** Words separated by spaces, with `[pause SECONDS conf P]` markers between words. */
-  text: z.string().min(1),
-  reply: z.string().min(1),
-  /** Silence before the turn (s); default 0.5 s for the first, else the previous reply's playing time + 2.5 s. */
-  silence_before: z.number().min(0).optional(),
-  end_eot_confidence: z.number().min(0).max(1).optional(),
-  interims: z.array(z.strictObject({ after: z.number().int().min(0), text: z.string().min(1) })).optional(),
-});
-
-const specCaseSchema = z.strictObject({
-  id: z.string().min(1),
-  description: z.string(),
-  /** espeak-ng voice, e.g. en-us, en-gb, en-us+f3. */
-  voice: z.string().default('en-us'),
-  /** Words per minute. */
-  rate: z.number().int().min(80).max(450).default(170),
-  /** Overrides of the default profile, written to case.json as given (checked by the case reader). */
-  profile: z
-    .strictObject(
-      Object.fromEntries(Object.keys(profileSchema.shape).map((key) => [key, z.number().optional()])),
-    )
-    .optional(),
-  /** Silence after the last turn (s); default its reply's playing time + 2 s. */
-  trailing_silence: z.number().min(0).optional(),
-  turns: z.array(specTurnSchema).min(1),
-});
-
-export const specSchema = z.strictObject({ cases: z.array(specCaseSchema).min(1) });
-export type CorpusSpec = z.input<typeof specSchema>;
-type SpecCase = z.output<typeof specCaseSchema>;
-
-interface Token {
-  word: string;
-  /** A pause after this word: its length (s) and end-of-turn confidence. */
-  pause?: { seconds: number; confidence: number };
-}
-
-/** Splits turn text into words, attaching each pause marker to the word before it. */
-export function parseTurnText(text: string, where: string): Token[] {
-  const tokens: Token[] = [];
-  const pattern = /\[pause\s+([0-9.]+)\s+conf\s+([0-9.]+)\]|\[[^\]]*\]|(\S+)/g;
-  for (const match of text.matchAll(pattern)) {
-    if (match[3] !== undefined) {
-      tokens.push({ word: match[3] });
-      continue;
-    }
-    if (match[1] === undefined)
-      throw new Error(`${where}: bad marker ${match[0]} (expected [pause SECONDS conf P])`);
-    const previous = tokens[tokens.length - 1];
-    if (!previous) throw new Error(`${where}: a pause must follow a word`);
-    if (previous.pause) throw new Error(`${where}: two pauses in a row after "${previous.word}"`);
-    previous.pause = { seconds: Number(match[1]), confidence: Number(match[2]) };
-  }
-  if (!tokens.length) throw new Error(`${where}: no words`);
-  if (tokens[tokens.length - 1]!.pause) throw new Error(`${where}: a pause must be followed by a word`);
-  return tokens;
-}
-
-/** One word as 16 kHz mono Int16 speech, trimmed of leading and trailing silence. */
-function synthesizeWord(word: string, voice: string, rate: number): Int16Array {
-  const espeak = spawnSync('espeak-ng', ['-v', voice, '-s', String(rate), '--stdin', '--stdout'], {
-    input: word,
-    maxBuffer: 64 << 20,
-  });
-  if (espeak.status !== 0)
-    throw new Error(`espeak-ng failed on "${word}": ${espeak.stderr?.toString().trim()}`);
-  const sox = spawnSync(
-    'sox',
-    [
-      ...['-D', '-V1', '-t', 'wav', '-'],
-      ...['-t', 'raw', '-r', String(SAMPLE_RATE), '-c', '1', '-b', '16', '-e', 'signed-integer', '-L', '-'],
-      ...[
-        'silence',
-        '1',
-        '0.005',
-        TRIM_THRESHOLD,
-        'reverse',
-        'silence',
-        '1',
-        '0.005',
-        TRIM_THRESHOLD,
-        'reverse',
-      ],
-    ],
-    { input: espeak.stdout, maxBuffer: 64 << 20 },
-  );
-  if (sox.status !== 0) throw new Error(`sox failed on "${word}": ${sox.stderr?.toString().trim()}`);
-  const bytes = sox.stdout;
-  const samples = new Int16Array(bytes.length >> 1);
-  for (let i = 0; i < samples.length; i++) samples[i] = bytes.readInt16LE(i * 2);
-  if (!samples.length) throw new Error(`"${word}" synthesised to silence (voice ${voice})`);
-  return samples;
-}
-
-/** A deterministic gap (ms) for word `index` of case `id`. */
-function gapMs(id: string, index: number): number {
-  let hash = 0x811c9dc5;
-  for (const ch of `${id}:${index}`) hash = Math.imul(hash ^ ch.charCodeAt(0), 0x01000193) >>> 0;
-  return MIN_GAP_MS + (hash % (GAP_SPREAD_MS + 1));
-}
 
 const seconds = (samples: number) => Math.round((samples / SAMPLE_RATE) * 1000) / 1000;
 const samplesOf = (s: number) => Math.round(s * SAMPLE_RATE);
 
+/** Per phrase: the synthesiser's own first word start and phrase end against the speech energy, and the pauses cut (ms). */
+export interface PhraseRecord {
+  synth: SpecVoice['synth'];
+  startMs: number;
+  endMs: number;
+  removedPauseMs: number;
+}
+
 export interface GeneratedCase {
   caseJson: CaseJsonInput;
   audio: Int16Array;
+  phrases: PhraseRecord[];
+}
+
+function voiceOf(spec: SpecCase): SpecVoice {
+  return spec.synth === 'espeak-ng'
+    ? { synth: spec.synth, voice: spec.voice, rate: spec.rate }
+    : { synth: spec.synth, voice: spec.voice, duration_stretch: spec.duration_stretch };
 }
 
 /** Builds one case in memory: its audio and its case.json content. */
 export function buildCase(spec: SpecCase): GeneratedCase {
   const profile = { ...defaultProfile(), ...spec.profile };
   const replyMs = (reply: string) => reply.length * profile.tts_ms_per_char;
-  const cache = new Map<string, Int16Array>();
+  const voice = voiceOf(spec);
   const chunks: Int16Array[] = [];
+  const phrases: PhraseRecord[] = [];
   let length = 0;
   const append = (samples: Int16Array) => {
     chunks.push(samples);
@@ -164,7 +75,6 @@ export function buildCase(spec: SpecCase): GeneratedCase {
   };
   const silence = (s: number) => append(new Int16Array(samplesOf(s)));
 
-  let wordCount = 0;
   const turns: CaseJsonInput['turns'] = spec.turns.map((turn, t) => {
     const where = `case "${spec.id}" turn ${t}`;
     const least = t === 0 ? 0 : replyMs(spec.turns[t - 1]!.reply) / 1000 + MIN_AFTER_REPLY;
@@ -176,25 +86,28 @@ export function buildCase(spec: SpecCase): GeneratedCase {
       );
     }
     silence(before);
-    const tokens = parseTurnText(turn.text, where);
     const words: { text: string; start: number; end: number }[] = [];
     const holds: { after: number; eot_confidence: number }[] = [];
-    tokens.forEach((token, i) => {
-      const key = token.word.toLowerCase();
-      let speech = cache.get(key);
-      if (!speech) cache.set(key, (speech = synthesizeWord(key, spec.voice, spec.rate)));
-      const start = length;
-      append(speech);
-      words.push({ text: token.word, start: seconds(start), end: seconds(length) });
-      wordCount++;
-      if (i === tokens.length - 1) return;
-      if (token.pause) {
-        silence(token.pause.seconds);
-        holds.push({ after: i, eot_confidence: token.pause.confidence });
-      } else {
-        silence(gapMs(spec.id, wordCount) / 1000);
+    for (const phrase of phrasesOf(parseTurnText(turn.text, where))) {
+      const timed = timePhrase(
+        synthesisePhrase(voice, phrase.words, phrase.ending),
+        `${where}, "${phrase.words.join(' ')}"`,
+      );
+      phrases.push({ synth: voice.synth, ...timed.record });
+      const offset = length;
+      append(timed.samples);
+      timed.words.forEach((word, i) =>
+        words.push({
+          text: phrase.words[i]!,
+          start: seconds(offset + samplesOf(word.start)),
+          end: seconds(offset + samplesOf(word.end)),
+        }),
+      );
+      if (phrase.pause) {
+        silence(phrase.pause.seconds);
+        holds.push({ after: words.length - 1, eot_confidence: phrase.pause.confidence });
       }
-    });
+    }
     return {
       words,
       ...(holds.length ? { holds } : {}),
@@ -207,10 +120,10 @@ export function buildCase(spec: SpecCase): GeneratedCase {
   silence(spec.trailing_silence ?? replyMs(lastReply) / 1000 + MIN_AFTER_REPLY);
 
   const audio = new Int16Array(length);
-  let offset = 0;
+  let at = 0;
   for (const chunk of chunks) {
-    audio.set(chunk, offset);
-    offset += chunk.length;
+    audio.set(chunk, at);
+    at += chunk.length;
   }
   const caseJson: CaseJsonInput = {
     version: CASE_VERSION,
@@ -220,7 +133,9 @@ export function buildCase(spec: SpecCase): GeneratedCase {
     turns,
   };
   parseCaseJson(caseJson, spec.id, audio.length / SAMPLE_RATE);
-  return { caseJson, audio };
+  const { problems } = checkWordTiming(turns, audio);
+  if (problems.length) throw new Error(`case "${spec.id}": word times off the audio: ${problems.join('; ')}`);
+  return { caseJson, audio, phrases };
 }
 
 /** case.json text as the project's Prettier formats it (each word, hold and interim on one line). */
@@ -236,15 +151,23 @@ export async function generate(specPath: string, outDir: string, only?: string):
     const problems = parsed.error.issues.map((i) => `${i.path.map(String).join('.')}: ${i.message}`);
     throw new Error(`${specPath}: ${problems.join('; ')}`);
   }
+  const ids = parsed.data.cases.map((c) => c.id);
+  const repeated = ids.filter((id, i) => ids.indexOf(id) !== i);
+  if (repeated.length) throw new Error(`${specPath}: case ids used twice: ${repeated.join(', ')}`);
+  if (!only) removeCasesNotIn(outDir, ids);
   const written: string[] = [];
+  const records: { synth: string; phrase: PhraseRecord; written: EdgeOffsets }[] = [];
   for (const spec of parsed.data.cases) {
     if (only && spec.id !== only) continue;
-    const { caseJson, audio } = buildCase(spec);
+    const built = buildCase(spec);
+    const { caseJson, audio } = built;
     const dir = join(outDir, spec.id);
     mkdirSync(dir, { recursive: true });
     writeFileSync(join(dir, AUDIO_FILE), encodeWav({ sampleRate: SAMPLE_RATE, channels: 1, samples: audio }));
     writeFileSync(join(dir, CASE_FILE), await formatCaseJson(caseJson, join(dir, CASE_FILE)));
     const loaded = await loadCase(dir);
+    const { edges } = checkWordTiming(loaded.turns, loaded.audio);
+    built.phrases.forEach((phrase, i) => records.push({ synth: phrase.synth, phrase, written: edges[i]! }));
     const speech = loaded.turns.reduce(
       (sum, t) => sum + t.words[t.words.length - 1]!.end - t.words[0]!.start,
       0,
@@ -255,7 +178,36 @@ export async function generate(specPath: string, outDir: string, only?: string):
     written.push(dir);
   }
   if (only && !written.length) throw new Error(`no case "${only}" in ${specPath}`);
+  for (const synth of [...new Set(records.map((r) => r.synth))]) {
+    const mine = records.filter((r) => r.synth === synth);
+    const cut = mine.filter((r) => r.phrase.removedPauseMs > 0);
+    console.log(
+      `${synth}, ${mine.length} phrases: synthesiser vs speech energy: ${describeOffsets(mine.map((r) => r.phrase))}; ` +
+        `case.json vs speech energy: ${describeOffsets(mine.map((r) => r.written))}; ` +
+        `pauses inside phrases cut from ${cut.length} phrases (${cut.reduce((sum, r) => sum + r.phrase.removedPauseMs, 0)} ms)`,
+    );
+  }
   return written;
+}
+
+/** Median and worst absolute offsets of phrase starts and ends, e.g. "start 0/10 ms, end 3/20 ms". */
+function describeOffsets(offsets: EdgeOffsets[]): string {
+  const stats = (values: number[]) => {
+    const sorted = values.map(Math.abs).sort((a, b) => a - b);
+    return `${sorted[Math.floor((sorted.length - 1) / 2)]}/${sorted[sorted.length - 1]} ms`;
+  };
+  return `start ${stats(offsets.map((o) => o.startMs))}, end ${stats(offsets.map((o) => o.endMs))} (median/worst)`;
+}
+
+/** Deletes case folders in `outDir` that the spec no longer holds, so the output is the spec's cases only. */
+function removeCasesNotIn(outDir: string, ids: string[]): void {
+  if (!existsSync(outDir)) return;
+  for (const entry of readdirSync(outDir, { withFileTypes: true })) {
+    if (!entry.isDirectory() || ids.includes(entry.name)) continue;
+    if (!existsSync(join(outDir, entry.name, CASE_FILE))) continue;
+    rmSync(join(outDir, entry.name), { recursive: true });
+    console.log(`${entry.name}: removed (not in the spec)`);
+  }
 }
 
 async function main(): Promise<void> {

@@ -3,7 +3,7 @@
  * `[pause S conf P]` markers), a VAD that follows the case's words exactly, and the real
  * engine with the scripted providers on the virtual clock (through replayCase).
  */
-import { parseTurnText } from '../../bench/corpus-gen/generate';
+import { parseTurnText } from '../../bench/corpus-gen/spec';
 import type { AudioFrame } from '../../src/main/engine/ports';
 import { SAMPLE_RATE } from '../../src/main/engine/ports';
 import { IDEAL_STT, type SttBehaviour } from '../../src/main/engine/scripted/case-events';

@@ -11,7 +11,7 @@ import { runBenchmark, writeReport } from '../../bench/bench';
 import type { BenchReport } from '../../bench/report';
 import { parseSettings } from '../../src/shared/settings';
 
-const CASE = 'command-volume-quick';
+const CASE = 'command-volume-down';
 
 describe('npm run bench (runner)', () => {
   let dir: string | undefined;
@@ -21,7 +21,7 @@ describe('npm run bench (runner)', () => {
 
   it('runs the systems case by case and writes the JSON report, the Markdown summary and the plots', async () => {
     const report = await runBenchmark({
-      corpus: 'bench/corpus',
+      corpus: 'bench/corpus/tune',
       systems: ['cue', 'cue-no-preempt', 'oracle'],
       cases: [CASE],
       cueSettings: parseSettings({}),

@@ -16,7 +16,7 @@ import { normalizeTranscript } from '../../src/main/engine/text/normalize';
 import { SIM_API_KEY } from '../../sim/common';
 import { startSimulators } from '../../sim/index';
 
-const CASE_DIR = 'bench/corpus/command-volume-quick';
+const CASE_DIR = 'bench/corpus/tune/command-volume-down';
 /** A reply later than this after the end of its turn counts as missed (CORPUS.md). */
 const MISSED_AFTER_MS = 10_000;
 

@@ -238,6 +238,17 @@ describe('loadCorpus', () => {
     await expect(loadCorpus(root)).rejects.toThrow('case "a-case": id:');
     await expect(loadCorpus(join(root, 'nope'))).rejects.toThrow(CaseFormatError);
   });
+
+  it('fails on a folder without cases, naming its sub-folders that are corpora (the benchmark splits)', async () => {
+    const split = join(root, 'tune');
+    mkdirSync(split);
+    writeCase('a-case', validCase('a-case'), wav(4), split);
+    mkdirSync(join(root, 'notes'));
+    await expect(loadCorpus(root)).rejects.toThrow(
+      `no case folders (each holding case.json) in ${root}; its sub-folders tune are corpora: give one of them (${split})`,
+    );
+    expect((await loadCorpus(split)).map((c) => c.id)).toEqual(['a-case']);
+  });
 });
 
 describe('the fixture corpus', () => {

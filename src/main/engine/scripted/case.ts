@@ -4,7 +4,7 @@
  * how the simulated providers behave). Strict: any unknown version, missing file, field
  * of the wrong type or inconsistent timing is a CaseFormatError naming the case and field.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, type Dirent } from 'node:fs';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import { z } from 'zod';
@@ -267,9 +267,26 @@ export async function loadCorpus(dir: string): Promise<ScriptCase[]> {
     .filter((e) => e.isDirectory() && existsSync(join(absolute, e.name, CASE_FILE)))
     .map((e) => e.name)
     .sort();
+  if (!folders.length)
+    throw new CaseFormatError(basename(absolute), [await noCasesMessage(absolute, entries)]);
   const cases: ScriptCase[] = [];
   for (const folder of folders) cases.push(await loadCase(join(absolute, folder)));
   return cases;
+}
+
+/** Says there are no cases, and names the sub-folders that are corpora themselves (bench/corpus/tune, say). */
+async function noCasesMessage(dir: string, entries: Dirent[]): Promise<string> {
+  const corpora: string[] = [];
+  for (const entry of entries.filter((e) => e.isDirectory())) {
+    const inner = await readdir(join(dir, entry.name), { withFileTypes: true });
+    if (inner.some((e) => e.isDirectory() && existsSync(join(dir, entry.name, e.name, CASE_FILE))))
+      corpora.push(entry.name);
+  }
+  corpora.sort();
+  const hint = corpora.length
+    ? `; its sub-folders ${corpora.join(', ')} are corpora: give one of them (${join(dir, corpora[0]!)})`
+    : '';
+  return `no case folders (each holding ${CASE_FILE}) in ${dir}${hint}`;
 }
 
 // ---------- error messages ----------
