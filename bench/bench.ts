@@ -2,9 +2,10 @@
  * npm run bench -- --corpus <dir> [--systems a,b,...] [--out report.json] [--cases id,...] [--set path=value ...]
  *
  * Streams every case's audio in real time into each system, with the providers served by the
- * protocol simulators, and measures at each system's speaker. Systems alternate case by case
- * (the order rotates) so machine drift hits them alike. Writes the JSON report, a Markdown
- * summary and SVG latency plots next to it.
+ * protocol simulators, and measures at the benchmark's own speaker, which every system plays
+ * into (bench/speaker.ts; measures in bench/measure.ts). Systems alternate case by case (the
+ * order rotates) so machine drift hits them alike. Writes the JSON report, a Markdown summary
+ * and SVG latency plots next to it.
  */
 import { cpus } from 'node:os';
 import { mkdir, writeFile } from 'node:fs/promises';
@@ -18,11 +19,12 @@ import {
 import { RealClock } from '../src/main/engine/clock';
 import { loadCorpus, turnEnd, type ScriptCase } from '../src/main/engine/scripted/case';
 import type { Settings } from '../src/shared/settings';
+import { readVoiceMarks } from '../src/main/engine/scripted/voice-mark';
 import { SIM_API_KEY } from '../sim/common';
 import { startSimulators } from '../sim/index';
 import {
   measureRun,
-  oracleForSettings,
+  oracleTurns,
   outcomeFlags,
   providerRecords,
   type OracleTurn,
@@ -30,9 +32,8 @@ import {
 } from './measure';
 import {
   checkTargets,
-  compare,
+  isPeer,
   latencyPlotSvg,
-  LIVEKIT,
   markdownSummary,
   ORACLE,
   plotRows,
@@ -40,6 +41,7 @@ import {
   summarizeOracle,
   type BenchReport,
 } from './report';
+import { BenchSpeaker } from './speaker';
 import { createCueSystem } from './systems/cue';
 import type { BenchSystem } from './systems/types';
 
@@ -88,16 +90,16 @@ async function createSystem(
 ): Promise<BenchSystem> {
   switch (name) {
     case 'cue':
-      return createCueSystem(name, cueSettings);
+      return createCueSystem(name, cueSettings, "Cue's defaults (with any --set overrides).");
     case 'cue-no-preempt': {
       const settings = structuredClone(cueSettings);
       settings.turn_handling.preemptive_generation.enabled = false;
-      return createCueSystem(name, settings);
+      return createCueSystem(name, settings, 'Cue with preemptive generation off.');
     }
     case 'cue-silence': {
       const settings = structuredClone(cueSettings);
       settings.turn_handling.turn_detection = 'vad';
-      return createCueSystem(name, settings);
+      return createCueSystem(name, settings, 'Cue with silence alone ending turns (turn_detection = vad).');
     }
     case 'livekit':
     case 'livekit-tts': {
@@ -129,30 +131,46 @@ export async function runBenchmark(options: BenchOptions): Promise<BenchReport> 
         (turns[system.name] ??= []).push(...measures);
         progress(`${caseData.id} · ${system.name}: ${measures.map(describeTurn).join('  ')}`);
       }
-      if (options.systems.includes('oracle'))
-        (turns[ORACLE] ??= []).push(...oracleForSettings(caseData, options.cueSettings));
+      (turns[ORACLE] ??= []).push(...oracleTurns(caseData));
     }
   } finally {
     for (const system of systems) await system.close();
   }
-  return buildReport(options, cases, turns, notes);
+  return buildReport(
+    options,
+    cases,
+    turns,
+    notes,
+    Object.fromEntries(systems.map((s) => [s.name, s.description])),
+  );
 }
 
 async function runOne(system: BenchSystem, caseData: ScriptCase, notes: string[]): Promise<TurnMeasure[]> {
   const clock = new RealClock();
   const sims = await startSimulators({ caseData, clock, apiKey: SIM_API_KEY });
+  const speaker = new BenchSpeaker(clock);
   try {
     const run = await system.run({
       caseData,
       sims,
       apiKey: SIM_API_KEY,
       clock,
+      speaker,
       tailMs: TAIL_MS,
       lastTurnEndMs: turnEnd(caseData.turns.at(-1)!) * 1000,
     });
+    speaker.stop();
     for (const note of run.notes) notes.push(`${system.name} · ${caseData.id}: ${note}`);
-    return measureRun(caseData, run, providerRecords(sims));
+    const measured = measureRun(
+      caseData,
+      { startedAt: run.startedAt, heard: speaker.heard() },
+      providerRecords(sims),
+    );
+    const unmarked = unmarkedAudioNote(speaker);
+    if (unmarked) notes.push(`${system.name} · ${caseData.id}: ${unmarked}`);
+    return measured;
   } finally {
+    speaker.stop();
     await sims.close();
   }
 }
@@ -162,23 +180,36 @@ function buildReport(
   cases: readonly ScriptCase[],
   turns: Record<string, (TurnMeasure | OracleTurn)[]>,
   notes: string[],
+  configurations: Record<string, string>,
 ): BenchReport {
+  const oracle = (turns[ORACLE] ?? []) as OracleTurn[];
+  const peers = Object.fromEntries(
+    options.systems.filter(isPeer).map((name) => [name, (turns[name] ?? []) as TurnMeasure[]]),
+  );
   const summary: BenchReport['summary'] = {};
   for (const name of options.systems) {
     const measured = turns[name] ?? [];
     summary[name] =
-      name === ORACLE ? summarizeOracle(measured as OracleTurn[]) : summarize(measured as TurnMeasure[]);
+      name === ORACLE
+        ? summarizeOracle(oracle)
+        : summarize(
+            measured as TurnMeasure[],
+            oracle,
+            Object.fromEntries(Object.entries(peers).filter(([peer]) => peer !== name)),
+          );
   }
-  const comparisons: BenchReport['comparisons'] = {};
-  for (const name of options.systems)
-    if (name !== ORACLE) comparisons[name] = compare(summary[name]!, summary[LIVEKIT], summary[ORACLE]);
+  configurations[ORACLE] =
+    "the bound no system can beat: the reply requested the moment the turn's whole transcript first comes out of the " +
+    "simulated STT (an interim, or a final with Deepgram's default 10 ms endpointing), plus the LLM time to first token and " +
+    'the TTS time to first audio.';
   const cpu = cpus();
   return {
-    version: 1,
+    version: 2,
     generated_at: new Date().toISOString(),
     corpus: options.corpus,
     cases: cases.map((c) => c.id),
     systems: [...options.systems],
+    configurations,
     machine: {
       cpu: cpu[0]?.model ?? 'unknown',
       cores: cpu.length,
@@ -187,10 +218,21 @@ function buildReport(
     },
     notes,
     summary,
-    comparisons,
-    targets: summary.cue ? checkTargets(summary.cue, comparisons.cue!, summary[LIVEKIT]) : [],
-    turns,
+    targets: summary.cue ? checkTargets(summary.cue, summary) : [],
+    turns: Object.fromEntries(options.systems.map((name) => [name, turns[name] ?? []])),
   };
+}
+
+/** A note when the speaker played audio that carried no voice mark (a system changed the samples). */
+function unmarkedAudioNote(speaker: BenchSpeaker): string | undefined {
+  let unmarked = 0;
+  for (const stretch of speaker.heard()) {
+    const marked = readVoiceMarks(stretch.samples).reduce((n, r) => n + r.length, 0);
+    unmarked += ((stretch.samples.length - marked) / stretch.sampleRate) * 1000;
+  }
+  return unmarked >= 20
+    ? `${Math.round(unmarked)} ms of the audio the speaker played carried no voice mark (not the simulator's audio as sent: the system changed the samples); it is not counted as any reply`
+    : undefined;
 }
 
 /** Writes the JSON report, the Markdown summary and the plots; returns the files written. */
@@ -228,24 +270,28 @@ function rotate<T>(items: readonly T[], by: number): T[] {
 
 function describeTurn(m: TurnMeasure): string {
   const flags = outcomeFlags(m).join('+').toUpperCase();
-  return `#${m.turn} ${m.e2e_ms ?? '–'} ms${flags ? ` ${flags}` : ''}`;
+  return `#${m.turn} ${m.e2e_ms ?? '–'} ms${flags ? ` ${flags} (${m.cause ?? 'no cause found'})` : ''}`;
 }
 
 function printSummary(report: BenchReport): void {
   const pad = (s: string, n: number) => s.padEnd(n);
+  const peers = report.systems.filter(isPeer);
+  const v = (x: number | null | undefined) => (x === null || x === undefined ? '–' : String(x));
   console.log(
-    `\n${pad('system', 16)}${pad('p50', 9)}${pad('p95', 9)}${pad('×lk', 7)}${pad('gap', 7)}${pad('cut-ins', 9)}` +
-      `${pad('wrong', 7)}${pad('missed', 8)}${pad('llm/turn', 10)}wasted/turn`,
+    `\n${pad('system', 16)}${pad('p50', 7)}${pad('p95', 7)}${pad('+orc50', 8)}${pad('+orc95', 8)}${pad('+orcmax', 9)}` +
+      peers.map((p) => pad(`gap:${p}`, 18)).join('') +
+      `${pad('cut-ins', 9)}${pad('wrong', 7)}${pad('missed', 8)}${pad('llm/turn', 10)}wasted/turn`,
   );
   for (const name of report.systems) {
     const s = report.summary[name]!;
-    const c = report.comparisons[name];
     console.log(
       pad(name, 16) +
-        pad(`${s.e2e_p50_ms ?? '–'}`, 9) +
-        pad(`${s.e2e_p95_ms ?? '–'}`, 9) +
-        pad(c?.e2e_p50_ratio_vs_livekit?.toFixed(2) ?? '–', 7) +
-        pad(c?.gap_closed_p50?.toFixed(2) ?? '–', 7) +
+        pad(v(s.e2e_p50_ms), 7) +
+        pad(v(s.e2e_p95_ms), 7) +
+        pad(v(s.over_oracle_p50_ms), 8) +
+        pad(v(s.over_oracle_p95_ms), 8) +
+        pad(v(s.over_oracle_max_ms), 9) +
+        peers.map((p) => pad(p === name ? '–' : (s.gap_closed[p]?.toFixed(2) ?? '–'), 18)).join('') +
         pad(String(s.false_cutins), 9) +
         pad(String(s.wrong_replies), 7) +
         pad(String(s.missed_turns), 8) +
@@ -254,7 +300,7 @@ function printSummary(report: BenchReport): void {
     );
   }
   if (report.targets.length) {
-    console.log('\nCue targets:');
+    console.log("\nTargets for Cue's defaults:");
     for (const t of report.targets)
       console.log(`  ${t.met ? 'met ' : 'MISS'} ${t.name}: ${t.value} (goal ${t.target})`);
   }

@@ -1,20 +1,27 @@
 /**
  * npm run bench:sweep -- [--corpus bench/corpus/tune] [--set path=value ...] [--cases id,...] [--verbose]
  *
- * A quick look for tuning: Cue over a whole corpus (by default the tune split; the test split is
- * for reporting only) on the virtual clock (real Silero VAD, the scripted providers with each
- * case's latencies), judged with the benchmark's own measures. It takes seconds instead of the
- * real-time benchmark's minutes; confirm findings with `npm run bench`.
- * TTS characters are not counted here (the scripted TTS has no simulator records).
+ * A quick look for tuning: Cue over a corpus on the virtual clock (real Silero VAD, the scripted
+ * providers with each case's latencies and the simulators' STT behaviour), playing into the
+ * benchmark's speaker and judged with the benchmark's own measures. It takes seconds instead of
+ * the real-time benchmark's minutes; confirm findings with `npm run bench`. Tune on
+ * bench/corpus/tune only.
  */
 import { parseCommandLine, runCommand, settingsFromAssignments } from '../src/main/cli/command-line';
 import { replayCase } from '../src/main/engine/replay';
 import { loadCorpus } from '../src/main/engine/scripted/case';
 import { loadSileroModel } from '../src/main/engine/vad/silero';
 import { VoiceActivityDetector } from '../src/main/engine/vad/voice-activity-detector';
-import { measureRun, oracleForSettings, outcomeFlags, type OracleTurn, type TurnMeasure } from './measure';
+import {
+  measureRun,
+  oracleTurns,
+  outcomeFlags,
+  scriptedRecords,
+  type OracleTurn,
+  type TurnMeasure,
+} from './measure';
 import { summarize, summarizeOracle } from './report';
-import { heardReplies } from './systems/cue';
+import { BenchSpeaker } from './speaker';
 
 const usage =
   'usage: npm run bench:sweep -- [--corpus dir] [--set path.to.option=value ...] [--cases id,...] [--verbose]';
@@ -37,19 +44,19 @@ async function main(): Promise<number> {
   const oracle: OracleTurn[] = [];
   for (const caseData of cases) {
     model.reset();
+    let speaker: BenchSpeaker | undefined;
     const result = await replayCase(caseData, {
       settings,
       vad: new VoiceActivityDetector(model, settings.vad),
+      output: (clock) => (speaker = new BenchSpeaker(clock)),
+      keepEvents: false,
     });
-    const llmRequests = result.events
-      .filter((e) => e.type === 'llm_request')
-      .map((e) => ({ receivedAt: e.t }));
     const turns = measureRun(
       caseData,
-      { startedAt: 0, replies: heardReplies(result.events, 0) },
-      { llmRequests, ttsSyntheses: [] },
+      { startedAt: 0, heard: speaker!.heard() },
+      scriptedRecords(caseData, result),
     );
-    const bound = oracleForSettings(caseData, settings);
+    const bound = oracleTurns(caseData);
     measured.push(...turns);
     oracle.push(...bound);
     for (const [i, t] of turns.entries()) {
@@ -57,17 +64,16 @@ async function main(): Promise<number> {
       if (args.verbose || flags.length)
         console.log(
           `${caseData.id} #${t.turn}: e2e ${t.e2e_ms ?? '–'} ms (oracle ${bound[i]!.e2e_ms}) ` +
-            `llm ${t.llm_requests} wasted ${t.wasted_llm_requests} ${flags.join(' ')}`,
+            `llm ${t.llm_requests} wasted ${t.wasted_llm_requests} ${flags.join(' ')}${t.cause ? ` (${t.cause})` : ''}`,
         );
     }
   }
   await model.dispose();
-  const s = summarize(measured);
+  const s = summarize(measured, oracle);
   const o = summarizeOracle(oracle);
-  const over = measured.map((t, i) => (t.e2e_ms ?? Number.NaN) - oracle[i]!.e2e_ms).sort((a, b) => a - b);
   console.log(
     `cue: p50 ${s.e2e_p50_ms} p95 ${s.e2e_p95_ms} | oracle p50 ${o.e2e_p50_ms} p95 ${o.e2e_p95_ms} | ` +
-      `over oracle per turn: median ${over[Math.floor(over.length / 2)]} max ${over.at(-1)} | ` +
+      `over the oracle per turn: p50 ${s.over_oracle_p50_ms} p95 ${s.over_oracle_p95_ms} max ${s.over_oracle_max_ms} | ` +
       `cut-ins ${s.false_cutins} wrong ${s.wrong_replies} missed ${s.missed_turns} | ` +
       `llm/turn ${s.llm_requests_per_turn} wasted/turn ${s.wasted_llm_requests_per_turn}`,
   );

@@ -1,17 +1,17 @@
 /**
  * Audio I/O for running LiveKit Agents headless: the case microphone as a `voice.AudioInput`,
- * and a virtual real-time speaker as a `voice.AudioOutput`.
+ * and the benchmark's speaker (bench/speaker.ts) as a `voice.AudioOutput`.
  *
- * The speaker owns a playback cursor on the wall clock (its `now`, performance.now by default,
- * with real timers): a frame captured while the speaker is idle is audible at once, any other
- * frame after what is already queued. A segment (frames up to a `flush()` or `clearBuffer()`)
- * finishes when the cursor reaches its end, or at once when it is cleared, and reports to LiveKit
- * how much of it was actually heard, so that LiveKit's interruption truncation sees the position
- * a real speaker would have reached. `pause()` stops the cursor (the rest of the segment stays
- * queued) and `resume()` restarts it.
+ * LiveKit plays a reply as a segment: frames up to a `flush()` (or until `clearBuffer()`). The
+ * adapter writes each segment's frames into the benchmark's speaker as one utterance, starts a
+ * segment only once the previous one has played out (as LiveKit's room output does), and tells
+ * LiveKit when the segment became audible and how much of it was heard when it finished or was
+ * cut off, so LiveKit's interruption handling sees the position a real speaker would have
+ * reached. The speaker keeps what it played; the benchmark measures that, as for every system.
  */
 import { stream, voice } from '@livekit/agents';
 import { AudioFrame } from '@livekit/rtc-node';
+import type { BenchSpeaker } from '../speaker';
 import { installLiveKitLogging } from './livekit-log';
 
 /** The case audio, pushed as it is streamed in real time. */
@@ -41,97 +41,63 @@ export class CaseAudioInput extends voice.AudioInput {
   }
 }
 
-/** A segment the speaker has finished with (played out, or cut off by clearBuffer). */
-export interface PlayedSegment<T> {
-  /** What was current when its first frame was captured (see VirtualSpeaker's `tagOf`). */
-  tag: T | undefined;
-  /** When its first sample became audible (the speaker's `now`); null when nothing of it was heard. */
-  audibleAt: number | null;
-  /** Ms of it that played. */
-  heardMs: number;
-  /** Ms of audio captured for it. */
-  capturedMs: number;
-  interrupted: boolean;
-  /** When it ended (played out or cut off), on the speaker's clock. */
-  endedAt: number;
-}
-
-interface Segment<T> {
-  tag: T | undefined;
-  /** Ms of audio captured so far. */
-  capturedMs: number;
-  /** The cursor (ms into the segment) at `anchorAt`; while playing it runs on from there. */
-  anchorPos: number;
-  /** When (the speaker's `now`) the cursor was at `anchorPos`. */
-  anchorAt: number;
-  firstAudibleAt: number | null;
+interface Segment {
+  id: number;
   flushed: boolean;
-  timer: NodeJS.Timeout | undefined;
   done: Promise<void>;
   resolveDone: () => void;
 }
 
-export class VirtualSpeaker<T = unknown> extends voice.AudioOutput {
-  /** Finished segments, in order. */
-  readonly played: PlayedSegment<T>[] = [];
-  private segment: Segment<T> | null = null;
-  private paused = false;
+/** LiveKit's audio output, played into the benchmark's speaker. */
+export class SpeakerOutput extends voice.AudioOutput {
+  private segment: Segment | null = null;
+  private nextId = 0;
   /** Bumped by clearBuffer: a capture that was waiting when it happened is dropped. */
   private generation = 0;
 
-  /** `tagOf` is asked, when a segment starts, what the segment belongs to. */
-  constructor(
-    private readonly tagOf: () => T | undefined = () => undefined,
-    private readonly now: () => number = () => performance.now(),
-  ) {
+  constructor(private readonly speaker: BenchSpeaker) {
     // No sample rate: frames are played at their own rate, so LiveKit never resamples for us.
     // (LiveKit's AudioOutput takes its logger on construction: it must be initialised first.)
     super(undefined, undefined, (installLiveKitLogging(), { pause: true }));
+    speaker.setListener({
+      onStarted: (id) => {
+        if (this.segment?.id === id) this.onPlaybackStarted(Date.now());
+      },
+      onFinished: (id) => {
+        const seg = this.segment;
+        if (seg?.id === id) this.finish(seg, false, this.speaker.playedMs(id) || this.playedOut);
+      },
+    });
   }
+
+  /** Ms of the segment that finished playing out (the speaker forgets it once finished). */
+  private playedOut = 0;
 
   /** True when nothing is queued or playing. */
   get idle(): boolean {
-    return this.segment === null;
+    return this.segment === null && this.speaker.idle;
   }
 
   override async captureFrame(frame: AudioFrame): Promise<void> {
     const generation = this.generation;
-    // A new segment starts only once the previous one has played out (as LiveKit's room output).
     while (this.segment?.flushed) await this.segment.done;
     if (generation !== this.generation) return;
     await super.captureFrame(frame);
-    const now = this.now();
     let seg = this.segment;
     if (!seg) {
       let resolveDone!: () => void;
       const done = new Promise<void>((resolve) => (resolveDone = resolve));
-      seg = {
-        tag: this.tagOf(),
-        capturedMs: 0,
-        anchorPos: 0,
-        anchorAt: now,
-        firstAudibleAt: null,
-        flushed: false,
-        timer: undefined,
-        done,
-        resolveDone,
-      };
+      seg = { id: this.nextId++, flushed: false, done, resolveDone };
       this.segment = seg;
+      this.playedOut = 0;
     }
-    if (!this.paused) {
-      const position = this.position(seg, now);
-      if (position >= seg.capturedMs) {
-        // Everything queued has played (or nothing was): this frame is audible from now on.
-        this.progressed(seg, position, now);
-        seg.anchorPos = seg.capturedMs;
-        seg.anchorAt = now;
-      }
-    }
-    seg.capturedMs += (frame.samplesPerChannel / frame.sampleRate) * 1000;
-    if (!this.paused && seg.firstAudibleAt === null) {
-      seg.firstAudibleAt = now;
-      this.onPlaybackStarted(Date.now());
-    }
+    // Mono frames (the TTS plugins give mono); the first channel of anything else.
+    const samples =
+      frame.channels === 1
+        ? frame.data
+        : Int16Array.from({ length: frame.samplesPerChannel }, (_, i) => frame.data[i * frame.channels]!);
+    this.playedOut += (frame.samplesPerChannel / frame.sampleRate) * 1000;
+    this.speaker.write(seg.id, { samples, sampleRate: frame.sampleRate });
   }
 
   override flush(): void {
@@ -139,7 +105,7 @@ export class VirtualSpeaker<T = unknown> extends voice.AudioOutput {
     const seg = this.segment;
     if (!seg || seg.flushed) return;
     seg.flushed = true;
-    this.armFinish(seg);
+    this.speaker.end(seg.id);
   }
 
   clearBuffer(): void {
@@ -150,88 +116,28 @@ export class VirtualSpeaker<T = unknown> extends voice.AudioOutput {
       super.flush();
       seg.flushed = true;
     }
-    this.finish(seg, true);
+    this.finish(seg, true, this.speaker.clear(seg.id));
   }
 
   override pause(): void {
-    if (!this.paused) {
-      const seg = this.segment;
-      if (seg) {
-        const now = this.now();
-        const position = this.position(seg, now);
-        this.progressed(seg, position, now);
-        seg.anchorPos = position;
-        seg.anchorAt = now;
-        clearTimeout(seg.timer);
-        seg.timer = undefined;
-      }
-      this.paused = true;
-    }
+    this.speaker.pause();
     super.pause();
   }
 
   override resume(): void {
-    if (this.paused) {
-      this.paused = false;
-      const seg = this.segment;
-      if (seg) {
-        const now = this.now();
-        seg.anchorAt = now;
-        if (seg.firstAudibleAt === null && seg.capturedMs > seg.anchorPos) {
-          seg.firstAudibleAt = now;
-          this.onPlaybackStarted(Date.now());
-        }
-        if (seg.flushed) this.armFinish(seg);
-      }
-    }
+    this.speaker.resume();
     super.resume();
   }
 
-  /** Stops the pending timer (the session is gone): what is still queued counts as cut off. */
+  /** The session is gone: what is still queued counts as cut off. */
   stop(): void {
     if (this.segment) this.clearBuffer();
   }
 
-  /** Where the cursor is in the segment, in ms. */
-  private position(seg: Segment<T>, now: number): number {
-    if (this.paused) return seg.anchorPos;
-    return Math.min(seg.capturedMs, seg.anchorPos + Math.max(0, now - seg.anchorAt));
-  }
-
-  private armFinish(seg: Segment<T>): void {
-    clearTimeout(seg.timer);
-    seg.timer = undefined;
-    if (this.paused) return;
-    const remaining = Math.max(0, seg.capturedMs - this.position(seg, this.now()));
-    seg.timer = setTimeout(() => this.finish(seg, false), remaining);
-  }
-
-  private finish(seg: Segment<T>, interrupted: boolean): void {
+  private finish(seg: Segment, interrupted: boolean, heardMs: number): void {
     if (this.segment !== seg) return;
-    clearTimeout(seg.timer);
-    seg.timer = undefined;
-    const now = this.now();
-    const heardMs = interrupted ? this.position(seg, now) : seg.capturedMs;
-    this.progressed(seg, heardMs, now);
     this.segment = null;
-    this.played.push({
-      tag: seg.tag,
-      audibleAt: heardMs > 0 ? seg.firstAudibleAt : null,
-      heardMs,
-      capturedMs: seg.capturedMs,
-      interrupted,
-      endedAt: now,
-    });
     seg.resolveDone();
     this.onPlaybackFinished({ playbackPosition: heardMs / 1000, interrupted });
-  }
-
-  /** Reports the stretch played since the last anchor (LiveKit's playback-progressed event). */
-  private progressed(seg: Segment<T>, position: number, now: number): void {
-    if (this.paused) return;
-    const duration = position - seg.anchorPos;
-    if (duration <= 0) return;
-    const startedAt = Date.now() - (now - seg.anchorAt);
-    this.onPlaybackProgressed({ startedAt, offset: seg.anchorPos, duration });
   }
 }

@@ -25,30 +25,25 @@
  * ElevenLabs' multi-stream-input WebSocket with auto_mode and pcm_22050, the VAD's thresholds)
  * is LiveKit's default.
  *
- * The reply text: LiveKit stores in its chat history only the part of an interrupted reply that
- * was forwarded, so the whole LLM output is taken from the agent's `llmNode` (passed through
- * unchanged). Each LLM generation is matched to the speaker's segments through `modelSettings`,
- * the object LiveKit hands to `llmNode` and `transcriptionNode` of the same reply: the
- * transcription node is opened right before that reply's audio is forwarded to the speaker.
+ * The replies are played into the benchmark's speaker (SpeakerOutput in livekit-io.ts); what was
+ * heard, and which reply it was, is read from the speaker and the simulators, as for Cue.
  */
-import { voice, type FlushSentinel, type llm } from '@livekit/agents';
+import { voice } from '@livekit/agents';
 import * as deepgram from '@livekit/agents-plugin-deepgram';
 import * as elevenlabs from '@livekit/agents-plugin-elevenlabs';
 import * as openai from '@livekit/agents-plugin-openai';
 import * as silero from '@livekit/agents-plugin-silero';
 import { dispose as disposeRtcNative } from '@livekit/rtc-node';
-import type { ReadableStream } from 'node:stream/web';
-import { TransformStream } from 'node:stream/web';
 import { SAMPLE_RATE } from '../../src/main/engine/ports';
-import { CaseAudioInput, VirtualSpeaker, type PlayedSegment } from './livekit-io';
+import { CaseAudioInput, SpeakerOutput } from './livekit-io';
 import { installLiveKitLogging, LOG_ERROR, onLiveKitLog } from './livekit-log';
 import {
   lateStreamingNote,
-  QUIET_BEFORE_STOP_MS,
+  settledAfterLastTurn,
   streamRealtime,
   type RealtimeStreamResult,
 } from './realtime';
-import type { BenchSystem, HeardReply, SystemRunInput, SystemRunResult } from './types';
+import type { BenchSystem, SystemRunInput, SystemRunResult } from './types';
 
 export interface LiveKitSystemOptions {
   /** LiveKit's `turnHandling.preemptiveGeneration.preemptiveTts` (the "livekit-tts" variant). */
@@ -65,63 +60,6 @@ const SETTLE_TIMEOUT_MS = 15_000;
 /** Notes kept per case (a failing provider can log a line per retry). */
 const MAX_NOTES = 20;
 
-/** What the pipeline produced for one reply: the LLM text it was built from. */
-interface Generation {
-  text: string;
-}
-
-/** Links LLM generations to the speaker's segments (see the header). */
-class GenerationTracker {
-  private readonly generations = new WeakMap<voice.ModelSettings, Generation>();
-  /** The generation whose reply is being forwarded to the speaker now. */
-  current: Generation | undefined;
-
-  of(modelSettings: voice.ModelSettings): Generation {
-    let generation = this.generations.get(modelSettings);
-    if (!generation) {
-      generation = { text: '' };
-      this.generations.set(modelSettings, generation);
-    }
-    return generation;
-  }
-}
-
-/** LiveKit's default agent, observed: the LLM and transcription nodes pass everything through. */
-class BenchAgent extends voice.Agent {
-  constructor(private readonly tracker: GenerationTracker) {
-    super({ instructions: LIVEKIT_INSTRUCTIONS });
-  }
-
-  override async llmNode(
-    chatCtx: llm.ChatContext,
-    toolCtx: llm.ToolContext,
-    modelSettings: voice.ModelSettings,
-  ): Promise<ReadableStream<llm.ChatChunk | string | FlushSentinel> | null> {
-    const output = await super.llmNode(chatCtx, toolCtx, modelSettings);
-    if (!output) return output;
-    const generation = this.tracker.of(modelSettings);
-    return output.pipeThrough(
-      new TransformStream({
-        transform(chunk, controller) {
-          if (typeof chunk === 'string') generation.text += chunk;
-          else if (typeof chunk === 'object' && chunk !== null && 'delta' in chunk) {
-            generation.text += chunk.delta?.content ?? '';
-          }
-          controller.enqueue(chunk);
-        },
-      }),
-    );
-  }
-
-  override async transcriptionNode(
-    text: ReadableStream<string | voice.TimedString> | AsyncIterable<string | voice.TimedString>,
-    modelSettings: voice.ModelSettings,
-  ): Promise<ReadableStream<string | voice.TimedString> | null> {
-    this.tracker.current = this.tracker.of(modelSettings);
-    return super.transcriptionNode(text, modelSettings);
-  }
-}
-
 export async function createLiveKitSystem(options: LiveKitSystemOptions): Promise<BenchSystem> {
   installLiveKitLogging();
   // LiveKit's Silero plugin at its defaults, loaded once and shared by the cases' sessions (as
@@ -130,6 +68,9 @@ export async function createLiveKitSystem(options: LiveKitSystemOptions): Promis
   const name = options.preemptiveTts ? 'livekit-tts' : 'livekit';
   return {
     name,
+    description:
+      'LiveKit Agents 1.9 with its own Deepgram, OpenAI, ElevenLabs and Silero plugins; VAD turn detection, interruption mode vad, ' +
+      `preemptive generation on${options.preemptiveTts ? ' with preemptive TTS' : ''}; everything else at LiveKit's defaults.`,
     run: (input) => runCase(vad, options, input),
     close: async () => {
       await vad.close();
@@ -160,11 +101,7 @@ async function runCase(
     if (line.level >= LOG_ERROR) note(`livekit logged: ${line.text}`);
   });
 
-  const tracker = new GenerationTracker();
-  const speaker = new VirtualSpeaker<Generation>(
-    () => tracker.current,
-    () => clock.now(),
-  );
+  const speaker = new SpeakerOutput(input.speaker);
   const microphone = new CaseAudioInput(SAMPLE_RATE);
   // Endpoints and key: the simulators. Deepgram's `baseUrl` is the WebSocket origin (default
   // wss://api.deepgram.com, the plugin appends /v1/listen); OpenAI's `baseURL` ends in /v1;
@@ -213,22 +150,21 @@ async function runCase(
   let streamed: RealtimeStreamResult;
   try {
     // No greeting: the agent speaks only in reply to the user.
-    await session.start({ agent: new BenchAgent(tracker) });
+    await session.start({ agent: new voice.Agent({ instructions: LIVEKIT_INSTRUCTIONS }) });
     streamed = await streamRealtime({
       audio: caseData.audio,
       tailMs,
       now: () => clock.now(),
       onFrame: (samples) => microphone.push(samples),
       // The tail may end once a reply to the last turn was heard and all has been quiet for 1 s.
-      stopWhen: (_offsetMs, started) => {
-        const now = clock.now();
-        const last = speaker.played.at(-1);
-        const lastPlayback = last ? last.endedAt : -Infinity;
-        const answered = speaker.played.some(
-          (s) => s.audibleAt !== null && s.audibleAt - started >= input.lastTurnEndMs,
-        );
-        return answered && !busy() && now - Math.max(lastActivity, lastPlayback) >= QUIET_BEFORE_STOP_MS;
-      },
+      stopWhen: (_offsetMs, started) =>
+        settledAfterLastTurn(input.speaker, {
+          startedAt: started,
+          now: clock.now(),
+          lastTurnEndMs: input.lastTurnEndMs,
+          busy: busy(),
+          lastActivity,
+        }),
     });
     const late = lateStreamingNote(streamed);
     if (late) note(late);
@@ -243,31 +179,5 @@ async function runCase(
     await Promise.allSettled([stt.close(), tts.close(), llmPlugin.aclose()]);
     stopLogNotes();
   }
-  const { startedAt } = streamed;
-  return { startedAt, replies: heardReplies(speaker.played, startedAt, note), notes };
-}
-
-/** One reply per generation that was heard, in the order they became audible. */
-function heardReplies(
-  played: readonly PlayedSegment<Generation>[],
-  startedAt: number,
-  note: (line: string) => void,
-): HeardReply[] {
-  const replies = new Map<Generation | undefined, HeardReply>();
-  for (const segment of played) {
-    if (segment.audibleAt === null || segment.heardMs <= 0) continue;
-    if (!segment.tag) note('a segment was played that no LLM generation could be matched to');
-    const reply = replies.get(segment.tag);
-    if (reply) {
-      reply.heardMs += segment.heardMs;
-      reply.audibleAtMs = Math.min(reply.audibleAtMs, segment.audibleAt - startedAt);
-    } else {
-      replies.set(segment.tag, {
-        audibleAtMs: segment.audibleAt - startedAt,
-        text: segment.tag?.text ?? '',
-        heardMs: segment.heardMs,
-      });
-    }
-  }
-  return [...replies.values()].sort((a, b) => a.audibleAtMs - b.audibleAtMs);
+  return { startedAt: streamed.startedAt, notes };
 }

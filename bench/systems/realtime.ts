@@ -3,6 +3,7 @@
  * scheduled against the start time so timer jitter never accumulates into drift.
  */
 import { SAMPLE_RATE } from '../../src/main/engine/ports';
+import type { BenchSpeaker } from '../speaker';
 
 export interface RealtimeStreamOptions {
   audio: Int16Array;
@@ -34,6 +35,21 @@ export function lateStreamingNote(result: RealtimeStreamResult): string | undefi
   return result.maxLagMs > LATE_NOTE_MS
     ? `audio streamed up to ${Math.round(result.maxLagMs)} ms late`
     : undefined;
+}
+
+/**
+ * Whether a run may stop streaming its tail: the speaker played something that started after
+ * the last turn's end, it is idle, the system has nothing in the works, and all has been quiet
+ * for QUIET_BEFORE_STOP_MS.
+ */
+export function settledAfterLastTurn(
+  speaker: BenchSpeaker,
+  state: { startedAt: number; now: number; lastTurnEndMs: number; busy: boolean; lastActivity: number },
+): boolean {
+  const last = speaker.lastPlayed();
+  if (!last || state.busy || !speaker.idle) return false;
+  if (last.at - state.startedAt < state.lastTurnEndMs) return false;
+  return state.now - Math.max(last.until, state.lastActivity) >= QUIET_BEFORE_STOP_MS;
 }
 
 export async function streamRealtime(options: RealtimeStreamOptions): Promise<RealtimeStreamResult> {

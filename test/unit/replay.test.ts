@@ -36,7 +36,9 @@ describe('replay with real Silero VAD on espeak-ng speech', () => {
     expect(audible[0]!.t).toBeGreaterThan(tEnd);
     expect(result.outcomes[0]).toMatchObject({ false_cutin: false, wrong_reply: false, missed: false });
     // The simulated Deepgram formats its finals (smart_format): one per phrase around the pause.
-    expect(result.report.turns.map((t) => normalizeTranscript(t.transcript))).toEqual(['book a flight to paris']);
+    expect(result.report.turns.map((t) => normalizeTranscript(t.transcript))).toEqual([
+      'book a flight to paris',
+    ]);
     expect(result.report.turns[0]!.e2e_latency_ms).toBeGreaterThan(0);
   });
 

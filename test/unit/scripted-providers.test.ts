@@ -44,7 +44,12 @@ function describeEvent(e: SttEvent): string {
 
 describe('ScriptedStt (nova)', () => {
   // The replay rules, on an idealised STT (one interim per word); case-events.test.ts covers the realistic readings.
-  const novaOptions = { mode: 'nova', endpointing_ms: 300, utterance_end_ms: 1000, behaviour: IDEAL_STT } as const;
+  const novaOptions = {
+    mode: 'nova',
+    endpointing_ms: 300,
+    utterance_end_ms: 1000,
+    behaviour: IDEAL_STT,
+  } as const;
 
   it('delivers interims lag ms after the audio up to the word end was received, and finals after endpointing', async () => {
     const clock = new VirtualClock();
