@@ -167,6 +167,18 @@ describe('HeuristicTurnDetector', () => {
     });
   });
 
+  it('reads "may" after a date word or number as the month, and after a subject as the auxiliary', () => {
+    expectCue({
+      'book a flight to denver on the twenty first of may': 'complete',
+      'Book it for the 21st of May.': 'complete_sentence',
+      'we leave in may': 'complete',
+      'next may': 'complete',
+      'until 3 may': 'complete',
+      'that may': 'hanging',
+      'the weather may': 'hanging',
+    });
+  });
+
   it('is done for complete questions and elliptical answers', () => {
     expectCue({
       'what time is it': 'complete',

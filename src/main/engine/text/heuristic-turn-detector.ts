@@ -526,8 +526,37 @@ function invertedQuestionHangs(ws: readonly string[]): boolean | undefined {
   return true;
 }
 
+/** Words before "may" that make it the month: "the 21st of may", "in may", "next may", "may" after a date number. */
+const MONTH_MAY_LEADS = new Set([
+  'of',
+  'in',
+  'since',
+  'until',
+  'till',
+  'by',
+  'before',
+  'after',
+  'during',
+  'next',
+  'last',
+  'this',
+  'early',
+  'late',
+  'mid',
+]);
+
+function isMonthMay(ws: readonly string[], at: number): boolean {
+  const before = ws[at - 1];
+  return (
+    ws[at] === 'may' &&
+    before !== undefined &&
+    (MONTH_MAY_LEADS.has(before) || /^\d+(?:st|nd|rd|th)?$/.test(before))
+  );
+}
+
 /** A trailing run of auxiliaries: "the weather is", "what is", "that would be" hang; "yes I can", "I know who you are" do not. */
 function auxiliaryChainHangs(ws: readonly string[]): boolean | undefined {
+  if (isMonthMay(ws, ws.length - 1)) return undefined;
   let start = ws.length;
   while (start > 0 && AUXILIARY_SET.has(ws[start - 1]!)) start--;
   if (start === ws.length) return undefined;
