@@ -26,7 +26,15 @@ import { startSimulators } from './index';
 
 const usage =
   'usage: npm run demo -- [--case <case-dir>] [--out <file.wav>] [--set path.to.option=value ...]';
-const DEFAULT_CASE = join(import.meta.dirname, '..', 'test', 'fixtures', 'cases', 'three-turns');
+/** Four turns of natural speech from the public corpus. */
+const DEFAULT_CASE = join(
+  import.meta.dirname,
+  '..',
+  'bench',
+  'corpus',
+  'tune',
+  'multi-turn-calendar-four-turns',
+);
 const FRAME_MS = 20;
 const WAV_RATE = 24_000;
 /** Silence streamed after the case audio at most, waiting for the last reply to finish. */

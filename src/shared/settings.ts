@@ -118,11 +118,11 @@ export const sttSchema = z.object({
     .object({
       model: text('nova-3', 64, 'Nova model', 'Deepgram model name for the v1 listen API.'),
       endpointing_ms: millis(
-        100,
+        25,
         10,
         5000,
         'Endpointing',
-        'Silence after which Deepgram finalises a segment (speech_final). Above the usual gaps between words (40-80 ms), so a final comes per phrase, not per word.',
+        "Silence after which Deepgram finalises a segment (speech_final). Short values bring the final sooner after you stop (Deepgram's default is 10 ms, LiveKit's plugin asks for 25 ms); long ones (Deepgram suggests 300-500 ms for speakers who pause) give fewer finals mid-sentence.",
       ),
       utterance_end_ms: millis(
         1000,
@@ -171,7 +171,7 @@ export const endpointingSchema = z
       '"fixed" always uses the configured delays; "dynamic" learns the user\'s own pauses within [min_delay, max_delay].',
     ),
     min_delay: seconds(
-      0.5,
+      0.4,
       0,
       10,
       'Min delay',
@@ -208,6 +208,13 @@ export const turnDetectorSchema = z.object({
     0.99,
     'End-of-turn threshold',
     'An end-of-turn probability at or above this is a likely end (waits min_delay); below it waits max_delay.',
+  ),
+  decision_silence: seconds(
+    0.2,
+    0.05,
+    3,
+    'Decision silence',
+    "Silence after which the turn detector judges whether the turn is over (model mode), without waiting for the VAD's min_silence_duration: a likely end then commits min_delay after the speech stopped. Speech that resumes before the commit keeps the turn open.",
   ),
 });
 

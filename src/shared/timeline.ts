@@ -27,6 +27,11 @@ export type TimelineEvent = Base &
     | { type: 'user_speech_started'; at: number }
     /** `at` is the end of the last speech frame; `t` when min_silence_duration confirmed it. */
     | { type: 'user_speech_ended'; at: number; duration: number }
+    /**
+     * The user has been silent since `at` for decision_silence, though the VAD has not ended
+     * their speech yet: the turn detector judges the turn now (model mode).
+     */
+    | { type: 'user_paused'; at: number }
     | { type: 'transcript_interim'; text: string }
     | { type: 'transcript_final'; text: string; speech_final: boolean }
     | { type: 'turn_event'; event: TurnEventName; transcript: string; confidence?: number }

@@ -15,7 +15,8 @@ import {
   type ScriptCase,
 } from '../../src/main/engine/scripted/case';
 import type { VadEvent, VadStage } from '../../src/main/engine/session';
-import type { SettingsInput } from '../../src/shared/settings';
+import { parseSettings, type SettingsInput } from '../../src/shared/settings';
+import { mergeSettings } from '../../src/main/app/settings-store';
 import type { TimelineEvent, TimelineEventOf, TimelineEventType } from '../../src/shared/timeline';
 
 export interface TurnSpec {
@@ -78,8 +79,11 @@ export interface Segment {
   end: number;
 }
 
-/** Speech segments (ms) of a case: its words, merged across gaps shorter than the VAD's min silence. */
-export function speechSegments(caseData: ScriptCase, minSilenceMs = 550): Segment[] {
+/**
+ * Speech segments (ms) of a case: its words, merged across the short gaps between the words of a
+ * phrase (under `minSilenceMs`), so the pauses the script holds stay silent.
+ */
+export function speechSegments(caseData: ScriptCase, minSilenceMs = 100): Segment[] {
   const words = caseData.turns
     .flatMap((t) => t.words)
     .map((w) => ({ start: w.start * 1000, end: w.end * 1000 }));
@@ -98,12 +102,16 @@ function mergeSegments(segments: Segment[], minSilenceMs: number): Segment[] {
 }
 
 /**
- * A VAD that knows where the speech is: speech starts min_speech after a segment begins and
- * ends min_silence after it ends, like the Silero detector on clean audio, with no model.
+ * A VAD that knows where the speech is: each frame's probability is high inside a segment and low
+ * outside it; speech starts min_speech after a segment begins and ends min_silence after it ends
+ * (segments closer than that are one utterance), like the Silero detector on clean audio, with no model.
  */
 export class ScriptedVad implements VadStage {
   private speaking = false;
   private index = 0;
+  /** Where the speech is, frame by frame. */
+  private readonly speech: Segment[];
+  /** Utterances: the segments joined across pauses shorter than min_silence. */
   private readonly segments: Segment[];
 
   constructor(
@@ -111,13 +119,14 @@ export class ScriptedVad implements VadStage {
     private readonly minSpeechMs = 50,
     private readonly minSilenceMs = 550,
   ) {
+    this.speech = mergeSegments(segments, 0);
     this.segments = mergeSegments(segments, minSilenceMs);
   }
 
   async process(frame: AudioFrame): Promise<VadEvent[]> {
     const t0 = frame.capturedAt;
     const t1 = t0 + (frame.samples.length * 1000) / SAMPLE_RATE;
-    const inSpeech = this.segments.some((s) => s.start < t1 && s.end > t0);
+    const inSpeech = this.speech.some((s) => s.start < t1 && s.end > t0);
     const events: VadEvent[] = [
       { type: 'probability', at: t0, probability: inSpeech ? 0.95 : 0.02, speaking: this.speaking },
     ];
@@ -176,6 +185,25 @@ export class ScriptedVadWithAudio extends ScriptedVad {
  */
 export const ENGINE_TEST_STT: SttBehaviour = { ...IDEAL_STT, formatsFinals: false };
 
+/**
+ * The timings the engine's logic tests were written for: these cases leave 40–80 ms between
+ * words (buildCase, the espeak-ng fixtures), so Deepgram's endpointing is above that; the turn
+ * is judged when the VAD ends the speech (the decision at a short pause, and the current
+ * defaults, have their own tests in session-early-decision.test.ts).
+ */
+export const ENGINE_TEST_SETTINGS = {
+  stt: { nova: { endpointing_ms: 100 } },
+  turn_handling: { endpointing: { min_delay: 0.5 }, turn_detector: { decision_silence: 3 } },
+} as const;
+
+/** `settings` over ENGINE_TEST_SETTINGS. */
+export function engineTestSettings(settings: SettingsInput = {}): SettingsInput {
+  return mergeSettings(
+    parseSettings(ENGINE_TEST_SETTINGS),
+    settings as Record<string, unknown>,
+  ) as SettingsInput;
+}
+
 export interface RunOptions {
   settings?: SettingsInput;
   /** Extra VAD-only speech (ms), e.g. a cough with no words. */
@@ -189,7 +217,7 @@ export function runCase(caseData: ScriptCase, options: RunOptions = {}): Promise
   const vad = options.vad ?? new ScriptedVad([...speechSegments(caseData), ...(options.noise ?? [])]);
   return replayCase(caseData, {
     vad,
-    settings: options.settings ?? {},
+    settings: engineTestSettings(options.settings),
     tailMs: 8000,
     sttBehaviour: ENGINE_TEST_STT,
     ...(options.actions ? { actions: options.actions } : {}),

@@ -20,15 +20,15 @@ describe('npm run demo', () => {
         'tsx',
         join(root, 'sim', 'demo.ts'),
         '--case',
-        join(root, 'test', 'fixtures', 'cases', 'weather-question'),
+        join(root, 'bench', 'corpus', 'tune', 'question-weather-lisbon'),
         '--out',
         out,
       ],
       { cwd: root, timeout: 60_000 },
     );
-    expect(stdout).toContain('EndOfTurn "What\'s the weather like in paris today."');
+    expect(stdout).toContain('EndOfTurn "What\'s the weather going to be like in lisbon this weekend?"');
     expect(stdout).toMatch(
-      /turn 0: "what's the weather like in paris today" -> "It's sunny and 22 degrees in Paris today\."\n {2}e2e from the end of speech \d+ ms ok/,
+      /turn 0: "what's the weather going to be like in lisbon this weekend" -> "Sunny on Saturday, some rain on Sunday\."\n {2}e2e from the end of speech \d+ ms ok/,
     );
     expect(stdout).toContain('errors 0');
     const wav = decodeWav(readFileSync(out));

@@ -9,7 +9,8 @@ import { loadSileroModel, type SileroModel } from '../../src/main/engine/vad/sil
 import { VoiceActivityDetector } from '../../src/main/engine/vad/voice-activity-detector';
 import { defaultSettings, type SettingsInput } from '../../src/shared/settings';
 
-const cases = join(__dirname, '..', 'fixtures', 'cases');
+// Natural speech (each phrase spoken whole), replayed with the defaults and the realistic STT.
+const cases = join(__dirname, '..', '..', 'bench', 'corpus', 'tune');
 const run = promisify(execFile);
 
 describe('replay with real Silero VAD on espeak-ng speech', () => {
@@ -29,7 +30,7 @@ describe('replay with real Silero VAD on espeak-ng speech', () => {
   }
 
   it('waits through a 1 s pause mid-sentence and answers only after the user finishes', async () => {
-    const result = await replay('flight-hesitation');
+    const result = await replay('hesitation-unfinished-flight');
     const tEnd = result.outcomes[0]!.t_end_ms;
     const audible = result.events.filter((e) => e.type === 'agent_speech_started');
     expect(audible).toHaveLength(1);
@@ -37,16 +38,19 @@ describe('replay with real Silero VAD on espeak-ng speech', () => {
     expect(result.outcomes[0]).toMatchObject({ false_cutin: false, wrong_reply: false, missed: false });
     // The simulated Deepgram formats its finals (smart_format): one per phrase around the pause.
     expect(result.report.turns.map((t) => normalizeTranscript(t.transcript))).toEqual([
-      'book a flight to paris',
+      normalizeTranscript('book a flight to denver on the twenty first of may'),
     ]);
     expect(result.report.turns[0]!.e2e_latency_ms).toBeGreaterThan(0);
   });
 
   it('answers every turn of a multi-turn case correctly, and preemption lowers its p50 e2e latency', async () => {
-    const on = await replay('three-turns');
-    const off = await replay('three-turns', { turn_handling: { preemptive_generation: { enabled: false } } });
+    const on = await replay('multi-turn-calendar-four-turns');
+    const off = await replay('multi-turn-calendar-four-turns', {
+      turn_handling: { preemptive_generation: { enabled: false } },
+    });
     for (const result of [on, off]) {
       expect(result.outcomes.map((o) => [o.false_cutin, o.wrong_reply, o.missed])).toEqual([
+        [false, false, false],
         [false, false, false],
         [false, false, false],
         [false, false, false],
@@ -62,10 +66,10 @@ describe('npm run replay', () => {
   const cli = ['tsx', join(__dirname, '..', '..', 'bench', 'replay.ts')];
 
   it('prints the session report as JSON with e2e latency per turn', async () => {
-    const { stdout } = await run('npx', [...cli, '--case', join(cases, 'weather-question'), '--json']);
+    const { stdout } = await run('npx', [...cli, '--case', join(cases, 'question-weather-lisbon'), '--json']);
     const report = JSON.parse(stdout) as { turns: { e2e_latency_ms: number | null; transcript: string }[] };
     expect(report.turns).toHaveLength(1);
-    expect(report.turns[0]!.transcript).toBe("What's the weather like in paris today?");
+    expect(report.turns[0]!.transcript).toBe("What's the weather going to be like in lisbon this weekend?");
     expect(report.turns[0]!.e2e_latency_ms).toBeGreaterThan(0);
   });
 
@@ -73,12 +77,12 @@ describe('npm run replay', () => {
     const { stdout } = await run('npx', [
       ...cli,
       '--case',
-      join(cases, 'weather-question'),
+      join(cases, 'question-weather-lisbon'),
       '--set',
       'turn_handling.preemptive_generation.enabled=false',
     ]);
     expect(stdout).toContain('StartOfTurn');
-    expect(stdout).toContain('EndOfTurn "What\'s the weather like in paris today?"');
+    expect(stdout).toContain('EndOfTurn "What\'s the weather going to be like in lisbon this weekend?"');
     expect(stdout).not.toContain('speculation');
     expect(stdout).toMatch(/e2e \d+ ms/);
   });
@@ -87,7 +91,7 @@ describe('npm run replay', () => {
     const error = await run('npx', [
       ...cli,
       '--case',
-      join(cases, 'weather-question'),
+      join(cases, 'question-weather-lisbon'),
       '--set',
       'turn_handling.endpointing.min_delay=99',
     ]).catch((e: { code: number; stderr: string }) => e);

@@ -29,16 +29,22 @@ import {
   speechSegments,
   type Segment,
   ENGINE_TEST_STT,
+  engineTestSettings,
 } from '../helpers/session-harness';
 
 const cases = join(__dirname, '..', 'fixtures', 'cases');
 const MIN_DELAY_MS = 800;
 const MAX_DELAY_MS = 2500;
-/** min_delay longer than the VAD's 550 ms of silence, so a likely end visibly waits min_delay. */
+/**
+ * min_delay longer than the VAD's 550 ms of silence, so a likely end visibly waits min_delay; the
+ * detector judges when the VAD ends the speech (decision_silence longer than its min silence: the
+ * decision at a short pause has its own tests in session-early-decision.test.ts).
+ */
 const MODEL_MODE: SettingsInput = {
   turn_handling: {
     turn_detection: 'model',
     endpointing: { min_delay: MIN_DELAY_MS / 1000, max_delay: MAX_DELAY_MS / 1000 },
+    turn_detector: { decision_silence: 3 },
   },
 };
 const samplesAt = (ms: number) => Math.round((ms * SAMPLE_RATE) / 1000);
@@ -92,7 +98,7 @@ describe('turn detection "model" with Smart Turn (stand-in) and the heuristic', 
     const result = await replayCase(caseData, {
       sttBehaviour: ENGINE_TEST_STT,
       vad: sileroVad(),
-      settings: MODEL_MODE,
+      settings: engineTestSettings(MODEL_MODE),
       turnDetector: detector,
     });
     const events = result.events;
@@ -154,7 +160,7 @@ describe('turn detection "model" with Smart Turn (stand-in) and the heuristic', 
       const result = await replayCase(caseData, {
         sttBehaviour: ENGINE_TEST_STT,
         vad,
-        settings: MODEL_MODE,
+        settings: engineTestSettings(MODEL_MODE),
         turnDetector: detector,
         tailMs: 8000,
       });
@@ -195,7 +201,7 @@ describe('turn detection "model" with Smart Turn (stand-in) and the heuristic', 
     const result = await replayCase(caseData, {
       sttBehaviour: ENGINE_TEST_STT,
       vad: sileroVad(),
-      settings: MODEL_MODE,
+      settings: engineTestSettings(MODEL_MODE),
       turnDetector: detector,
     });
     const errors = eventsOf(result.events, 'error');
@@ -243,7 +249,7 @@ describe('the decision is off the hot path', () => {
     const result = await replayCase(caseData, {
       sttBehaviour: ENGINE_TEST_STT,
       vad: new ScriptedVadWithAudio(speechSegments(caseData)),
-      settings: MODEL_MODE,
+      settings: engineTestSettings(MODEL_MODE),
       // No idle(): the replay does not wait for the model, as the live app does not.
       turnDetector: {
         name: detector.name,

@@ -1,6 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import type { SettingsInput } from '../../src/shared/settings';
-import { buildCase, eventsOf, firstOf, runCase, spoken } from '../helpers/session-harness';
+import {
+  buildCase,
+  engineTestSettings,
+  eventsOf,
+  firstOf,
+  runCase,
+  spoken,
+} from '../helpers/session-harness';
 
 // "book a flight to" sounds unfinished; the user pauses 1.2 s before the destination.
 const hesitation = buildCase([
@@ -150,13 +157,17 @@ describe('settings', () => {
               errors.push((error as Error).message);
             }
             expect(s.options.turn_handling.turn_detection).toBe('model');
-            restarts.push(s.updateSettings({ turn_handling: { turn_detection: 'vad' } }).needsRestart);
             restarts.push(
-              s.updateSettings({
-                turn_handling: { turn_detection: 'vad' },
-                llm: { model: 'llama3' },
-                stt: { provider: 'deepgram-flux' },
-              }).needsRestart,
+              s.updateSettings(engineTestSettings({ turn_handling: { turn_detection: 'vad' } })).needsRestart,
+            );
+            restarts.push(
+              s.updateSettings(
+                engineTestSettings({
+                  turn_handling: { turn_detection: 'vad' },
+                  llm: { model: 'llama3' },
+                  stt: { provider: 'deepgram-flux' },
+                }),
+              ).needsRestart,
             );
           },
         },

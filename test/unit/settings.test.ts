@@ -13,7 +13,13 @@ import { settingsTable, SETTINGS_BEGIN, SETTINGS_END } from '../../src/shared/se
 describe('settings schema', () => {
   it('has the documented defaults', () => {
     const s = defaultSettings();
-    expect(s.turn_handling.endpointing).toEqual({ mode: 'fixed', min_delay: 0.5, max_delay: 3 });
+    expect(s.turn_handling.endpointing).toEqual({ mode: 'fixed', min_delay: 0.4, max_delay: 3 });
+    expect(s.turn_handling.turn_detector).toEqual({
+      model: 'smart-turn-v3',
+      threshold: 0.5,
+      decision_silence: 0.2,
+    });
+    expect(s.stt.nova.endpointing_ms).toBe(25);
     expect(s.turn_handling.preemptive_generation).toMatchObject({
       enabled: true,
       preemptive_tts: true,

@@ -15,7 +15,14 @@ import {
 } from '../../src/renderer/src/timeline/timeline-model';
 import { defaultSettings } from '../../src/shared/settings';
 import type { TimelineEvent } from '../../src/shared/timeline';
-import { buildCase, eventsOf, firstOf, runCase, ENGINE_TEST_STT } from '../helpers/session-harness';
+import {
+  buildCase,
+  eventsOf,
+  firstOf,
+  runCase,
+  ENGINE_TEST_STT,
+  engineTestSettings,
+} from '../helpers/session-harness';
 
 const cases = join(__dirname, '..', 'fixtures', 'cases');
 
@@ -82,6 +89,7 @@ describe('TimelineModel on the three-turns case (real Silero VAD)', () => {
     // Fed live, event by event, VAD frames included, like the renderer.
     result = await replayCase(caseData, {
       sttBehaviour: ENGINE_TEST_STT,
+      settings: engineTestSettings(),
       vad,
       onEvent: (event) => {
         all.push(event);

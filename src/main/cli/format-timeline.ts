@@ -18,6 +18,8 @@ export function describeEvent(event: TimelineEvent): string | null {
       return `user speech started (audio at ${seconds(event.at)})`;
     case 'user_speech_ended':
       return `user speech ended (audio at ${seconds(event.at)}, ${ms(event.duration)} of speech)`;
+    case 'user_paused':
+      return `user paused (silent since audio ${seconds(event.at)})`;
     case 'transcript_interim':
       return `interim    ${quote(event.text)}`;
     case 'transcript_final':

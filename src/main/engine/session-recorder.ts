@@ -74,6 +74,9 @@ export class SessionRecorder {
 
   onEvent(event: TimelineEvent): void {
     switch (event.type) {
+      // The end of the user's speech: where a pause the turn was judged at began, until the VAD
+      // confirms (or moves) it; a turn committed in the pause keeps the pause's start.
+      case 'user_paused':
       case 'user_speech_ended': {
         const record = this.find(event.turn);
         if (record && record.committedAt === null) record.speechEndAt = event.at;

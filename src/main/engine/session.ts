@@ -98,6 +98,10 @@ export class VoiceSession {
   private audioEndAt: number | null = null;
   /** Speech (ms, silent frames excluded) in the user's current utterance, for min_duration. */
   private utteranceSpeechMs: number | null = null;
+  /** Capture time the current silence within the VAD's speech began (null while speech goes on). */
+  private pauseStartAt: number | null = null;
+  /** The turn tracker was told of that silence (it lasted decision_silence). */
+  private pauseSignalled = false;
 
   constructor(
     private readonly deps: VoiceSessionDeps,
@@ -315,16 +319,20 @@ export class VoiceSession {
         const frameMs = Math.min(MAX_FRAME_MS, Math.max(0, event.at - this.lastFrameAt));
         this.lastFrameAt = event.at;
         const { activation_threshold, deactivation_threshold } = this.settings.vad;
-        if (!this.frameSpeech && event.probability >= activation_threshold) this.frameSpeech = true;
-        else if (this.frameSpeech && event.probability < deactivation_threshold) {
+        if (!this.frameSpeech && event.probability >= activation_threshold) {
+          this.frameSpeech = true;
+          this.pauseEnded();
+        } else if (this.frameSpeech && event.probability < deactivation_threshold) {
           this.frameSpeech = false;
           this.frameSilenceSince = this.deps.clock.now();
+          if (event.speaking) this.pauseStartAt = event.at;
           this.preemptive.onUserPaused();
         }
         if (this.utteranceSpeechMs !== null && this.frameSpeech) {
           this.utteranceSpeechMs += frameMs;
           this.interruption.onUserSpeechProgress(this.utteranceSpeechMs);
         }
+        this.checkPause(event.at + frameMs, event.speaking);
         break;
       }
       case 'speech_started':
@@ -335,10 +343,38 @@ export class VoiceSession {
         break;
       case 'speech_ended':
         this.utteranceSpeechMs = null;
+        this.pauseStartAt = null;
+        this.pauseSignalled = false;
         this.bus.emit({ type: 'user_speech_ended', at: event.at, duration: event.durationMs });
         this.tracker.onSpeechEnded(event.at);
         this.interruption.onUserSpeechEnded();
         break;
+    }
+  }
+
+  /**
+   * A silence inside the VAD's speech that has lasted decision_silence: the turn detector may
+   * judge the turn now instead of after the VAD's min_silence_duration.
+   */
+  private checkPause(audioAt: number, vadSpeaking: boolean): void {
+    if (!vadSpeaking || this.frameSpeech || this.pauseStartAt === null || this.pauseSignalled) return;
+    if (audioAt - this.pauseStartAt < this.settings.turn_handling.turn_detector.decision_silence * 1000)
+      return;
+    this.pauseSignalled = true;
+    this.tracker.onPause(this.pauseStartAt);
+  }
+
+  /** Speech resumed within the VAD's speech: after a signalled pause the user goes on. */
+  private pauseEnded(): void {
+    const signalled = this.pauseSignalled;
+    this.pauseStartAt = null;
+    this.pauseSignalled = false;
+    if (!signalled) return;
+    this.tracker.onPauseEnded();
+    if (!this.tracker.isActive) {
+      // The turn was committed in the pause: this speech is new to the reply, as a VAD start would be.
+      this.utteranceSpeechMs = 0;
+      this.interruption.onUserSpeechStarted();
     }
   }
 

@@ -65,6 +65,8 @@ export class UserTurnTracker {
   private speaking = false;
   private speechStartedAt: number | null = null;
   private lastSpeechEndAt: number | null = null;
+  /** A silence of decision_silence inside the VAD's speech began here (model mode); null otherwise. */
+  private pauseAt: number | null = null;
   private providerEndAt: number | null = null;
   private pttHeld = false;
   /** Muted: nothing the user says is heard (the open turn, if any, still completes). */
@@ -144,6 +146,7 @@ export class UserTurnTracker {
       this.deps.endpointing.observePause(at - this.lastSpeechEndAt);
     }
     this.speaking = true;
+    this.pauseAt = null;
     this.speechStartedAt ??= at;
     this.cancelWait('user resumed speaking');
   }
@@ -151,8 +154,29 @@ export class UserTurnTracker {
   onSpeechEnded(at: number): void {
     if (!this.speaking) return;
     this.speaking = false;
+    this.pauseAt = null;
     this.lastSpeechEndAt = at;
     this.evaluate();
+  }
+
+  /**
+   * The user has been silent for decision_silence since `at`, though the VAD has not yet ended
+   * their speech: in model mode the turn detector judges the turn now, and a likely end commits
+   * min_delay after `at`. An unlikely end waits for the VAD's end of speech as before.
+   */
+  onPause(at: number): void {
+    if (!this.active || !this.speaking || this.mode !== 'model') return;
+    this.pauseAt = at;
+    this.deps.bus.emit({ type: 'user_paused', at });
+    this.evaluate();
+  }
+
+  /** Speech resumed after onPause, within the VAD's speech: the turn goes on. */
+  onPauseEnded(): void {
+    if (this.pauseAt === null) return;
+    if (this.mode !== 'manual') this.deps.endpointing.observePause(this.deps.clock.now() - this.pauseAt);
+    this.pauseAt = null;
+    this.cancelWait('user resumed speaking');
   }
 
   onStt(event: SttEvent): void {
@@ -311,9 +335,12 @@ export class UserTurnTracker {
       this.waitFor(this.providerEndAt + delay, 'provider end of turn + min_delay', delay);
       return;
     }
-    if (this.speaking || this.lastSpeechEndAt === null) return;
-    const silenceStart = this.lastSpeechEndAt;
+    const early = this.speaking && this.pauseAt !== null;
+    const silenceStart = early ? this.pauseAt : this.speaking ? null : this.lastSpeechEndAt;
+    if (silenceStart === null) return;
     const maxWait = this.settings.endpointing.max_delay * 1000;
+    // At a short pause only a final transcript is judged: an interim may lag the speech by a second.
+    if (early && (!this.transcript || !this.settled)) return;
     if (!this.transcript) {
       // Speech with no words yet: wait for the transcript, but drop the turn if none ever comes.
       this.waitFor(silenceStart + maxWait + TRANSCRIPT_GRACE_MS, 'waiting for a transcript', maxWait);
@@ -322,10 +349,17 @@ export class UserTurnTracker {
     let likelyEnd = true;
     let reason = 'silence (vad mode)';
     if (this.mode === 'model') {
-      const verdict = this.verdictFor(this.transcript);
+      const verdict = this.verdictFor(this.transcript, silenceStart);
       if (!verdict) return; // the detector is running; evaluate() runs again with its answer
       likelyEnd = verdict.likelyEnd;
       reason = likelyEnd ? 'likely end of turn' : 'unlikely end of turn';
+      // Judged at a short pause: only a likely end acts before the VAD ends the speech.
+      if (early && !likelyEnd) {
+        this.cancelWait('unlikely end of turn');
+        return;
+      }
+      if (early)
+        reason = `likely end of turn after ${this.settings.turn_detector.decision_silence * 1000} ms of silence`;
     }
     const delay = this.deps.endpointing.delayMs(likelyEnd);
     const until = silenceStart + delay;
@@ -343,14 +377,14 @@ export class UserTurnTracker {
    * computed (evaluate() runs again with the answer). Nothing here waits for the detector: audio
    * and STT events go on meanwhile.
    */
-  private verdictFor(transcript: string): DetectorVerdict | null {
-    const key = `${this.lastSpeechEndAt ?? ''}|${transcript}`;
+  private verdictFor(transcript: string, silenceStart: number): DetectorVerdict | null {
+    const key = `${silenceStart}|${transcript}`;
     if (this.verdict?.key === key) return this.verdict;
     if (this.pendingDetection === key) return null;
     this.pendingDetection = key;
     const detector = this.deps.detector;
     const threshold = this.settings.turn_detector.threshold;
-    const audio = this.audioForDetector();
+    const audio = this.audioForDetector(silenceStart);
     const input = { transcript, history: this.deps.history(), ...(audio?.length ? { audio } : {}) };
     const verdict: Promise<TurnDetectorVerdict> = detector.explainEndOfTurn
       ? detector.explainEndOfTurn(input)
@@ -387,9 +421,7 @@ export class UserTurnTracker {
    * after its latest end of speech, at most the last 8 s. Taken once per end of speech, so a
    * transcript arriving later is judged on the same audio (and a model can answer from its cache).
    */
-  private audioForDetector(): Int16Array | undefined {
-    const speechEnd = this.lastSpeechEndAt;
-    if (speechEnd === null) return undefined;
+  private audioForDetector(speechEnd: number): Int16Array | undefined {
     if (this.detectorAudio?.speechEnd !== speechEnd) {
       const to = speechEnd + DETECTOR_AUDIO_TAIL_MS;
       const start = this.speechStartedAt === null ? -Infinity : this.speechStartedAt - DETECTOR_AUDIO_LEAD_MS;
@@ -469,6 +501,7 @@ export class UserTurnTracker {
     this.continued = '';
     this.fluxDraftFinal = false;
     this.lastSpeechEndAt = null;
+    this.pauseAt = null;
     this.providerEndAt = null;
     this.verdict = null;
     this.pendingDetection = null;

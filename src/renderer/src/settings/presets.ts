@@ -5,7 +5,8 @@
  * | option                                                | fast  | balanced | patient |
  * |-------------------------------------------------------|-------|----------|---------|
  * | turn_handling.turn_detection                          | model | model    | model   |
- * | turn_handling.endpointing.min_delay (s)               | 0.3   | 0.5      | 0.8     |
+ * | turn_handling.endpointing.min_delay (s)               | 0.3   | 0.4      | 0.8     |
+ * | turn_handling.turn_detector.decision_silence (s)      | 0.15  | 0.2      | 0.55    |
  * | turn_handling.endpointing.max_delay (s)               | 2     | 3        | 4       |
  * | vad.min_silence_duration (s)                          | 0.35  | 0.55     | 0.55    |
  * | turn_handling.interruption.min_duration (s)           | 0.4   | 0.5      | 0.8     |
@@ -38,6 +39,7 @@ export const PRESETS: readonly Preset[] = [
       'turn_handling.turn_detection': 'model',
       'turn_handling.endpointing.min_delay': 0.3,
       'turn_handling.endpointing.max_delay': 2,
+      'turn_handling.turn_detector.decision_silence': 0.15,
       'vad.min_silence_duration': 0.35,
       'turn_handling.interruption.min_duration': 0.4,
       'turn_handling.interruption.min_words': 0,
@@ -51,11 +53,12 @@ export const PRESETS: readonly Preset[] = [
     id: 'balanced',
     label: 'Balanced',
     summary:
-      "Cue's defaults: the reply is prepared (text and speech) while you finish, and plays half a second after a likely end of turn, up to three when you seem mid-thought.",
+      "Cue's defaults: the reply is prepared (text and speech) while you finish; the turn is judged after a fifth of a second of silence, and the reply plays 0.4 s after a likely end, up to three when you seem mid-thought.",
     values: {
       'turn_handling.turn_detection': 'model',
-      'turn_handling.endpointing.min_delay': 0.5,
+      'turn_handling.endpointing.min_delay': 0.4,
       'turn_handling.endpointing.max_delay': 3,
+      'turn_handling.turn_detector.decision_silence': 0.2,
       'vad.min_silence_duration': 0.55,
       'turn_handling.interruption.min_duration': 0.5,
       'turn_handling.interruption.min_words': 0,
@@ -74,6 +77,7 @@ export const PRESETS: readonly Preset[] = [
       'turn_handling.turn_detection': 'model',
       'turn_handling.endpointing.min_delay': 0.8,
       'turn_handling.endpointing.max_delay': 4,
+      'turn_handling.turn_detector.decision_silence': 0.55,
       'vad.min_silence_duration': 0.55,
       'turn_handling.interruption.min_duration': 0.8,
       'turn_handling.interruption.min_words': 1,

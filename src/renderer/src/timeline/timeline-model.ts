@@ -1017,6 +1017,13 @@ export class TimelineModel {
         }
         break;
       }
+      case 'user_paused':
+        // Judged at a short pause: the speech ended where the pause began (the VAD may confirm it later).
+        if (turn.committedAt === null) {
+          turn.live.speechEnd = event.at + off;
+          this.touchSummary(turn);
+        }
+        break;
       case 'transcript_interim':
       case 'transcript_final': {
         const final = event.type === 'transcript_final';
