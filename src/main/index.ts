@@ -1,19 +1,23 @@
 /**
  * Electron main process: glue only. The decisions live in small modules tested in plain Node:
- * the app core (./app), the IPC carrier (./ipc-carrier), the sender and permission checks
- * (./shell/app-origin, ./shell/permissions), the tray (./shell/tray-state) and the shortcut
- * (./shell/shortcut).
+ * the app core (./app), the IPC carrier (./ipc-carrier), the app's scheme (./shell/app-protocol),
+ * the sender and permission checks (./shell/app-origin, ./shell/permissions), the window's options
+ * (./shell/window-options), new windows and external links (./shell/external-links), the tray
+ * (./shell/tray-state) and the shortcut (./shell/shortcut).
  *
  * Security, after Electron's checklist: one sandboxed, context-isolated window without Node,
- * web security on, no navigation, no new windows, no webviews; IPC accepted only from the main
- * frame of that window showing the app's page; permissions: the microphone (audio only) for that
- * page, nothing else. The Content-Security-Policy is the <meta> tag of src/renderer/index.html:
- * the page is loaded from file://, and file responses carry no HTTP headers, so a CSP set through
- * session.webRequest.onHeadersReceived would never apply to it.
+ * web security on, DevTools off when packaged, the page served from the app's own privileged
+ * scheme (cue://app/, never file://) with its CSP as a response header and as a <meta> tag, no
+ * navigation, every window.open denied (an allowlisted https link opens in the user's browser,
+ * only right after a click or key press in the window), no webviews; IPC accepted only from the
+ * main frame of that window showing the app's page; permissions: the microphone (audio only) for
+ * that page, nothing else. The fuses set in electron-builder.yml close ELECTRON_RUN_AS_NODE,
+ * NODE_OPTIONS, --inspect, loading anything but app.asar and file:// privileges.
  *
  * The global push-to-talk shortcut (default CommandOrControl+Shift+Space) toggles: Electron's
  * globalShortcut reports presses but no releases, so it cannot be held to talk (see shell/shortcut).
  */
+import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   BrowserWindow,
@@ -22,6 +26,8 @@ import {
   dialog,
   globalShortcut,
   ipcMain,
+  net,
+  protocol,
   safeStorage,
   session,
   shell,
@@ -31,20 +37,28 @@ import { defaultSettings } from '../shared/settings';
 import { createAppCore } from './app/app-core';
 import type { ContractHandler } from './app/types';
 import { registerIpcCarrier } from './ipc-carrier';
-import { devServerOrigin, isTrustedFrame, type AppPage } from './shell/app-origin';
+import { appPageFor, isTrustedFrame } from './shell/app-origin';
+import {
+  APP_ENTRY_URL,
+  APP_SCHEME,
+  APP_SCHEME_PRIVILEGES,
+  createAppProtocolHandler,
+} from './shell/app-protocol';
+import { decideExternalOpen, UserActivation } from './shell/external-links';
 import { installPermissionHandlers } from './shell/permissions';
+import { rendererCsp } from './shell/renderer-files';
 import { createPushToTalkShortcut, type PushToTalkShortcut } from './shell/shortcut';
 import { createAppTray, type AppTray } from './shell/tray';
 import { INITIAL_APP_STATE, createTrayActions } from './shell/tray-state';
+import { mainWindowOptions } from './shell/window-options';
 
 const PRELOAD = join(import.meta.dirname, '../preload/index.cjs');
-const RENDERER_HTML = join(import.meta.dirname, '../renderer/index.html');
+const RENDERER_ROOT = join(import.meta.dirname, '../renderer');
 /**
  * Under `electron-vite dev` (never packaged) the page comes from the Vite dev server on loopback,
  * so edits reload live; the sender check and the permission handlers then trust that origin only.
  */
-const DEV_SERVER = app.isPackaged ? undefined : devServerOrigin(process.env['ELECTRON_RENDERER_URL']);
-const APP_PAGE: AppPage = DEV_SERVER ? { file: RENDERER_HTML, devServer: DEV_SERVER } : RENDERER_HTML;
+const APP_PAGE = appPageFor(app.isPackaged ? undefined : process.env['ELECTRON_RENDERER_URL']);
 /** Bundled assets (tray icons, models/): extraResources when packaged, ./resources in development. */
 const RESOURCES = app.isPackaged ? process.resourcesPath : join(app.getAppPath(), 'resources');
 
@@ -55,38 +69,27 @@ let shortcut: PushToTalkShortcut | undefined;
 let quitting = false;
 
 function createWindow(handler: ContractHandler): BrowserWindow {
-  const win = new BrowserWindow({
-    width: 960,
-    height: 680,
-    minWidth: 480,
-    minHeight: 360,
-    title: 'Cue',
-    show: false,
-    backgroundColor: '#101114',
-    webPreferences: {
-      preload: PRELOAD,
-      contextIsolation: true,
-      sandbox: true,
-      nodeIntegration: false,
-      nodeIntegrationInWorker: false,
-      nodeIntegrationInSubFrames: false,
-      webSecurity: true,
-      allowRunningInsecureContent: false,
-      webviewTag: false,
-      spellcheck: false,
-    },
-  });
+  const win = new BrowserWindow(mainWindowOptions({ preload: PRELOAD, packaged: app.isPackaged }));
   mainWindow = win;
   win.once('ready-to-show', () => win.show());
 
   const contents = win.webContents;
-  // The page never navigates anywhere: deny every navigation and redirect.
-  contents.on('will-navigate', (event) => event.preventDefault());
+  // Clicks and key presses reach main as input events, which the page cannot fake: an external
+  // link opens only right after one (shell/external-links).
+  const activation = new UserActivation(() => performance.now());
+  contents.on('input-event', (_event, input) => activation.noteInput(input.type));
+  const openIfAllowed = (url: string): void => {
+    if (decideExternalOpen(url, activation).openExternally) void shell.openExternal(url);
+  };
+  // The page never navigates anywhere and opens no window of its own.
+  contents.on('will-navigate', (event) => {
+    event.preventDefault();
+    openIfAllowed(event.url);
+  });
   contents.on('will-redirect', (event) => event.preventDefault());
   contents.on('will-attach-webview', (event) => event.preventDefault());
-  // No new windows; https links open in the user's browser.
   contents.setWindowOpenHandler(({ url }) => {
-    if (isExternalLink(url)) void shell.openExternal(url);
+    openIfAllowed(url);
     return { action: 'deny' };
   });
 
@@ -110,8 +113,7 @@ function createWindow(handler: ContractHandler): BrowserWindow {
     if (mainWindow === win) mainWindow = undefined;
   });
 
-  if (DEV_SERVER) void win.loadURL(process.env['ELECTRON_RENDERER_URL']!);
-  else void win.loadFile(RENDERER_HTML);
+  void win.loadURL(APP_PAGE.kind === 'dev-server' ? process.env['ELECTRON_RENDERER_URL']! : APP_ENTRY_URL);
   return win;
 }
 
@@ -123,15 +125,22 @@ function showWindow(): void {
   win.focus();
 }
 
-function isExternalLink(url: string): boolean {
-  try {
-    return new URL(url).protocol === 'https:';
-  } catch {
-    return false;
-  }
+/** Serves the built renderer on the app's scheme (the file: reads go through net.fetch, which sees inside app.asar). */
+function serveAppScheme(): void {
+  protocol.handle(
+    APP_SCHEME,
+    createAppProtocolHandler({
+      rendererRoot: RENDERER_ROOT,
+      csp: rendererCsp(RENDERER_ROOT),
+      isFile: (file) => statSync(file, { throwIfNoEntry: false })?.isFile() === true,
+      fetchFile: (fileUrl) => net.fetch(fileUrl),
+      onRefused: (url, reason) => console.warn(`cue: refused ${url}: ${reason}`),
+    }),
+  );
 }
 
 async function start(): Promise<void> {
+  serveAppScheme();
   installPermissionHandlers(session.defaultSession, {
     page: APP_PAGE,
     isAppContents: (contents) => mainWindow !== undefined && contents === mainWindow.webContents,
@@ -189,6 +198,8 @@ if (!app.requestSingleInstanceLock()) {
   app.quit();
 } else {
   app.enableSandbox();
+  // Before ready: the scheme's privileges (standard, secure) are fixed at startup.
+  protocol.registerSchemesAsPrivileged([{ scheme: APP_SCHEME, privileges: APP_SCHEME_PRIVILEGES }]);
 
   app.on('second-instance', () => showWindow());
 

@@ -2,7 +2,8 @@
  * The packaged app as electron-builder lays it out (test/helpers/packaged-app.ts: the real
  * electron-builder CLI and the project's electron-builder.yml, with a placeholder in place of
  * Electron's binary): the default turn detector's worker starts from app.asar.unpacked and answers
- * with the stand-in model, what must be real files is unpacked, and the rest is inside app.asar.
+ * with the stand-in model, what must be real files is unpacked, the rest is inside app.asar, and
+ * electron-builder flipped the fuses of electron-builder.yml in the binary it shipped.
  * Linux only: electron-builder packages for the OS it runs on.
  */
 import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
@@ -11,6 +12,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { listPackage, statFile } from '@electron/asar';
+import { FuseV1Options, getCurrentFuseWire } from '@electron/fuses';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SmartTurnModel } from '../../src/main/engine/turn-detector/smart-turn';
 import type {
@@ -19,7 +21,7 @@ import type {
 } from '../../src/main/engine/turn-detector/smart-turn-worker';
 import { smartTurnWorkerEntry } from '../../src/main/engine/turn-detector/smart-turn-worker-client';
 import { writeStandInModel } from '../../src/main/engine/turn-detector/stand-in-model';
-import { assemblePackagedApp, type PackagedApp } from '../helpers/packaged-app';
+import { assemblePackagedApp, ELECTRON_DEFAULT_FUSES, type PackagedApp } from '../helpers/packaged-app';
 import { finished, midWord, turnFixture } from '../helpers/turn-audio';
 
 let work: string;
@@ -130,6 +132,31 @@ describe.runIf(process.platform === 'linux')('packaged app (electron-builder --l
         unpacked: true,
       });
       expect(statFile(asar(), 'out/main/index.js')).not.toMatchObject({ unpacked: true });
+    });
+  });
+
+  describe('fuses', () => {
+    /** @electron/fuses' FuseState: the ASCII digits '1' (enabled) and '0' (disabled). */
+    const ENABLED = 0x31;
+    const DISABLED = 0x30;
+
+    it('were flipped in the shipped binary as electron-builder.yml sets them', async () => {
+      const wire = await getCurrentFuseWire(app.executable);
+      expect(wire).toEqual({
+        version: '1',
+        [FuseV1Options.RunAsNode]: DISABLED,
+        [FuseV1Options.EnableCookieEncryption]: ENABLED,
+        [FuseV1Options.EnableNodeOptionsEnvironmentVariable]: DISABLED,
+        [FuseV1Options.EnableNodeCliInspectArguments]: DISABLED,
+        [FuseV1Options.EnableEmbeddedAsarIntegrityValidation]: ENABLED,
+        [FuseV1Options.OnlyLoadAppFromAsar]: ENABLED,
+        [FuseV1Options.LoadBrowserProcessSpecificV8Snapshot]: DISABLED,
+        [FuseV1Options.GrantFileProtocolExtraPrivileges]: DISABLED,
+      });
+      // The placeholder started with Electron's own defaults, so each of these was a real flip.
+      expect(ELECTRON_DEFAULT_FUSES[FuseV1Options.RunAsNode]).toBe(ENABLED);
+      expect(ELECTRON_DEFAULT_FUSES[FuseV1Options.GrantFileProtocolExtraPrivileges]).toBe(ENABLED);
+      expect(ELECTRON_DEFAULT_FUSES[FuseV1Options.OnlyLoadAppFromAsar]).toBe(DISABLED);
     });
   });
 });
