@@ -28,7 +28,9 @@ describe('electron-builder.yml', () => {
       ...config,
       electronFuses: { ...config.electronFuses, runAsNod: false },
     } as Configuration;
-    await expect(validateConfiguration(broken, new DebugLogger(false))).rejects.toThrow(/configuration.electronFuses should be/);
+    await expect(validateConfiguration(broken, new DebugLogger(false))).rejects.toThrow(
+      /configuration.electronFuses should be/,
+    );
   });
 
   it('sets the fuses: no run-as-node, NODE_OPTIONS or --inspect; only app.asar, checked; cookies encrypted; no file:// privileges', () => {
