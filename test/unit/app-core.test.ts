@@ -223,6 +223,7 @@ describe('AppCore', () => {
       deepgram: { set: true, source: 'store' },
       openai: { set: true, source: 'store' },
       elevenlabs: { set: true, source: 'store' },
+      llm_endpoint: { set: false, source: null },
     });
   });
 
