@@ -31,11 +31,11 @@ import {
   safeStorage,
   session,
   shell,
+  systemPreferences,
 } from 'electron';
 import type { AppState } from '../shared/contract';
 import { defaultSettings } from '../shared/settings';
-import { createAppCore } from './app/app-core';
-import type { ContractHandler } from './app/types';
+import { createAppCore, type AppCore } from './app/app-core';
 import { registerIpcCarrier } from './ipc-carrier';
 import { appPageFor, isTrustedFrame } from './shell/app-origin';
 import {
@@ -44,12 +44,16 @@ import {
   APP_SCHEME_PRIVILEGES,
   createAppProtocolHandler,
 } from './shell/app-protocol';
+import { ErrorLog, logUncaughtErrors } from './shell/error-log';
 import { decideExternalOpen, UserActivation } from './shell/external-links';
+import { ensureMicrophoneAccess } from './shell/microphone-access';
 import { installPermissionHandlers } from './shell/permissions';
 import { rendererCsp } from './shell/renderer-files';
+import { RendererRecovery } from './shell/renderer-recovery';
 import { createPushToTalkShortcut, type PushToTalkShortcut } from './shell/shortcut';
 import { createAppTray, type AppTray } from './shell/tray';
 import { INITIAL_APP_STATE, createTrayActions } from './shell/tray-state';
+import { shouldCheckForUpdates, UPDATER_SETTINGS, updateReadyNotice } from './shell/update-policy';
 import { mainWindowOptions } from './shell/window-options';
 
 const PRELOAD = join(import.meta.dirname, '../preload/index.cjs');
@@ -62,13 +66,16 @@ const APP_PAGE = appPageFor(app.isPackaged ? undefined : process.env['ELECTRON_R
 /** Bundled assets (tray icons, models/): extraResources when packaged, ./resources in development. */
 const RESOURCES = app.isPackaged ? process.resourcesPath : join(app.getAppPath(), 'resources');
 
-let core: ContractHandler | undefined;
+let core: AppCore | undefined;
+/** Uncaught errors of main, in <logs>/main.log (shell/error-log). */
+const errorLog = new ErrorLog(app.getPath('logs'));
+const rendererRecovery = new RendererRecovery(() => performance.now());
 let mainWindow: BrowserWindow | undefined;
 let tray: AppTray | undefined;
 let shortcut: PushToTalkShortcut | undefined;
 let quitting = false;
 
-function createWindow(handler: ContractHandler): BrowserWindow {
+function createWindow(handler: AppCore): BrowserWindow {
   const win = new BrowserWindow(mainWindowOptions({ preload: PRELOAD, packaged: app.isPackaged }));
   mainWindow = win;
   win.once('ready-to-show', () => win.show());
@@ -91,6 +98,16 @@ function createWindow(handler: ContractHandler): BrowserWindow {
   contents.setWindowOpenHandler(({ url }) => {
     openIfAllowed(url);
     return { action: 'deny' };
+  });
+  // A dead page is reloaded (the session goes on and the page reconnects to it), or, when it keeps
+  // dying, the session is stopped; either way the user is told (shell/renderer-recovery).
+  contents.on('render-process-gone', (_event, details) => {
+    errorLog.write('render-process-gone', `${details.reason} (exit code ${details.exitCode})`);
+    const decision = rendererRecovery.onGone(details, handler.sessionRunning);
+    if (decision.stopSession) void handler.request('session:stop', {}).catch(() => undefined);
+    handler.addNotice(decision.notice);
+    if (decision.reload) contents.reload();
+    else dialog.showErrorBox('Cue', decision.notice.message);
   });
 
   const unregister = registerIpcCarrier({
@@ -160,6 +177,7 @@ async function start(): Promise<void> {
     platform: process.platform,
     version: app.getVersion(),
     resourcesDir: RESOURCES,
+    microphoneAccess: () => ensureMicrophoneAccess(process.platform, systemPreferences),
     shortcut: () => shortcut?.status() ?? { accelerator: '', registered: false, hold: false },
   });
   core = handler;
@@ -192,12 +210,36 @@ async function start(): Promise<void> {
   });
 
   createWindow(handler);
+  if (shouldCheckForUpdates({ packaged: app.isPackaged, env: process.env })) {
+    checkForUpdates(handler).catch((error: unknown) => errorLog.write('update check', error));
+  }
+}
+
+/**
+ * Checks GitHub Releases once (shell/update-policy): a new version downloads in the background
+ * and installs when the user quits Cue, never during a conversation.
+ */
+async function checkForUpdates(handler: AppCore): Promise<void> {
+  const { default: updater } = await import('electron-updater');
+  const { autoUpdater } = updater;
+  Object.assign(autoUpdater, UPDATER_SETTINGS);
+  autoUpdater.on('update-downloaded', (info) =>
+    handler.addNotice(updateReadyNotice(info.version, handler.sessionRunning)),
+  );
+  autoUpdater.on('error', (error) => errorLog.write('update', error));
+  await autoUpdater.checkForUpdates();
 }
 
 if (!app.requestSingleInstanceLock()) {
   app.quit();
 } else {
   app.enableSandbox();
+  logUncaughtErrors(process, errorLog, (kind, error) =>
+    core?.addNotice({
+      level: 'error',
+      message: `Cue hit an internal error (${kind}: ${error instanceof Error ? error.message : String(error)}). Details are in ${errorLog.file}.`,
+    }),
+  );
   // Before ready: the scheme's privileges (standard, secure) are fixed at startup.
   protocol.registerSchemesAsPrivileged([{ scheme: APP_SCHEME, privileges: APP_SCHEME_PRIVILEGES }]);
 

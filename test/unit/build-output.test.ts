@@ -312,6 +312,8 @@ describe('build output: main', () => {
     errors: string[];
     openedExternally: string[];
     privilegedSchemes: { scheme: string; privileges: Record<string, boolean> }[];
+    reloadsAfterCrash: number;
+    crashNotices: { level: string; message: string }[];
     readyAtSchemeRegistration: boolean | undefined;
     scheme: Record<
       'page' | 'traversal' | 'otherHost' | 'post',
@@ -452,6 +454,14 @@ describe('build output: main', () => {
     expect(report.scheme!.page.csp).toBe(
       `${meta![1]!.replace(/\s+/g, ' ').trim().replace(/;\s*$/, '')}; frame-ancestors 'none'`,
     );
+  });
+
+  it('reloads a crashed page and keeps a notice for it, so the reloaded page shows it', () => {
+    expect(report.reloadsAfterCrash).toBe(1);
+    expect(report.crashNotices).toContainEqual({
+      level: 'warning',
+      message: "Cue's window crashed (crashed, exit code 11) and was reloaded.",
+    });
   });
 
   it('opens an allowlisted https link externally only after a click, once; everything else never', () => {
@@ -603,6 +613,8 @@ class WebContents {
   removeListener(name, listener) { this.listeners[name] = (this.listeners[name] ?? []).filter((l) => l !== listener); return this; }
   emit(name, ...args) { for (const l of this.listeners[name] ?? []) l(...args); }
   setWindowOpenHandler(handler) { this.openHandler = handler; }
+  reloads = 0;
+  reload() { this.reloads++; }
   isDestroyed() { return false; }
   getURL() { return this.mainFrame.url; }
   send(channel, ...args) { this.sent.push([channel, ...args]); }
@@ -705,7 +717,11 @@ export const globalShortcut = {
   unregister(accelerator) { record.shortcuts.delete(accelerator); },
 };
 export const dialog = { showErrorBox(title, message) { record.errors.push(title + ': ' + message); } };
-export default { BrowserWindow, MessageChannelMain, Menu, Tray, app, dialog, globalShortcut, ipcMain, nativeImage, net, protocol, safeStorage, session, shell };
+export const systemPreferences = {
+  getMediaAccessStatus() { return 'granted'; },
+  askForMediaAccess() { return Promise.resolve(true); },
+};
+export default { BrowserWindow, MessageChannelMain, Menu, Tray, app, dialog, globalShortcut, ipcMain, nativeImage, net, protocol, safeStorage, session, shell, systemPreferences };
 `;
 
 const DRIVER = `
@@ -794,8 +810,15 @@ const scheme = serve ? {
   post: await answer('cue://app/index.html', 'POST'),
 } : null;
 
+// The page crashes once: it is reloaded, not given up on.
+for (const l of contents?.listeners['render-process-gone'] ?? []) l(event(), { reason: 'crashed', exitCode: 11 });
+const reloadsAfterCrash = contents?.reloads;
+const crashNotices = (await invoke('cue:request:settings:get', contents?.mainFrame, {}))?.notices ?? [];
+
 const tray = record.trays[0];
 console.log(JSON.stringify({
+  reloadsAfterCrash,
+  crashNotices,
   sandboxEnabled: record.sandboxEnabled,
   singleInstance: record.singleInstance,
   windows: record.windows.map((w) => ({ options: w.options, loadedFile: w.loadedFile, loadedUrl: w.loadedUrl })),

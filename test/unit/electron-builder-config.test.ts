@@ -57,4 +57,8 @@ describe('electron-builder.yml', () => {
       ]),
     );
   });
+
+  it('publishes to GitHub Releases as a draft, for electron-updater', () => {
+    expect(config.publish).toEqual({ provider: 'github', releaseType: 'draft' });
+  });
 });

@@ -93,6 +93,8 @@ export interface AppCoreDeps {
   keyOverrides?: ProviderKeys;
   /** The end-of-turn audio model; without it, turn detection "model" uses the transcript heuristic. */
   turnModel?: TurnModelDeps;
+  /** Asked before each session start (macOS: the OS microphone permission, shell/microphone-access). */
+  microphoneAccess?: () => Promise<{ ok: true } | { ok: false; message: string }>;
 }
 
 type Payload<K extends RequestName> = z.output<(typeof requestSchemas)[K]>;
@@ -100,6 +102,8 @@ type Handlers = { [K in RequestName]: (payload: Payload<K>) => Promise<Response<
 type Listener = <E extends EventName>(name: E, payload: Events[E]) => void;
 
 const PROVIDER_NAME = { deepgram: 'Deepgram', openai: 'OpenAI', elevenlabs: 'ElevenLabs' } as const;
+/** Notices kept for pages that load later. */
+const MAX_KEPT_NOTICES = 20;
 
 interface RunningSession {
   session: VoiceSession;
@@ -154,6 +158,22 @@ export class AppCore implements ContractHandler {
   /** The current settings (the shell follows some of them, e.g. the push-to-talk shortcut). */
   get currentSettings(): Settings {
     return this.settings;
+  }
+
+  /** Whether a conversation is live (the shell never installs an update or reloads into one blindly). */
+  get sessionRunning(): boolean {
+    return this.running !== null;
+  }
+
+  /**
+   * A notice from the shell (an update, a crashed window, an error in main): sent now, and kept
+   * with the start-up notices so a page that loads later (a reloaded window) shows it too.
+   */
+  addNotice(notice: Notice): void {
+    this.notices.push(notice);
+    if (this.notices.length > MAX_KEPT_NOTICES)
+      this.notices.splice(0, this.notices.length - MAX_KEPT_NOTICES);
+    this.emit('notice', notice);
   }
 
   // ---------- ContractHandler ----------
@@ -271,6 +291,8 @@ export class AppCore implements ContractHandler {
     const { keys, endpoints } = connection;
     const missing = this.missingKeys(keys);
     if (missing.length) return { ok: false, error: missing.join('\n') };
+    const microphone = await this.deps.microphoneAccess?.();
+    if (microphone && !microphone.ok) return { ok: false, error: microphone.message };
     const settings = this.settings;
     let vad: DisposableVad | undefined;
     let providers: Providers | undefined;
@@ -576,6 +598,8 @@ export interface CreateAppCoreOptions {
   resourcesDir?: string;
   /** The global shortcut's current status (it changes with the settings). */
   shortcut?: () => AppInfo['shortcut'];
+  /** Asked before each session start (the OS microphone permission on macOS). */
+  microphoneAccess?: AppCoreDeps['microphoneAccess'];
   endpoints?: ProviderEndpoints;
   keys?: ProviderKeys;
   clock?: Clock;
@@ -626,5 +650,6 @@ export async function createAppCore(options: CreateAppCoreOptions): Promise<AppC
     },
     ...(options.endpoints ? { endpoints: options.endpoints } : {}),
     ...(options.keys ? { keyOverrides: options.keys } : {}),
+    ...(options.microphoneAccess ? { microphoneAccess: options.microphoneAccess } : {}),
   });
 }
