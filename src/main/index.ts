@@ -1,19 +1,23 @@
 /**
  * Electron main process: glue only. The decisions live in small modules tested in plain Node:
- * the app core (./app), the IPC carrier (./ipc-carrier), the sender and permission checks
- * (./shell/app-origin, ./shell/permissions), the tray (./shell/tray-state) and the shortcut
- * (./shell/shortcut).
+ * the app core (./app), the IPC carrier (./ipc-carrier), the app's scheme (./shell/app-protocol),
+ * the sender and permission checks (./shell/app-origin, ./shell/permissions), the window's options
+ * (./shell/window-options), new windows and external links (./shell/external-links), the tray
+ * (./shell/tray-state) and the shortcut (./shell/shortcut).
  *
  * Security, after Electron's checklist: one sandboxed, context-isolated window without Node,
- * web security on, no navigation, no new windows, no webviews; IPC accepted only from the main
- * frame of that window showing the app's page; permissions: the microphone (audio only) for that
- * page, nothing else. The Content-Security-Policy is the <meta> tag of src/renderer/index.html:
- * the page is loaded from file://, and file responses carry no HTTP headers, so a CSP set through
- * session.webRequest.onHeadersReceived would never apply to it.
+ * web security on, DevTools off when packaged, the page served from the app's own privileged
+ * scheme (cue://app/, never file://) with its CSP as a response header and as a <meta> tag, no
+ * navigation, every window.open denied (an allowlisted https link opens in the user's browser,
+ * only right after a click or key press in the window), no webviews; IPC accepted only from the
+ * main frame of that window showing the app's page; permissions: the microphone (audio only) for
+ * that page, nothing else. The fuses set in electron-builder.yml close ELECTRON_RUN_AS_NODE,
+ * NODE_OPTIONS, --inspect, loading anything but app.asar and file:// privileges.
  *
  * The global push-to-talk shortcut (default CommandOrControl+Shift+Space) toggles: Electron's
  * globalShortcut reports presses but no releases, so it cannot be held to talk (see shell/shortcut).
  */
+import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   BrowserWindow,
@@ -22,72 +26,88 @@ import {
   dialog,
   globalShortcut,
   ipcMain,
+  net,
+  protocol,
   safeStorage,
   session,
   shell,
+  systemPreferences,
 } from 'electron';
 import type { AppState } from '../shared/contract';
 import { defaultSettings } from '../shared/settings';
-import { createAppCore } from './app/app-core';
-import type { ContractHandler } from './app/types';
+import { createAppCore, type AppCore } from './app/app-core';
 import { registerIpcCarrier } from './ipc-carrier';
-import { devServerOrigin, isTrustedFrame, type AppPage } from './shell/app-origin';
+import { appPageFor, isTrustedFrame } from './shell/app-origin';
+import {
+  APP_ENTRY_URL,
+  APP_SCHEME,
+  APP_SCHEME_PRIVILEGES,
+  createAppProtocolHandler,
+} from './shell/app-protocol';
+import { ErrorLog, logUncaughtErrors } from './shell/error-log';
+import { decideExternalOpen, UserActivation } from './shell/external-links';
+import { ensureMicrophoneAccess } from './shell/microphone-access';
 import { installPermissionHandlers } from './shell/permissions';
+import { rendererCsp } from './shell/renderer-files';
+import { RendererRecovery } from './shell/renderer-recovery';
 import { createPushToTalkShortcut, type PushToTalkShortcut } from './shell/shortcut';
 import { createAppTray, type AppTray } from './shell/tray';
 import { INITIAL_APP_STATE, createTrayActions } from './shell/tray-state';
+import { shouldCheckForUpdates, UPDATER_SETTINGS, updateReadyNotice } from './shell/update-policy';
+import { mainWindowOptions } from './shell/window-options';
 
 const PRELOAD = join(import.meta.dirname, '../preload/index.cjs');
-const RENDERER_HTML = join(import.meta.dirname, '../renderer/index.html');
+const RENDERER_ROOT = join(import.meta.dirname, '../renderer');
 /**
  * Under `electron-vite dev` (never packaged) the page comes from the Vite dev server on loopback,
  * so edits reload live; the sender check and the permission handlers then trust that origin only.
  */
-const DEV_SERVER = app.isPackaged ? undefined : devServerOrigin(process.env['ELECTRON_RENDERER_URL']);
-const APP_PAGE: AppPage = DEV_SERVER ? { file: RENDERER_HTML, devServer: DEV_SERVER } : RENDERER_HTML;
+const APP_PAGE = appPageFor(app.isPackaged ? undefined : process.env['ELECTRON_RENDERER_URL']);
 /** Bundled assets (tray icons, models/): extraResources when packaged, ./resources in development. */
 const RESOURCES = app.isPackaged ? process.resourcesPath : join(app.getAppPath(), 'resources');
 
-let core: ContractHandler | undefined;
+let core: AppCore | undefined;
+/** Uncaught errors of main, in <logs>/main.log (shell/error-log). */
+const errorLog = new ErrorLog(app.getPath('logs'));
+const rendererRecovery = new RendererRecovery(() => performance.now());
 let mainWindow: BrowserWindow | undefined;
 let tray: AppTray | undefined;
 let shortcut: PushToTalkShortcut | undefined;
 let quitting = false;
 
-function createWindow(handler: ContractHandler): BrowserWindow {
-  const win = new BrowserWindow({
-    width: 960,
-    height: 680,
-    minWidth: 480,
-    minHeight: 360,
-    title: 'Cue',
-    show: false,
-    backgroundColor: '#101114',
-    webPreferences: {
-      preload: PRELOAD,
-      contextIsolation: true,
-      sandbox: true,
-      nodeIntegration: false,
-      nodeIntegrationInWorker: false,
-      nodeIntegrationInSubFrames: false,
-      webSecurity: true,
-      allowRunningInsecureContent: false,
-      webviewTag: false,
-      spellcheck: false,
-    },
-  });
+function createWindow(handler: AppCore): BrowserWindow {
+  const win = new BrowserWindow(mainWindowOptions({ preload: PRELOAD, packaged: app.isPackaged }));
   mainWindow = win;
   win.once('ready-to-show', () => win.show());
 
   const contents = win.webContents;
-  // The page never navigates anywhere: deny every navigation and redirect.
-  contents.on('will-navigate', (event) => event.preventDefault());
+  // Clicks and key presses reach main as input events, which the page cannot fake: an external
+  // link opens only right after one (shell/external-links).
+  const activation = new UserActivation(() => performance.now());
+  contents.on('input-event', (_event, input) => activation.noteInput(input.type));
+  const openIfAllowed = (url: string): void => {
+    if (decideExternalOpen(url, activation).openExternally) void shell.openExternal(url);
+  };
+  // The page never navigates anywhere and opens no window of its own.
+  contents.on('will-navigate', (event) => {
+    event.preventDefault();
+    openIfAllowed(event.url);
+  });
   contents.on('will-redirect', (event) => event.preventDefault());
   contents.on('will-attach-webview', (event) => event.preventDefault());
-  // No new windows; https links open in the user's browser.
   contents.setWindowOpenHandler(({ url }) => {
-    if (isExternalLink(url)) void shell.openExternal(url);
+    openIfAllowed(url);
     return { action: 'deny' };
+  });
+  // A dead page is reloaded (the session goes on and the page reconnects to it), or, when it keeps
+  // dying, the session is stopped; either way the user is told (shell/renderer-recovery).
+  contents.on('render-process-gone', (_event, details) => {
+    errorLog.write('render-process-gone', `${details.reason} (exit code ${details.exitCode})`);
+    const decision = rendererRecovery.onGone(details, handler.sessionRunning);
+    if (decision.stopSession) void handler.request('session:stop', {}).catch(() => undefined);
+    handler.addNotice(decision.notice);
+    if (decision.reload) contents.reload();
+    else dialog.showErrorBox('Cue', decision.notice.message);
   });
 
   const unregister = registerIpcCarrier({
@@ -110,8 +130,7 @@ function createWindow(handler: ContractHandler): BrowserWindow {
     if (mainWindow === win) mainWindow = undefined;
   });
 
-  if (DEV_SERVER) void win.loadURL(process.env['ELECTRON_RENDERER_URL']!);
-  else void win.loadFile(RENDERER_HTML);
+  void win.loadURL(APP_PAGE.kind === 'dev-server' ? process.env['ELECTRON_RENDERER_URL']! : APP_ENTRY_URL);
   return win;
 }
 
@@ -123,15 +142,22 @@ function showWindow(): void {
   win.focus();
 }
 
-function isExternalLink(url: string): boolean {
-  try {
-    return new URL(url).protocol === 'https:';
-  } catch {
-    return false;
-  }
+/** Serves the built renderer on the app's scheme (the file: reads go through net.fetch, which sees inside app.asar). */
+function serveAppScheme(): void {
+  protocol.handle(
+    APP_SCHEME,
+    createAppProtocolHandler({
+      rendererRoot: RENDERER_ROOT,
+      csp: rendererCsp(RENDERER_ROOT),
+      isFile: (file) => statSync(file, { throwIfNoEntry: false })?.isFile() === true,
+      fetchFile: (fileUrl) => net.fetch(fileUrl),
+      onRefused: (url, reason) => console.warn(`cue: refused ${url}: ${reason}`),
+    }),
+  );
 }
 
 async function start(): Promise<void> {
+  serveAppScheme();
   installPermissionHandlers(session.defaultSession, {
     page: APP_PAGE,
     isAppContents: (contents) => mainWindow !== undefined && contents === mainWindow.webContents,
@@ -151,6 +177,7 @@ async function start(): Promise<void> {
     platform: process.platform,
     version: app.getVersion(),
     resourcesDir: RESOURCES,
+    microphoneAccess: () => ensureMicrophoneAccess(process.platform, systemPreferences),
     shortcut: () => shortcut?.status() ?? { accelerator: '', registered: false, hold: false },
   });
   core = handler;
@@ -183,12 +210,38 @@ async function start(): Promise<void> {
   });
 
   createWindow(handler);
+  if (shouldCheckForUpdates({ packaged: app.isPackaged, env: process.env })) {
+    checkForUpdates(handler).catch((error: unknown) => errorLog.write('update check', error));
+  }
+}
+
+/**
+ * Checks GitHub Releases once (shell/update-policy): a new version downloads in the background
+ * and installs when the user quits Cue, never during a conversation.
+ */
+async function checkForUpdates(handler: AppCore): Promise<void> {
+  const { default: updater } = await import('electron-updater');
+  const { autoUpdater } = updater;
+  Object.assign(autoUpdater, UPDATER_SETTINGS);
+  autoUpdater.on('update-downloaded', (info) =>
+    handler.addNotice(updateReadyNotice(info.version, handler.sessionRunning)),
+  );
+  autoUpdater.on('error', (error) => errorLog.write('update', error));
+  await autoUpdater.checkForUpdates();
 }
 
 if (!app.requestSingleInstanceLock()) {
   app.quit();
 } else {
   app.enableSandbox();
+  logUncaughtErrors(process, errorLog, (kind, error) =>
+    core?.addNotice({
+      level: 'error',
+      message: `Cue hit an internal error (${kind}: ${error instanceof Error ? error.message : String(error)}). Details are in ${errorLog.file}.`,
+    }),
+  );
+  // Before ready: the scheme's privileges (standard, secure) are fixed at startup.
+  protocol.registerSchemesAsPrivileged([{ scheme: APP_SCHEME, privileges: APP_SCHEME_PRIVILEGES }]);
 
   app.on('second-instance', () => showWindow());
 

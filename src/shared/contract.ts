@@ -19,6 +19,13 @@ import type { TimelineEvent } from './timeline';
 export const PROVIDERS = ['deepgram', 'openai', 'elevenlabs'] as const;
 export type ProviderId = (typeof PROVIDERS)[number];
 
+/**
+ * The keys the app keeps: one per provider, and `llm_endpoint`, the optional key of a custom
+ * LLM endpoint (llm.base_url other than OpenAI's), sent only to the endpoint it was saved for.
+ */
+export const KEY_IDS = [...PROVIDERS, 'llm_endpoint'] as const;
+export type KeyId = (typeof KEY_IDS)[number];
+
 /** Where a key comes from; the key itself never leaves main. */
 export interface KeyStatus {
   set: boolean;
@@ -85,7 +92,7 @@ export interface AppInfo {
   shortcut: { accelerator: string; registered: boolean; hold: boolean };
 }
 
-const provider = z.enum(PROVIDERS, { error: `must be one of ${PROVIDERS.join(', ')}` });
+const provider = z.enum(KEY_IDS, { error: `must be one of ${KEY_IDS.join(', ')}` });
 const empty = z.object({}).strict();
 
 /** Requests: renderer → main, each with its payload schema and response type. */
@@ -116,9 +123,9 @@ export interface Responses {
   'settings:describe': OptionInfo[];
   'settings:update': SettingsUpdateResult;
   'settings:reset': { settings: Settings };
-  'keys:status': Record<ProviderId, KeyStatus>;
-  'keys:set': Record<ProviderId, KeyStatus>;
-  'keys:clear': Record<ProviderId, KeyStatus>;
+  'keys:status': Record<KeyId, KeyStatus>;
+  'keys:set': Record<KeyId, KeyStatus>;
+  'keys:clear': Record<KeyId, KeyStatus>;
   'session:start': { ok: true } | { ok: false; error: string };
   'session:stop': { ok: true };
   'session:push-to-talk': AppState;

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { llmBaseUrlProblem } from './llm-endpoint';
 
 /**
  * The one home of every Cue option: its default, unit, range and meaning.
@@ -364,12 +365,19 @@ export const replySchema = z.object({
 });
 
 export const llmSchema = z.object({
-  base_url: text(
-    '',
-    500,
-    'Base URL',
-    "OpenAI-compatible endpoint (empty: OpenAI, or OPENAI_BASE_URL). Ollama, LM Studio and llama.cpp's server work, e.g. http://127.0.0.1:11434/v1.",
-  ),
+  base_url: z
+    .string({ error: 'must be text' })
+    .max(500, { error: 'must be at most 500 characters' })
+    .superRefine((value, ctx) => {
+      const problem = llmBaseUrlProblem(value);
+      if (problem) ctx.addIssue({ code: 'custom', message: problem });
+    })
+    .default('')
+    .meta({
+      label: 'Base URL',
+      description:
+        "OpenAI-compatible endpoint (empty: OpenAI, or OPENAI_BASE_URL). Ollama, LM Studio and llama.cpp's server work, e.g. http://127.0.0.1:11434/v1. Must be https unless it is on this computer. The OpenAI key is sent only to OpenAI's API (api.openai.com); another endpoint gets its own key (Custom endpoint key), kept for that endpoint only.",
+    }),
   model: text('gpt-4o-mini', 200, 'Model', 'Chat model name at that endpoint.'),
   temperature: bounded('', 0.7, 0, 2, {
     label: 'Temperature',

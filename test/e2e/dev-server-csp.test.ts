@@ -14,8 +14,9 @@ import { createServer, type InlineConfig, type ViteDevServer } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import config, { devServerPolicy } from '../../electron.vite.config';
 import { ROOT, screenshot } from './harness';
+import { findChromium } from '../../scripts/chromium';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const CHROMIUM = findChromium() ?? '/usr/bin/chromium';
 const CSP_META = /<meta\s+http-equiv="Content-Security-Policy"\s+content="([^"]+)"/i;
 
 describe('the renderer on the Vite dev server', () => {

@@ -22,10 +22,11 @@ import type { AudioUp, EventName, Events } from '../../src/shared/contract';
 import type { TimelineEvent } from '../../src/shared/timeline';
 import { SIM_API_KEY } from '../../sim/common';
 import { startSimulators, type SimulatorSet } from '../../sim/index';
+import { findChromium } from '../../scripts/chromium';
 
 export const ROOT = join(import.meta.dirname, '..', '..');
 export const ARTIFACTS = join(ROOT, 'test', 'e2e', 'artifacts');
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const CHROMIUM = findChromium() ?? '/usr/bin/chromium';
 
 /** Builds the renderer once into a temp folder; returns the folder with index.html. */
 export function buildRenderer(): string {

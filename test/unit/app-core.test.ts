@@ -73,7 +73,12 @@ const KEYS: Record<ProviderId, string> = {
 
 function setup(
   caseData: ScriptCase = buildCase([{ at: 0.5, text: 'what time is it', reply: 'It is noon.' }]),
-  options: { turnModel?: TurnModelDeps; settings?: Settings; vad?: () => DisposableVad } = {},
+  options: {
+    turnModel?: TurnModelDeps;
+    settings?: Settings;
+    vad?: () => DisposableVad;
+    microphoneAccess?: () => Promise<{ ok: true } | { ok: false; message: string }>;
+  } = {},
 ) {
   const clock = new VirtualClock();
   const store = new MemorySettingsStore(options.settings);
@@ -96,6 +101,7 @@ function setup(
       close: async () => undefined,
     }),
     ...(options.turnModel ? { turnModel: options.turnModel } : {}),
+    ...(options.microphoneAccess ? { microphoneAccess: options.microphoneAccess } : {}),
   });
   core.subscribe(<E extends EventName>(name: E, payload: Events[E]) => events.push({ name, payload }));
   core.onAudioDown((m) => down.push(m));
@@ -210,6 +216,36 @@ describe('AppCore', () => {
     expect(secrets.keys.size).toBe(3);
   });
 
+  it('does not start a session the OS refuses the microphone to, and says why', async () => {
+    const { core, states } = setup(undefined, {
+      microphoneAccess: async () => ({
+        ok: false,
+        message: 'Cue cannot hear you: turn it on in System Settings.',
+      }),
+    });
+    for (const [p, k] of Object.entries(KEYS))
+      await core.request('keys:set', { provider: p as ProviderId, key: k });
+    expect(await core.request('session:start', {})).toEqual({
+      ok: false,
+      error: 'Cue cannot hear you: turn it on in System Settings.',
+    });
+    expect(core.sessionRunning).toBe(false);
+    expect(states()).toEqual([]);
+  });
+
+  it('keeps notices from the shell for pages that load later', async () => {
+    const { core, events } = setup();
+    core.addNotice({ level: 'warning', message: "Cue's window crashed and was reloaded." });
+    expect(events).toContainEqual({
+      name: 'notice',
+      payload: { level: 'warning', message: "Cue's window crashed and was reloaded." },
+    });
+    expect((await core.request('settings:get', {})).notices).toContainEqual({
+      level: 'warning',
+      message: "Cue's window crashed and was reloaded.",
+    });
+  });
+
   it('never sends an API key to the renderer, in any response or event', async () => {
     const { core, events, down, converse } = setup();
     const responses: unknown[] = [];
@@ -229,6 +265,7 @@ describe('AppCore', () => {
       deepgram: { set: true, source: 'store' },
       openai: { set: true, source: 'store' },
       elevenlabs: { set: true, source: 'store' },
+      llm_endpoint: { set: false, source: null },
     });
   });
 

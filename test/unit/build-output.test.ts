@@ -291,6 +291,7 @@ describe('build output: main', () => {
     windows: {
       options: { webPreferences: Record<string, unknown> } & Record<string, unknown>;
       loadedFile?: string;
+      loadedUrl?: string;
     }[];
     navigationPrevented: boolean;
     redirectPrevented: boolean;
@@ -310,6 +311,14 @@ describe('build output: main', () => {
     shortcuts: string[];
     errors: string[];
     openedExternally: string[];
+    privilegedSchemes: { scheme: string; privileges: Record<string, boolean> }[];
+    reloadsAfterCrash: number;
+    crashNotices: { level: string; message: string }[];
+    readyAtSchemeRegistration: boolean | undefined;
+    scheme: Record<
+      'page' | 'traversal' | 'otherHost' | 'post',
+      { status: number; type: string | null; csp: string | null; body: string }
+    > | null;
   }
 
   let report: MainReport;
@@ -355,12 +364,28 @@ describe('build output: main', () => {
     expect(prefs.nodeIntegrationInWorker).not.toBe(true);
   });
 
-  it('uses the built CommonJS preload and loads the built renderer page', () => {
+  it('uses the built CommonJS preload and loads the page from the app scheme, never file://', () => {
     const win = report.windows[0]!;
     expect(win.options.webPreferences.preload).toBe(join(out, 'preload', 'index.cjs'));
     expect(existsSync(win.options.webPreferences.preload as string)).toBe(true);
-    expect(win.loadedFile).toBe(join(out, 'renderer', 'index.html'));
-    expect(existsSync(win.loadedFile!)).toBe(true);
+    expect(win.loadedUrl).toBe('cue://app/index.html');
+    expect(win.loadedFile).toBeUndefined();
+    // Unpackaged here (the stand-in says isPackaged: false), so DevTools stay available.
+    expect(win.options.webPreferences.devTools).toBe(true);
+  });
+
+  it('registers cue: as a privileged standard scheme before ready, and serves the built page on it', () => {
+    expect(report.privilegedSchemes).toEqual([
+      { scheme: 'cue', privileges: { standard: true, secure: true, supportFetchAPI: true, codeCache: true } },
+    ]);
+    expect(report.readyAtSchemeRegistration).toBe(false);
+    const scheme = report.scheme!;
+    expect(scheme.page).toMatchObject({ status: 200, type: 'text/html; charset=utf-8' });
+    expect(scheme.page.body.toLowerCase()).toContain('<!doctype html>');
+    expect(scheme.page.csp).toMatch(/^default-src 'self';.*frame-ancestors 'none'$/);
+    expect(scheme.traversal.status).toBe(403);
+    expect(scheme.otherHost.status).toBe(404);
+    expect(scheme.post.status).toBe(405);
   });
 
   it('denies navigation, redirects, webviews, new windows and untyped permission requests', () => {
@@ -422,14 +447,25 @@ describe('build output: main', () => {
     expect(report.shortcuts).toEqual(['CommandOrControl+Shift+Space']);
   });
 
-  it('keeps the CSP in the page (file:// has no headers to carry one)', () => {
+  it('keeps the CSP in the page too, the same policy as the header', () => {
     const page = readFileSync(join(out, 'renderer', 'index.html'), 'utf8');
-    expect(page).toMatch(/<meta\s+http-equiv="Content-Security-Policy"\s+content="[^"]*default-src 'self'/i);
-    expect(report.windows[0]!.loadedFile).toBe(join(out, 'renderer', 'index.html'));
+    const meta = /<meta\s+http-equiv="Content-Security-Policy"\s+content="([^"]*)"/i.exec(page);
+    expect(meta).not.toBeNull();
+    expect(report.scheme!.page.csp).toBe(
+      `${meta![1]!.replace(/\s+/g, ' ').trim().replace(/;\s*$/, '')}; frame-ancestors 'none'`,
+    );
   });
 
-  it('opens only https links externally', () => {
-    expect(report.openedExternally).toEqual(['https://example.com/']);
+  it('reloads a crashed page and keeps a notice for it, so the reloaded page shows it', () => {
+    expect(report.reloadsAfterCrash).toBe(1);
+    expect(report.crashNotices).toContainEqual({
+      level: 'warning',
+      message: "Cue's window crashed (crashed, exit code 11) and was reloaded.",
+    });
+  });
+
+  it('opens an allowlisted https link externally only after a click, once; everything else never', () => {
+    expect(report.openedExternally).toEqual(['https://platform.openai.com/api-keys']);
   });
 
   it('keeps the security options literally in the bundle', () => {
@@ -554,7 +590,11 @@ export const record = {
   trays: [],
   shortcuts: new Map(),
   errors: [],
+  privilegedSchemes: [],
+  protocolHandlers: new Map(),
+  readyAtSchemeRegistration: undefined,
 };
+let ready = false;
 let nextRouting = 1;
 export class Frame {
   constructor(url, parent = null, processId = 11, routingId = nextRouting++) {
@@ -573,6 +613,8 @@ class WebContents {
   removeListener(name, listener) { this.listeners[name] = (this.listeners[name] ?? []).filter((l) => l !== listener); return this; }
   emit(name, ...args) { for (const l of this.listeners[name] ?? []) l(...args); }
   setWindowOpenHandler(handler) { this.openHandler = handler; }
+  reloads = 0;
+  reload() { this.reloads++; }
   isDestroyed() { return false; }
   getURL() { return this.mainFrame.url; }
   send(channel, ...args) { this.sent.push([channel, ...args]); }
@@ -597,7 +639,12 @@ export class BrowserWindow extends EventEmitter {
     this.webContents.emit('did-finish-load');
     return Promise.resolve();
   }
-  loadURL(url) { this.loadedUrl = url; return Promise.resolve(); }
+  loadURL(url) {
+    this.loadedUrl = url;
+    this.webContents.mainFrame = new Frame(url);
+    this.webContents.emit('did-finish-load');
+    return Promise.resolve();
+  }
   static getAllWindows() { return record.windows; }
 }
 export class MessageChannelMain {
@@ -612,7 +659,7 @@ export const app = {
   enableSandbox() { record.sandboxEnabled = true; },
   requestSingleInstanceLock() { record.singleInstance = true; return true; },
   on(name, listener) { (record.appListeners[name] ??= []).push(listener); return app; },
-  whenReady() { return Promise.resolve(); },
+  whenReady() { ready = true; return Promise.resolve(); },
   getPath(name) { return join(process.env.CUE_TEST_USER_DATA, name); },
   getAppPath() { return process.env.CUE_TEST_APP_PATH; },
   getVersion() { return '0.0.0-test'; },
@@ -626,6 +673,22 @@ export const session = {
   },
 };
 export const shell = { openExternal(url) { record.opened.push(url); return Promise.resolve(); } };
+export const protocol = {
+  registerSchemesAsPrivileged(schemes) {
+    record.readyAtSchemeRegistration = ready;
+    record.privilegedSchemes.push(...schemes);
+  },
+  handle(scheme, handler) { record.protocolHandlers.set(scheme, handler); },
+};
+// Electron's net.fetch of a file: URL, read from disk here.
+export const net = {
+  async fetch(url) {
+    const { readFile } = await import('node:fs/promises');
+    const { fileURLToPath } = await import('node:url');
+    try { return new Response(await readFile(fileURLToPath(url))); }
+    catch { return new Response('', { status: 404 }); }
+  },
+};
 export const ipcMain = {
   handle(channel, listener) {
     if (record.ipcHandlers.has(channel)) throw new Error('Attempted to register a second handler for ' + channel);
@@ -654,7 +717,11 @@ export const globalShortcut = {
   unregister(accelerator) { record.shortcuts.delete(accelerator); },
 };
 export const dialog = { showErrorBox(title, message) { record.errors.push(title + ': ' + message); } };
-export default { BrowserWindow, MessageChannelMain, Menu, Tray, app, dialog, globalShortcut, ipcMain, nativeImage, safeStorage, session, shell };
+export const systemPreferences = {
+  getMediaAccessStatus() { return 'granted'; },
+  askForMediaAccess() { return Promise.resolve(true); },
+};
+export default { BrowserWindow, MessageChannelMain, Menu, Tray, app, dialog, globalShortcut, ipcMain, nativeImage, net, protocol, safeStorage, session, shell, systemPreferences };
 `;
 
 const DRIVER = `
@@ -720,15 +787,41 @@ const requestFromApp = await invoke('cue:request:app:state', contents?.mainFrame
 const requestFromSubframe = await invoke('cue:request:app:state', new Frame(appUrl, contents?.mainFrame), {});
 const requestFromOtherPage = await invoke('cue:request:app:state', new Frame('https://evil.example/', null, 11, contents?.mainFrame.routingId), {});
 
-const windowOpen = contents?.openHandler?.({ url: 'https://example.com/' });
+// No click yet: even an allowlisted link stays closed.
+const windowOpen = contents?.openHandler?.({ url: 'https://platform.openai.com/api-keys?before-click' });
+// A click, then links: the off-list ones are refused and leave the click for the allowed one.
+for (const l of contents?.listeners['input-event'] ?? []) l(event(), { type: 'mouseDown' });
+contents?.openHandler?.({ url: 'https://example.com/' });
 contents?.openHandler?.({ url: 'file:///etc/passwd' });
-contents?.openHandler?.({ url: 'http://example.com/' });
+contents?.openHandler?.({ url: 'http://platform.openai.com/' });
+contents?.openHandler?.({ url: 'https://platform.openai.com/api-keys' });
+// The click is used up.
+contents?.openHandler?.({ url: 'https://platform.openai.com/api-keys?second' });
+
+const serve = record.protocolHandlers.get('cue');
+const answer = async (url, method = 'GET') => {
+  const response = await serve({ url, method });
+  return { status: response.status, type: response.headers.get('content-type'), csp: response.headers.get('content-security-policy'), body: (await response.text()).slice(0, 40) };
+};
+const scheme = serve ? {
+  page: await answer('cue://app/index.html'),
+  traversal: await answer('cue://app/%2e%2e/main/index.js'),
+  otherHost: await answer('cue://evil/index.html'),
+  post: await answer('cue://app/index.html', 'POST'),
+} : null;
+
+// The page crashes once: it is reloaded, not given up on.
+for (const l of contents?.listeners['render-process-gone'] ?? []) l(event(), { reason: 'crashed', exitCode: 11 });
+const reloadsAfterCrash = contents?.reloads;
+const crashNotices = (await invoke('cue:request:settings:get', contents?.mainFrame, {}))?.notices ?? [];
 
 const tray = record.trays[0];
 console.log(JSON.stringify({
+  reloadsAfterCrash,
+  crashNotices,
   sandboxEnabled: record.sandboxEnabled,
   singleInstance: record.singleInstance,
-  windows: record.windows.map((w) => ({ options: w.options, loadedFile: w.loadedFile })),
+  windows: record.windows.map((w) => ({ options: w.options, loadedFile: w.loadedFile, loadedUrl: w.loadedUrl })),
   navigationPrevented: fire(contents?.listeners['will-navigate'], 'https://evil.example/'),
   redirectPrevented: fire(contents?.listeners['will-redirect'], 'https://evil.example/'),
   webviewPrevented: fire(contents?.listeners['will-attach-webview'], {}, {}),
@@ -747,6 +840,9 @@ console.log(JSON.stringify({
   shortcuts: [...record.shortcuts.keys()],
   errors: record.errors,
   openedExternally: record.opened,
+  privilegedSchemes: record.privilegedSchemes,
+  readyAtSchemeRegistration: record.readyAtSchemeRegistration,
+  scheme,
 }));
 process.exit(0);
 `;

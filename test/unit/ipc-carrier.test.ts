@@ -2,8 +2,6 @@
  * The Electron IPC carrier (src/main/ipc-carrier.ts) against fakes of ipcMain, the window, its
  * web contents and frames, and MessageChannelMain: no Electron needed.
  */
-import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { describe, expect, it, vi } from 'vitest';
 import {
   MAX_MIC_SAMPLES,
@@ -13,7 +11,8 @@ import {
   type MessagePortLike,
 } from '../../src/main/ipc-carrier';
 import type { ContractHandler } from '../../src/main/app/types';
-import { isTrustedFrame, type FrameLike } from '../../src/main/shell/app-origin';
+import { BUNDLED_PAGE, isTrustedFrame, type FrameLike } from '../../src/main/shell/app-origin';
+import { APP_ENTRY_URL } from '../../src/main/shell/app-protocol';
 import {
   EVENT_NAMES,
   REQUEST_NAMES,
@@ -26,8 +25,7 @@ import {
 } from '../../src/shared/contract';
 import { listeningState } from '../helpers/app-state';
 
-const INDEX = join('/opt', 'Cue', 'resources', 'app.asar', 'out', 'renderer', 'index.html');
-const APP_URL = pathToFileURL(INDEX).href;
+const APP_URL = APP_ENTRY_URL;
 
 class FakeFrame implements FrameLike {
   constructor(
@@ -175,7 +173,7 @@ function setup(options: { url?: string; load?: boolean; alreadyLoaded?: boolean 
   const unregister = registerIpcCarrier({
     ipcMain,
     handler: core.handler,
-    isTrustedSender: (frame) => isTrustedFrame(frame, win.webContents, INDEX, 'linux'),
+    isTrustedSender: (frame) => isTrustedFrame(frame, win.webContents, BUNDLED_PAGE),
     getWindow: () => win,
     createMessageChannel: () => {
       const channel = { port1: new FakePort(), port2: new FakePort() };
@@ -249,7 +247,7 @@ describe('IPC carrier: requests', () => {
       'another file of the app',
       (win) => ({
         sender: win.webContents,
-        frame: new FakeFrame(pathToFileURL(join(INDEX, '..', 'other.html')).href),
+        frame: new FakeFrame('cue://app/other.html'),
       }),
     ],
     [

@@ -2,10 +2,17 @@
  * The app's own page (isAppUrl, isTrustedFrame) and the permission decision of the window's
  * session: the microphone, audio only, for our page only.
  */
-import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { devServerOrigin, isAppUrl, isTrustedFrame, type FrameLike } from '../../src/main/shell/app-origin';
+import {
+  appPageFor,
+  BUNDLED_PAGE,
+  devServerOrigin,
+  isAppUrl,
+  isTrustedFrame,
+  type AppPage,
+  type FrameLike,
+} from '../../src/main/shell/app-origin';
+import { APP_ENTRY_URL } from '../../src/main/shell/app-protocol';
 import {
   installPermissionHandlers,
   isPermissionGranted,
@@ -13,66 +20,47 @@ import {
   type PermissionSession,
 } from '../../src/main/shell/permissions';
 
-const INDEX = join(
-  '/Applications',
-  'Cue App.app',
-  'Contents',
-  'Resources',
-  'app.asar',
-  'out',
-  'renderer',
-  'index.html',
-);
-const APP_URL = pathToFileURL(INDEX).href;
+const PAGE = BUNDLED_PAGE;
+const APP_URL = APP_ENTRY_URL;
 
 describe('isAppUrl', () => {
-  it('accepts the renderer page as file: URL, with or without query and fragment', () => {
-    expect(APP_URL).toContain('Cue%20App.app');
-    expect(isAppUrl(APP_URL, INDEX, 'linux')).toBe(true);
-    expect(isAppUrl(`${APP_URL}#/settings`, INDEX, 'linux')).toBe(true);
-    expect(isAppUrl(`${APP_URL}?x=1`, INDEX, 'linux')).toBe(true);
-    expect(isAppUrl(APP_URL.replace('/out/', '/out/./'), INDEX, 'linux')).toBe(true);
+  it('accepts the page on the app scheme, with or without query and fragment', () => {
+    expect(APP_URL).toBe('cue://app/index.html');
+    expect(isAppUrl(APP_URL, PAGE)).toBe(true);
+    expect(isAppUrl(`${APP_URL}#/settings`, PAGE)).toBe(true);
+    expect(isAppUrl(`${APP_URL}?x=1`, PAGE)).toBe(true);
+    expect(isAppUrl('cue://app/./index.html', PAGE)).toBe(true);
   });
 
-  it('rejects every other URL', () => {
+  it('rejects every other URL, the built page as a file: URL included', () => {
     const others = [
       '',
       'not a url',
       'https://evil.example/',
+      'https://evil.example/index.html',
       'http://localhost:5173/',
-      `https://evil.example${new URL(APP_URL).pathname}`,
-      APP_URL.replace('index.html', 'other.html'),
-      APP_URL.replace('/renderer/', '/renderer/sub/'),
-      APP_URL.replace('file:///', 'file://evil-host/'),
-      APP_URL.replace('/out/renderer/', '/out%2Frenderer/'),
-      pathToFileURL('/etc/passwd').href,
+      'cue://app/other.html',
+      'cue://app/',
+      'cue://app/assets/index.html',
+      'cue://evil/index.html',
+      'cue://app:8080/index.html',
+      'cue://user:pass@app/index.html',
+      'cue://app.evil/index.html',
+      'cue-app://app/index.html',
+      'file:///opt/Cue/resources/app.asar/out/renderer/index.html',
+      'file:///etc/passwd',
       'data:text/html,<script>1</script>',
       'devtools://devtools/bundled/index.html',
       'about:blank',
     ];
-    for (const url of others) expect(isAppUrl(url, INDEX, 'linux'), url).toBe(false);
-    expect(isAppUrl(undefined, INDEX, 'linux')).toBe(false);
-    expect(isAppUrl(42, INDEX, 'linux')).toBe(false);
-  });
-
-  it('is case-sensitive on Linux only', () => {
-    const upper = APP_URL.replace('index.html', 'INDEX.html');
-    expect(isAppUrl(upper, INDEX, 'linux')).toBe(false);
-    expect(isAppUrl(upper, INDEX, 'darwin')).toBe(true);
-  });
-
-  it('understands Windows paths', () => {
-    const index = 'C:\\Program Files\\Cue\\resources\\app.asar\\out\\renderer\\index.html';
-    const url = 'file:///C:/Program%20Files/Cue/resources/app.asar/out/renderer/index.html';
-    expect(isAppUrl(url, index, 'win32')).toBe(true);
-    expect(isAppUrl(url.replace('C:', 'c:').replace('Cue', 'cue'), index, 'win32')).toBe(true);
-    expect(isAppUrl(url.replace('index.html', 'evil.html'), index, 'win32')).toBe(false);
-    expect(isAppUrl('file://server/share/Cue/index.html', index, 'win32')).toBe(false);
+    for (const url of others) expect(isAppUrl(url, PAGE), url).toBe(false);
+    expect(isAppUrl(undefined, PAGE)).toBe(false);
+    expect(isAppUrl(42, PAGE)).toBe(false);
   });
 });
 
 describe('the dev server page (electron-vite dev)', () => {
-  const page = { file: INDEX, devServer: 'http://localhost:5173/' };
+  const page: AppPage = { kind: 'dev-server', origin: 'http://localhost:5173' };
 
   it('takes ELECTRON_RENDERER_URL only as plain http on loopback', () => {
     expect(devServerOrigin('http://localhost:5173/')).toBe('http://localhost:5173');
@@ -90,15 +78,21 @@ describe('the dev server page (electron-vite dev)', () => {
       expect(devServerOrigin(refused)).toBeUndefined();
   });
 
-  it('trusts exactly that origin and nothing else, the built file included', () => {
-    expect(isAppUrl('http://localhost:5173/', page, 'linux')).toBe(true);
-    expect(isAppUrl('http://localhost:5173/index.html#/settings', page, 'linux')).toBe(true);
-    expect(isAppUrl('http://localhost:5174/', page, 'linux')).toBe(false);
-    expect(isAppUrl('http://127.0.0.1:5173/', page, 'linux')).toBe(false);
-    expect(isAppUrl('https://localhost:5173/', page, 'linux')).toBe(false);
-    expect(isAppUrl(APP_URL, page, 'linux')).toBe(false);
+  it('appPageFor: the dev server only for a loopback URL, else the bundled page', () => {
+    expect(appPageFor('http://localhost:5173/')).toEqual(page);
+    expect(appPageFor('http://example.com:5173/')).toEqual(BUNDLED_PAGE);
+    expect(appPageFor(undefined)).toEqual(BUNDLED_PAGE);
+  });
+
+  it('trusts exactly that origin and nothing else, the bundled page included', () => {
+    expect(isAppUrl('http://localhost:5173/', page)).toBe(true);
+    expect(isAppUrl('http://localhost:5173/index.html#/settings', page)).toBe(true);
+    expect(isAppUrl('http://localhost:5174/', page)).toBe(false);
+    expect(isAppUrl('http://127.0.0.1:5173/', page)).toBe(false);
+    expect(isAppUrl('https://localhost:5173/', page)).toBe(false);
+    expect(isAppUrl(APP_URL, page)).toBe(false);
     expect(
-      isAppUrl('http://localhost:5173/', { file: INDEX, devServer: 'http://example.com:5173' }, 'linux'),
+      isAppUrl('http://localhost:5173/', { kind: 'dev-server', origin: 'http://example.com:5173' }),
     ).toBe(false);
     expect(
       isPermissionGranted(
@@ -110,7 +104,6 @@ describe('the dev server page (electron-vite dev)', () => {
           fromAppWindow: true,
         },
         page,
-        'linux',
       ),
     ).toBe(true);
   });
@@ -127,26 +120,21 @@ describe('isTrustedFrame', () => {
   const contents = { mainFrame: main };
 
   it('trusts the main frame of our contents on the app page', () => {
-    expect(isTrustedFrame(main, contents, INDEX, 'linux')).toBe(true);
+    expect(isTrustedFrame(main, contents, PAGE)).toBe(true);
     // The same frame seen through another wrapper object.
-    expect(isTrustedFrame(frame(APP_URL), contents, INDEX, 'linux')).toBe(true);
+    expect(isTrustedFrame(frame(APP_URL), contents, PAGE)).toBe(true);
   });
 
   it('rejects subframes, other frames, other URLs, detached or destroyed frames and missing ones', () => {
-    expect(isTrustedFrame(frame(APP_URL, main, 3, 5), contents, INDEX, 'linux')).toBe(false);
-    expect(isTrustedFrame(frame(APP_URL, null, 4, 1), contents, INDEX, 'linux')).toBe(false);
+    expect(isTrustedFrame(frame(APP_URL, main, 3, 5), contents, PAGE)).toBe(false);
+    expect(isTrustedFrame(frame(APP_URL, null, 4, 1), contents, PAGE)).toBe(false);
     expect(
-      isTrustedFrame(
-        frame('https://evil.example/'),
-        { mainFrame: frame('https://evil.example/') },
-        INDEX,
-        'linux',
-      ),
+      isTrustedFrame(frame('https://evil.example/'), { mainFrame: frame('https://evil.example/') }, PAGE),
     ).toBe(false);
-    expect(isTrustedFrame({ ...main, detached: true }, contents, INDEX, 'linux')).toBe(false);
-    expect(isTrustedFrame({ ...main, isDestroyed: () => true }, contents, INDEX, 'linux')).toBe(false);
-    expect(isTrustedFrame(null, contents, INDEX, 'linux')).toBe(false);
-    expect(isTrustedFrame(main, undefined, INDEX, 'linux')).toBe(false);
+    expect(isTrustedFrame({ ...main, detached: true }, contents, PAGE)).toBe(false);
+    expect(isTrustedFrame({ ...main, isDestroyed: () => true }, contents, PAGE)).toBe(false);
+    expect(isTrustedFrame(null, contents, PAGE)).toBe(false);
+    expect(isTrustedFrame(main, undefined, PAGE)).toBe(false);
   });
 });
 
@@ -158,8 +146,7 @@ describe('permission decision', () => {
     mediaTypes: ['audio'],
     fromAppWindow: true,
   };
-  const granted = (patch: Partial<PermissionQuery>) =>
-    isPermissionGranted({ ...base, ...patch }, INDEX, 'linux');
+  const granted = (patch: Partial<PermissionQuery>) => isPermissionGranted({ ...base, ...patch }, PAGE);
 
   it('grants the microphone to the app page', () => {
     expect(granted({})).toBe(true);
@@ -213,7 +200,7 @@ describe('installPermissionHandlers', () => {
         setPermissionRequestHandler: (handler) => (request = handler),
         setPermissionCheckHandler: (handler) => (check = handler),
       },
-      { page: INDEX, isAppContents: (contents) => contents === ours, platform: 'linux' },
+      { page: PAGE, isAppContents: (contents) => contents === ours },
     );
     const ask = (contents: unknown, permission: string, details: Record<string, unknown>): boolean => {
       let answer: boolean | undefined;
@@ -253,20 +240,20 @@ describe('installPermissionHandlers', () => {
   it('answers checks: audio for our page only', () => {
     const { ours, other, check } = install();
     expect(
-      check(ours, 'media', 'file:///', { requestingUrl: APP_URL, isMainFrame: true, mediaType: 'audio' }),
+      check(ours, 'media', 'cue://app', { requestingUrl: APP_URL, isMainFrame: true, mediaType: 'audio' }),
     ).toBe(true);
     expect(
-      check(ours, 'media', 'file:///', { requestingUrl: APP_URL, isMainFrame: true, mediaType: 'video' }),
+      check(ours, 'media', 'cue://app', { requestingUrl: APP_URL, isMainFrame: true, mediaType: 'video' }),
     ).toBe(false);
     expect(
-      check(ours, 'media', 'file:///', { requestingUrl: APP_URL, isMainFrame: true, mediaType: 'unknown' }),
+      check(ours, 'media', 'cue://app', { requestingUrl: APP_URL, isMainFrame: true, mediaType: 'unknown' }),
     ).toBe(false);
-    expect(check(ours, 'media', 'file:///', { requestingUrl: APP_URL, isMainFrame: true })).toBe(false);
+    expect(check(ours, 'media', 'cue://app', { requestingUrl: APP_URL, isMainFrame: true })).toBe(false);
     expect(
-      check(null, 'media', 'file:///', { requestingUrl: APP_URL, isMainFrame: true, mediaType: 'audio' }),
+      check(null, 'media', 'cue://app', { requestingUrl: APP_URL, isMainFrame: true, mediaType: 'audio' }),
     ).toBe(false);
-    expect(check(other, 'media', 'file:///', { isMainFrame: true, mediaType: 'audio' })).toBe(false);
-    expect(check(ours, 'clipboard-read', 'file:///', { requestingUrl: APP_URL, isMainFrame: true })).toBe(
+    expect(check(other, 'media', 'cue://app', { isMainFrame: true, mediaType: 'audio' })).toBe(false);
+    expect(check(ours, 'clipboard-read', 'cue://app', { requestingUrl: APP_URL, isMainFrame: true })).toBe(
       false,
     );
   });

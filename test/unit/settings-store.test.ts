@@ -5,6 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FileSettingsStore, mergeSettings, salvageSettings } from '../../src/main/app/settings-store';
 import { defaultSettings, parseSettings, SettingsError } from '../../src/shared/settings';
 import type { Settings } from '../../src/shared/settings';
+import { SETTINGS_SCHEMA_VERSION } from '../../src/shared/settings-migrations';
 
 let dir: string;
 const NOW = new Date('2025-03-04T05:06:07.890Z');
@@ -12,6 +13,8 @@ const store = () => new FileSettingsStore({ dir, now: () => NOW });
 const settingsFile = () => join(dir, 'settings.json');
 const backupFile = () => join(dir, 'settings.backup.json');
 const readJson = (path: string): unknown => JSON.parse(readFileSync(path, 'utf8'));
+/** The file as saved: the schema version, then the settings. */
+const asSaved = (settings: Settings) => ({ schema_version: SETTINGS_SCHEMA_VERSION, ...settings });
 const corruptFiles = () => readdirSync(dir).filter((name) => /^settings\.corrupt-.*\.json$/.test(name));
 
 function customised(): Settings {
@@ -39,7 +42,7 @@ describe('FileSettingsStore', () => {
   it('round-trips the full settings', () => {
     const s = customised();
     store().save(s);
-    expect(readJson(settingsFile())).toEqual(s);
+    expect(readJson(settingsFile())).toEqual(asSaved(s));
     expect(store().load()).toEqual({ settings: s, notices: [] });
   });
 
@@ -57,8 +60,8 @@ describe('FileSettingsStore', () => {
     second.llm.model = 'other-model';
     store().save(second);
     expect(readdirSync(dir).sort()).toEqual(['settings.backup.json', 'settings.json']);
-    expect(readJson(settingsFile())).toEqual(second);
-    expect(readJson(backupFile())).toEqual(first);
+    expect(readJson(settingsFile())).toEqual(asSaved(second));
+    expect(readJson(backupFile())).toEqual(asSaved(first));
   });
 
   it('refuses to save invalid settings and leaves the file alone', () => {
@@ -66,7 +69,7 @@ describe('FileSettingsStore', () => {
     const bad = customised();
     bad.turn_handling.endpointing.min_delay = -1;
     expect(() => store().save(bad)).toThrow(SettingsError);
-    expect(readJson(settingsFile())).toEqual(customised());
+    expect(readJson(settingsFile())).toEqual(asSaved(customised()));
     expect(readdirSync(dir)).toEqual(['settings.json']);
   });
 
@@ -75,7 +78,7 @@ describe('FileSettingsStore', () => {
     store().save(customised());
     writeFileSync(settingsFile(), '{ "oops": ');
     store().save(defaultSettings());
-    expect(readJson(backupFile())).toEqual(customised());
+    expect(readJson(backupFile())).toEqual(asSaved(customised()));
     expect(corruptFiles()).toHaveLength(1);
     expect(readFileSync(join(dir, corruptFiles()[0]!), 'utf8')).toBe('{ "oops": ');
   });
@@ -156,11 +159,11 @@ describe('FileSettingsStore', () => {
     expect(message).toContain(join(dir, aside[0]!));
 
     // the repaired file is written back, so the next start is quiet
-    expect(readJson(settingsFile())).toEqual(customised());
+    expect(readJson(settingsFile())).toEqual(asSaved(customised()));
     expect(store().load()).toEqual({ settings: customised(), notices: [] });
   });
 
-  it('drops unknown options with a notice and keeps the rest', () => {
+  it('keeps unknown options in the file instead of dropping them, and names them', () => {
     writeFileSync(
       settingsFile(),
       JSON.stringify({ llm: { model: 'my-model', colour: 'blue' }, theme: 'dark', constructor: 1 }),
@@ -169,10 +172,19 @@ describe('FileSettingsStore', () => {
     expect(settings.llm.model).toBe('my-model');
     expect(settings).not.toHaveProperty('theme');
     expect(notices).toHaveLength(1);
-    expect(notices[0]!.message).toContain('llm.colour: unknown option');
-    expect(notices[0]!.message).toContain('theme: unknown option');
-    expect(notices[0]!.message).toContain('constructor: unknown option');
-    expect(corruptFiles()).toHaveLength(1);
+    expect(notices[0]!.level).toBe('warning');
+    expect(notices[0]!.message).toMatch(/does not know are not used, and kept in the file unchanged: /);
+    expect(notices[0]!.message).toContain('llm.colour, theme, constructor');
+    expect(corruptFiles()).toHaveLength(0);
+    // A save keeps them where they were.
+    const changed = structuredClone(settings);
+    changed.llm.temperature = 1.1;
+    store().save(changed);
+    const saved = readJson(settingsFile()) as Record<string, Record<string, unknown>>;
+    expect(saved.llm!.colour).toBe('blue');
+    expect(saved.llm!.temperature).toBe(1.1);
+    expect(saved.theme).toBe('dark');
+    expect(saved.constructor).toBe(1);
   });
 
   it('repairs several problems at once, including a whole group of the wrong type', () => {
@@ -250,7 +262,12 @@ describe('FileSettingsStore', () => {
 
 describe('salvageSettings', () => {
   it('keeps an empty object as the defaults, dropping nothing', () => {
-    expect(salvageSettings({})).toEqual({ settings: defaultSettings(), dropped: [] });
+    expect(salvageSettings({})).toEqual({
+      settings: defaultSettings(),
+      dropped: [],
+      unknown: [],
+      extras: {},
+    });
   });
 });
 

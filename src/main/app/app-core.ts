@@ -11,9 +11,9 @@ import {
   type AudioUp,
   type EventName,
   type Events,
+  type KeyId,
   type KeyStatus,
   type Notice,
-  type ProviderId,
   type RequestName,
   type Response,
   type TurnModelView,
@@ -26,7 +26,6 @@ import {
   SettingsError,
   type Settings,
 } from '../../shared/settings';
-import { openAiKeyOptional } from '../../shared/llm-endpoint';
 import type { TimelineEvent } from '../../shared/timeline';
 import { RealClock, type Clock } from '../engine/clock';
 import type { TurnDetector } from '../engine/ports';
@@ -50,6 +49,12 @@ import {
 } from '../providers';
 import { missingKey } from '../providers/errors';
 import { RemoteAudioOutput } from './remote-audio-output';
+import {
+  encodeEndpointKey,
+  endpointKeyStatus,
+  resolveLlmCredentials,
+  type LlmCredentials,
+} from './llm-credentials';
 import { EncryptedSecretStore, keyStatus, resolveKey, type SafeStorageLike } from './secret-store';
 import { FileSettingsStore, mergeSettings } from './settings-store';
 import type { ContractHandler, SecretStore, SettingsStore } from './types';
@@ -88,6 +93,8 @@ export interface AppCoreDeps {
   keyOverrides?: ProviderKeys;
   /** The end-of-turn audio model; without it, turn detection "model" uses the transcript heuristic. */
   turnModel?: TurnModelDeps;
+  /** Asked before each session start (macOS: the OS microphone permission, shell/microphone-access). */
+  microphoneAccess?: () => Promise<{ ok: true } | { ok: false; message: string }>;
 }
 
 type Payload<K extends RequestName> = z.output<(typeof requestSchemas)[K]>;
@@ -95,6 +102,8 @@ type Handlers = { [K in RequestName]: (payload: Payload<K>) => Promise<Response<
 type Listener = <E extends EventName>(name: E, payload: Events[E]) => void;
 
 const PROVIDER_NAME = { deepgram: 'Deepgram', openai: 'OpenAI', elevenlabs: 'ElevenLabs' } as const;
+/** Notices kept for pages that load later. */
+const MAX_KEPT_NOTICES = 20;
 
 interface RunningSession {
   session: VoiceSession;
@@ -149,6 +158,22 @@ export class AppCore implements ContractHandler {
   /** The current settings (the shell follows some of them, e.g. the push-to-talk shortcut). */
   get currentSettings(): Settings {
     return this.settings;
+  }
+
+  /** Whether a conversation is live (the shell never installs an update or reloads into one blindly). */
+  get sessionRunning(): boolean {
+    return this.running !== null;
+  }
+
+  /**
+   * A notice from the shell (an update, a crashed window, an error in main): sent now, and kept
+   * with the start-up notices so a page that loads later (a reloaded window) shows it too.
+   */
+  addNotice(notice: Notice): void {
+    this.notices.push(notice);
+    if (this.notices.length > MAX_KEPT_NOTICES)
+      this.notices.splice(0, this.notices.length - MAX_KEPT_NOTICES);
+    this.emit('notice', notice);
   }
 
   // ---------- ContractHandler ----------
@@ -222,13 +247,13 @@ export class AppCore implements ContractHandler {
       return { settings: this.settings };
     },
     'keys:status': () => this.keyStatus(),
-    'keys:set': ({ provider, key }) => {
-      this.deps.secrets.set(provider, key);
+    'keys:set': async ({ provider, key }) => {
+      await this.deps.secrets.set(provider, provider === 'llm_endpoint' ? this.bindEndpointKey(key) : key);
       this.markRestart(`keys.${provider}`);
       return this.keyStatus();
     },
-    'keys:clear': ({ provider }) => {
-      this.deps.secrets.clear(provider);
+    'keys:clear': async ({ provider }) => {
+      await this.deps.secrets.clear(provider);
       this.markRestart(`keys.${provider}`);
       return this.keyStatus();
     },
@@ -261,15 +286,19 @@ export class AppCore implements ContractHandler {
   }
 
   private async start(): Promise<Response<'session:start'>> {
-    const keys = this.keys();
+    const connection = this.providerConnection();
+    if (!connection.ok) return { ok: false, error: connection.error };
+    const { keys, endpoints } = connection;
     const missing = this.missingKeys(keys);
     if (missing.length) return { ok: false, error: missing.join('\n') };
+    const microphone = await this.deps.microphoneAccess?.();
+    if (microphone && !microphone.ok) return { ok: false, error: microphone.message };
     const settings = this.settings;
     let vad: DisposableVad | undefined;
     let providers: Providers | undefined;
     try {
       vad = await this.deps.createVad(settings);
-      providers = this.deps.createProviders(settings, keys, this.deps.endpoints ?? {});
+      providers = this.deps.createProviders(settings, keys, endpoints);
       const output = new RemoteAudioOutput(this.deps.clock, (m) => this.sendAudio(m));
       const detector = new CombinedTurnDetector({
         enabled:
@@ -378,17 +407,52 @@ export class AppCore implements ContractHandler {
     if (this.running) this.setState({ pendingRestart: [...new Set([...this.state.pendingRestart, path])] });
   }
 
-  private keys(): ProviderKeys {
+  /**
+   * The keys and endpoints a session starts with. The LLM's endpoint and key follow
+   * llm-credentials.ts (the OpenAI key only to OpenAI's API; a custom endpoint only its own key),
+   * unless this run was given its endpoints and keys directly (the simulators of the web mode).
+   */
+  private providerConnection():
+    { ok: true; keys: ProviderKeys; endpoints: ProviderEndpoints } | { ok: false; error: string } {
     const overrides = this.deps.keyOverrides ?? {};
     const keys: ProviderKeys = {};
     for (const provider of PROVIDERS) {
       keys[provider] = overrides[provider] ?? resolveKey(provider, this.deps.secrets, this.deps.env);
     }
-    return keys;
+    const endpoints: ProviderEndpoints = { ...this.deps.endpoints };
+    if (endpoints.openai) return { ok: true, keys, endpoints };
+    const llm = this.llmCredentials();
+    if (!llm.ok) return llm;
+    keys.openai = overrides.openai ?? llm.apiKey;
+    endpoints.openai = llm.endpoint.baseUrl;
+    return { ok: true, keys, endpoints };
   }
 
-  private keyStatus(): Record<ProviderId, KeyStatus> {
+  private llmCredentials(): LlmCredentials {
+    return resolveLlmCredentials({
+      baseUrlSetting: this.settings.llm.base_url,
+      env: this.deps.env,
+      storedOpenAiKey: this.deps.secrets.get('openai'),
+      storedEndpointKey: this.deps.secrets.get('llm_endpoint'),
+    });
+  }
+
+  /** The custom endpoint key, bound to the endpoint configured now; refused when there is none. */
+  private bindEndpointKey(key: string): string {
+    const llm = this.llmCredentials();
+    if (!llm.ok) throw new Error(`The custom endpoint key cannot be saved: ${llm.error}`);
+    if (llm.endpoint.kind !== 'custom') {
+      throw new Error(
+        "The custom endpoint key is for an LLM endpoint other than OpenAI's: set llm.base_url to that " +
+          'endpoint first. The key is then sent there only, never to another endpoint.',
+      );
+    }
+    return encodeEndpointKey(llm.endpoint.origin, key);
+  }
+
+  private keyStatus(): Record<KeyId, KeyStatus> {
     const status = keyStatus(this.deps.secrets, this.deps.env);
+    status.llm_endpoint = endpointKeyStatus(this.llmCredentials());
     for (const provider of PROVIDERS) {
       if (this.deps.keyOverrides?.[provider]) status[provider] = { set: true, source: 'override' };
     }
@@ -400,16 +464,17 @@ export class AppCore implements ContractHandler {
     const out: string[] = [];
     for (const provider of PROVIDERS) {
       if (keys[provider]) continue;
-      if (provider === 'openai' && this.usesLocalLlm()) continue;
+      if (provider === 'openai' && this.usesCustomLlm()) continue;
       out.push(missingKey(PROVIDER_NAME[provider]).message);
     }
     return out;
   }
 
-  private usesLocalLlm(): boolean {
-    return openAiKeyOptional(
-      this.deps.endpoints?.openai ?? (this.settings.llm.base_url || this.deps.env.OPENAI_BASE_URL),
-    );
+  /** A custom LLM endpoint (its key is optional), or simulators given to this run. */
+  private usesCustomLlm(): boolean {
+    if (this.deps.endpoints?.openai) return true;
+    const llm = this.llmCredentials();
+    return llm.ok && llm.endpoint.kind === 'custom';
   }
 
   private modeOf(settings: Settings): AppState['mode'] {
@@ -533,6 +598,8 @@ export interface CreateAppCoreOptions {
   resourcesDir?: string;
   /** The global shortcut's current status (it changes with the settings). */
   shortcut?: () => AppInfo['shortcut'];
+  /** Asked before each session start (the OS microphone permission on macOS). */
+  microphoneAccess?: AppCoreDeps['microphoneAccess'];
   endpoints?: ProviderEndpoints;
   keys?: ProviderKeys;
   clock?: Clock;
@@ -549,11 +616,11 @@ export async function createAppCore(options: CreateAppCoreOptions): Promise<AppC
   const clock = options.clock ?? new RealClock();
   return new AppCore({
     settingsStore: new FileSettingsStore({ dir: options.userDataDir }),
-    secrets: new EncryptedSecretStore({
+    secrets: await new EncryptedSecretStore({
       safeStorage: options.safeStorage,
       dir: options.userDataDir,
       platform: options.platform,
-    }),
+    }).open(),
     env: options.env,
     clock,
     info: {
@@ -583,5 +650,6 @@ export async function createAppCore(options: CreateAppCoreOptions): Promise<AppC
     },
     ...(options.endpoints ? { endpoints: options.endpoints } : {}),
     ...(options.keys ? { keyOverrides: options.keys } : {}),
+    ...(options.microphoneAccess ? { microphoneAccess: options.microphoneAccess } : {}),
   });
 }

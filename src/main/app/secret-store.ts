@@ -1,13 +1,21 @@
-import { mkdirSync, readFileSync, renameSync } from 'node:fs';
+import { mkdirSync, renameSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { PROVIDERS } from '../../shared/contract';
-import type { KeyStatus, Notice, ProviderId, SecretStorageInfo } from '../../shared/contract';
+import { KEY_IDS } from '../../shared/contract';
+import type { KeyId, KeyStatus, Notice, SecretStorageInfo } from '../../shared/contract';
 import { writeFileAtomic } from './settings-store';
 import type { SecretStore } from './types';
 
 /**
  * API keys in `secrets.json` in the user data folder, each stored as base64 of the bytes that
  * Electron's safeStorage (injected, so this runs in plain Node) encrypted with the OS store.
+ *
+ * Electron 45 deprecates the synchronous safeStorage calls: this store uses the asynchronous ones
+ * (isAsyncEncryptionAvailable, encryptStringAsync, decryptStringAsync), and the synchronous ones
+ * only where an implementation has nothing else (the stand-ins of the web mode and the tests).
+ * Keys written by the synchronous API decrypt with the asynchronous one. When decryption says
+ * `shouldReEncrypt` (the OS key was rotated, or a stronger one became available), the key is
+ * encrypted again and the file rewritten at once, so it never stays on the old key.
  *
  * - Encryption available: keys are encrypted at rest; the file is written atomically with 0600.
  * - Linux `basic_text` backend (no keyring found): keys are still saved, but only obfuscated,
@@ -17,14 +25,19 @@ import type { SecretStore } from './types';
  * A saved key that cannot be decrypted (the OS keyring changed, a damaged file) is reported by
  * problems() and treated as not set; it never throws.
  *
- * Construct it after Electron's `ready` (safeStorage answers only then); the file is read on first use.
+ * Construct it after Electron's `ready` (safeStorage answers only then) and `await open()` before
+ * anything else: it reads and decrypts the file once; reads are from memory after that.
  */
 
 /** What this store needs from Electron's `safeStorage`. */
 export interface SafeStorageLike {
-  isEncryptionAvailable(): boolean;
-  encryptString(plainText: string): Buffer;
-  decryptString(encrypted: Buffer): string;
+  isAsyncEncryptionAvailable?(): Promise<boolean>;
+  encryptStringAsync?(plainText: string): Promise<Buffer>;
+  decryptStringAsync?(encrypted: Buffer): Promise<{ shouldReEncrypt: boolean; result: string }>;
+  /** The deprecated synchronous API, used only when the asynchronous call is missing. */
+  isEncryptionAvailable?(): boolean;
+  encryptString?(plainText: string): Buffer;
+  decryptString?(encrypted: Buffer): string;
   /** Linux only: gnome_libsecret, kwallet, kwallet5, kwallet6, basic_text or unknown. */
   getSelectedStorageBackend?(): string;
 }
@@ -41,20 +54,22 @@ export interface EncryptedSecretStoreOptions {
 
 export const SECRETS_FILE = 'secrets.json';
 
-/** Environment variables read when the store holds no key for a provider. */
-export const KEY_ENV_VARS: Readonly<Record<ProviderId, string>> = {
+/** Environment variables read when the store holds no key. */
+export const KEY_ENV_VARS: Readonly<Record<KeyId, string>> = {
   deepgram: 'DEEPGRAM_API_KEY',
   openai: 'OPENAI_API_KEY',
   elevenlabs: 'ELEVENLABS_API_KEY',
+  llm_endpoint: 'CUE_LLM_ENDPOINT_KEY',
 };
 
-const PROVIDER_NAMES: Readonly<Record<ProviderId, string>> = {
-  deepgram: 'Deepgram',
-  openai: 'OpenAI',
-  elevenlabs: 'ElevenLabs',
+const KEY_NAMES: Readonly<Record<KeyId, string>> = {
+  deepgram: 'Deepgram API key',
+  openai: 'OpenAI API key',
+  elevenlabs: 'ElevenLabs API key',
+  llm_endpoint: 'custom endpoint key',
 };
 
-const ENV_HINT = `or set ${PROVIDERS.map((p) => KEY_ENV_VARS[p]).join(', ')} in the environment instead`;
+const ENV_HINT = `or set ${KEY_IDS.map((p) => KEY_ENV_VARS[p]).join(', ')} in the environment instead`;
 
 export const BASIC_TEXT_WARNING =
   'No secret store (e.g. GNOME Keyring or KWallet) was found, so keys are only obfuscated on disk, ' +
@@ -72,10 +87,10 @@ interface State {
   mode: Mode;
   backend: string;
   /** Decrypted keys (or, in memory mode, keys entered this run). */
-  keys: Map<ProviderId, string>;
+  keys: Map<KeyId, string>;
   /** The file's entries as stored (base64), kept verbatim, undecryptable ones included. */
   stored: Record<string, string>;
-  problems: { provider: ProviderId | null; notice: Notice }[];
+  problems: { key: KeyId | null; notice: Notice }[];
 }
 
 interface SecretsFile {
@@ -89,7 +104,12 @@ export class EncryptedSecretStore implements SecretStore {
   private readonly dir: string;
   private readonly platform: string;
   private readonly now: () => Date;
-  private state: State | undefined;
+  private opened: State | undefined;
+  private opening: Promise<State> | undefined;
+  /** Writes, one after another in call order. */
+  private writes: Promise<unknown> = Promise.resolve();
+  /** How many keys were re-encrypted when the store was opened (decryption asked for it). */
+  reEncrypted = 0;
 
   constructor(options: EncryptedSecretStoreOptions) {
     this.safeStorage = options.safeStorage;
@@ -99,54 +119,64 @@ export class EncryptedSecretStore implements SecretStore {
     this.file = join(options.dir, SECRETS_FILE);
   }
 
-  get(provider: ProviderId): string | undefined {
-    return this.load().keys.get(provider);
+  /** Reads and decrypts the file (once); every other method needs it done. */
+  async open(): Promise<this> {
+    this.opening ??= this.read().then((state) => (this.opened = state));
+    await this.opening;
+    return this;
   }
 
-  has(provider: ProviderId): boolean {
-    return this.load().keys.has(provider);
+  get(key: KeyId): string | undefined {
+    return this.state.keys.get(key);
   }
 
-  /** Saves a key (encrypted; in memory only when the OS cannot encrypt). Throws if it cannot be saved. */
-  set(provider: ProviderId, key: string): void {
-    assertProvider(provider);
-    const value = key.trim();
-    if (!value) throw new Error(`The ${PROVIDER_NAMES[provider]} API key is empty.`);
-    const state = this.load();
-    if (state.mode !== 'memory') {
-      let encrypted: Buffer;
-      try {
-        encrypted = this.safeStorage.encryptString(value);
-      } catch (error) {
-        throw new Error(
-          `The ${PROVIDER_NAMES[provider]} API key could not be encrypted (${errorText(error)}).`,
-          { cause: error },
-        );
+  has(key: KeyId): boolean {
+    return this.state.keys.has(key);
+  }
+
+  /** Saves a key (encrypted; in memory only when the OS cannot encrypt). Rejects if it cannot be saved. */
+  set(key: KeyId, value: string): Promise<void> {
+    assertKeyId(key);
+    const trimmed = value.trim();
+    if (!trimmed) return Promise.reject(new Error(`The ${KEY_NAMES[key]} is empty.`));
+    return this.queue(async () => {
+      const state = this.state;
+      if (state.mode !== 'memory') {
+        let encrypted: Buffer;
+        try {
+          encrypted = await this.encrypt(trimmed);
+        } catch (error) {
+          throw new Error(`The ${KEY_NAMES[key]} could not be encrypted (${errorText(error)}).`, {
+            cause: error,
+          });
+        }
+        const stored = { ...state.stored, [key]: encrypted.toString('base64') };
+        this.write(stored);
+        state.stored = stored;
       }
-      const stored = { ...state.stored, [provider]: encrypted.toString('base64') };
-      this.write(stored);
-      state.stored = stored;
-    }
-    state.keys.set(provider, value);
-    this.resolveProblems(provider);
+      state.keys.set(key, trimmed);
+      this.resolveProblems(key);
+    });
   }
 
   /** Forgets a key, in memory and on disk (an undecryptable saved entry is removed too). */
-  clear(provider: ProviderId): void {
-    assertProvider(provider);
-    const state = this.load();
-    state.keys.delete(provider);
-    if (Object.hasOwn(state.stored, provider)) {
-      const stored = { ...state.stored };
-      delete stored[provider];
-      this.write(stored);
-      state.stored = stored;
-    }
-    this.resolveProblems(provider);
+  clear(key: KeyId): Promise<void> {
+    assertKeyId(key);
+    return this.queue(async () => {
+      const state = this.state;
+      state.keys.delete(key);
+      if (Object.hasOwn(state.stored, key)) {
+        const stored = { ...state.stored };
+        delete stored[key];
+        this.write(stored);
+        state.stored = stored;
+      }
+      this.resolveProblems(key);
+    });
   }
 
   info(): SecretStorageInfo {
-    const { mode, backend } = this.load();
+    const { mode, backend } = this.state;
     return {
       encrypted: mode === 'encrypted',
       backend,
@@ -156,20 +186,29 @@ export class EncryptedSecretStore implements SecretStore {
 
   /** Saved keys that could not be used (undecryptable, damaged file), each as a warning for the user. */
   problems(): Notice[] {
-    return this.load().problems.map(({ notice }) => ({ ...notice }));
+    return this.state.problems.map(({ notice }) => ({ ...notice }));
   }
 
-  private load(): State {
-    if (this.state) return this.state;
-    const { mode, backend } = this.detect();
+  private get state(): State {
+    if (!this.opened) throw new Error('EncryptedSecretStore: await open() before using the store');
+    return this.opened;
+  }
+
+  private queue(task: () => Promise<void>): Promise<void> {
+    const run = this.writes.then(task);
+    this.writes = run.catch(() => undefined);
+    return run;
+  }
+
+  private async read(): Promise<State> {
+    const { mode, backend } = await this.detect();
     const state: State = { mode, backend, keys: new Map(), stored: {}, problems: [] };
-    this.state = state;
-    const warn = (message: string, provider: ProviderId | null = null) =>
-      state.problems.push({ provider, notice: { level: 'warning', message } });
+    const warn = (message: string, key: KeyId | null = null) =>
+      state.problems.push({ key, notice: { level: 'warning', message } });
 
     let text: string;
     try {
-      text = readFileSync(this.file, 'utf8');
+      text = await readFile(this.file, 'utf8');
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'ENOENT') {
         warn(
@@ -192,14 +231,15 @@ export class EncryptedSecretStore implements SecretStore {
     for (const [name, value] of Object.entries(parsed.keys)) {
       if (typeof value === 'string') state.stored[name] = value;
     }
-    for (const provider of PROVIDERS) {
-      if (!Object.hasOwn(parsed.keys, provider)) continue;
-      const label = `The saved ${PROVIDER_NAMES[provider]} API key`;
-      const value = parsed.keys[provider];
+    let rotated = false;
+    for (const key of KEY_IDS) {
+      if (!Object.hasOwn(parsed.keys, key)) continue;
+      const label = `The saved ${KEY_NAMES[key]}`;
+      const value = parsed.keys[key];
       if (typeof value !== 'string' || !/^[A-Za-z0-9+/]+={0,2}$/.test(value)) {
         warn(
           `${label} in ${this.file} is damaged, so it is treated as not set: enter it again in Settings.`,
-          provider,
+          key,
         );
         continue;
       }
@@ -207,29 +247,43 @@ export class EncryptedSecretStore implements SecretStore {
         warn(
           `${label} cannot be decrypted because encryption is not available on this system now, ` +
             'so it is treated as not set.',
-          provider,
+          key,
         );
         continue;
       }
       try {
-        const key = this.safeStorage.decryptString(Buffer.from(value, 'base64'));
-        if (!key.trim()) throw new Error('it decrypted to nothing');
-        state.keys.set(provider, key);
+        const { result, shouldReEncrypt } = await this.decrypt(Buffer.from(value, 'base64'));
+        if (!result.trim()) throw new Error('it decrypted to nothing');
+        state.keys.set(key, result);
+        if (shouldReEncrypt) {
+          state.stored[key] = (await this.encrypt(result)).toString('base64');
+          rotated = true;
+          this.reEncrypted++;
+        }
       } catch (error) {
         warn(
           `${label} could not be decrypted (${errorText(error)}); the system keyring may have changed. ` +
             'It is treated as not set: enter it again in Settings.',
-          provider,
+          key,
         );
+      }
+    }
+    if (rotated) {
+      try {
+        this.write(state.stored);
+      } catch (error) {
+        warn(`The re-encrypted API keys could not be saved to ${this.file} (${errorText(error)}).`);
       }
     }
     return state;
   }
 
-  private detect(): { mode: Mode; backend: string } {
+  private async detect(): Promise<{ mode: Mode; backend: string }> {
     let available: boolean;
     try {
-      available = this.safeStorage.isEncryptionAvailable();
+      available = this.safeStorage.isAsyncEncryptionAvailable
+        ? await this.safeStorage.isAsyncEncryptionAvailable()
+        : (this.safeStorage.isEncryptionAvailable?.() ?? false);
     } catch {
       available = false;
     }
@@ -246,16 +300,30 @@ export class EncryptedSecretStore implements SecretStore {
     return { mode: 'encrypted', backend };
   }
 
+  private async encrypt(text: string): Promise<Buffer> {
+    const { encryptStringAsync, encryptString } = this.safeStorage;
+    if (encryptStringAsync) return encryptStringAsync.call(this.safeStorage, text);
+    if (encryptString) return encryptString.call(this.safeStorage, text);
+    throw new Error('safeStorage offers no way to encrypt');
+  }
+
+  private async decrypt(data: Buffer): Promise<{ result: string; shouldReEncrypt: boolean }> {
+    const { decryptStringAsync, decryptString } = this.safeStorage;
+    if (decryptStringAsync) return decryptStringAsync.call(this.safeStorage, data);
+    if (decryptString) return { result: decryptString.call(this.safeStorage, data), shouldReEncrypt: false };
+    throw new Error('safeStorage offers no way to decrypt');
+  }
+
   private write(stored: Record<string, string>): void {
     const content: SecretsFile = { version: 1, keys: stored };
     mkdirSync(this.dir, { recursive: true, mode: 0o700 });
     writeFileAtomic(this.file, `${JSON.stringify(content, null, 2)}\n`, { mode: 0o600 });
   }
 
-  /** Drops the problems about a provider once its key has been set or cleared. */
-  private resolveProblems(provider: ProviderId): void {
-    const state = this.load();
-    state.problems = state.problems.filter((problem) => problem.provider !== provider);
+  /** Drops the problems about a key once it has been set or cleared. */
+  private resolveProblems(key: KeyId): void {
+    const state = this.state;
+    state.problems = state.problems.filter((problem) => problem.key !== key);
   }
 
   private keepAside(): string | null {
@@ -279,8 +347,8 @@ function parseSecretsFile(text: string): { keys: Record<string, unknown> } | nul
   }
 }
 
-function assertProvider(provider: string): asserts provider is ProviderId {
-  if (!(PROVIDERS as readonly string[]).includes(provider)) throw new Error(`unknown provider "${provider}"`);
+function assertKeyId(key: string): asserts key is KeyId {
+  if (!(KEY_IDS as readonly string[]).includes(key)) throw new Error(`unknown key "${key}"`);
 }
 
 function isPlainObject(v: unknown): v is Record<string, unknown> {
@@ -295,18 +363,15 @@ function errorText(error: unknown): string {
 
 export type KeyEnvironment = Readonly<Record<string, string | undefined>>;
 
-function envKey(provider: ProviderId, env: KeyEnvironment): string | undefined {
+function envKey(provider: KeyId, env: KeyEnvironment): string | undefined {
   const value = env[KEY_ENV_VARS[provider]]?.trim();
   return value ? value : undefined;
 }
 
 /** Where each provider's key comes from: the store wins over the environment. */
-export function keyStatus(
-  store: Pick<SecretStore, 'has'>,
-  env: KeyEnvironment,
-): Record<ProviderId, KeyStatus> {
-  const out = {} as Record<ProviderId, KeyStatus>;
-  for (const provider of PROVIDERS) {
+export function keyStatus(store: Pick<SecretStore, 'has'>, env: KeyEnvironment): Record<KeyId, KeyStatus> {
+  const out = {} as Record<KeyId, KeyStatus>;
+  for (const provider of KEY_IDS) {
     const source = store.has(provider) ? 'store' : envKey(provider, env) ? 'environment' : null;
     out[provider] = { set: source !== null, source };
   }
@@ -315,7 +380,7 @@ export function keyStatus(
 
 /** The key to use for a provider: the store's, else the environment variable's, else undefined. */
 export function resolveKey(
-  provider: ProviderId,
+  provider: KeyId,
   store: Pick<SecretStore, 'get'>,
   env: KeyEnvironment,
 ): string | undefined {

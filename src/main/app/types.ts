@@ -3,7 +3,7 @@ import type {
   AudioUp,
   EventName,
   Events,
-  ProviderId,
+  KeyId,
   RequestName,
   Response,
   SecretStorageInfo,
@@ -33,10 +33,10 @@ export interface SettingsStore {
 
 /** API keys, encrypted at rest where the OS allows; never returned to the renderer. */
 export interface SecretStore {
-  get(provider: ProviderId): string | undefined;
-  set(provider: ProviderId, key: string): void;
-  clear(provider: ProviderId): void;
-  has(provider: ProviderId): boolean;
+  get(key: KeyId): string | undefined;
+  set(key: KeyId, value: string): void | Promise<void>;
+  clear(key: KeyId): void | Promise<void>;
+  has(key: KeyId): boolean;
   info(): SecretStorageInfo;
   /** Keys that could not be read back (e.g. the OS keyring changed), as notices for the user. */
   problems?(): Notice[];

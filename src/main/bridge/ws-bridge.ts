@@ -24,50 +24,28 @@
  * answers (API keys never leave the handler).
  */
 import { randomBytes, timingSafeEqual } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { readFile, realpath, stat } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import { extname, isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { resolve } from 'node:path';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import { decodeAudioUp, encodeAudioDown } from '../../shared/audio-wire';
 import { isRequestName, type AudioDown, type EventName, type Events } from '../../shared/contract';
 import type { ContractHandler } from '../app/types';
+import {
+  contentTypeOf,
+  isInside,
+  REFUSAL_CSP,
+  rendererCsp,
+  rendererPath,
+  securityHeaders,
+} from '../shell/renderer-files';
 
 export const BRIDGE_PATH = '/bridge';
 /** Close code sent to a client replaced by a newer connection (it should not reconnect). */
 export const CLOSE_REPLACED = 4000;
 /** Close code for a client that broke the frame protocol. */
 export const CLOSE_PROTOCOL = 1008;
-
-/** Used only when index.html carries no CSP meta tag; the same policy as src/renderer/index.html. */
-const FALLBACK_CSP =
-  "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; " +
-  "connect-src 'self'; media-src 'self'; object-src 'none'; base-uri 'none'; form-action 'none'";
-
-const CONTENT_TYPES: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.mjs': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.json': 'application/json; charset=utf-8',
-  '.map': 'application/json; charset=utf-8',
-  '.txt': 'text/plain; charset=utf-8',
-  '.svg': 'image/svg+xml',
-  '.png': 'image/png',
-  '.jpg': 'image/jpeg',
-  '.jpeg': 'image/jpeg',
-  '.gif': 'image/gif',
-  '.webp': 'image/webp',
-  '.ico': 'image/x-icon',
-  '.woff': 'font/woff',
-  '.woff2': 'font/woff2',
-  '.ttf': 'font/ttf',
-  '.wasm': 'application/wasm',
-  '.wav': 'audio/wav',
-  '.mp3': 'audio/mpeg',
-  '.onnx': 'application/octet-stream',
-};
 
 /** Biggest frame accepted from the client (settings patches and 20 ms mic frames are far smaller). */
 const MAX_FRAME_BYTES = 1 << 20;
@@ -114,7 +92,7 @@ export async function startWebBridge(options: WebBridgeOptions): Promise<WebBrid
   if (host !== '127.0.0.1') throw new Error(`the web bridge binds to 127.0.0.1 only, not ${String(host)}`);
   const token = options.token ?? randomBytes(32).toString('base64url');
   const staticRoot = await realpath(resolve(options.staticDir));
-  const csp = `${readCsp(staticRoot)}; frame-ancestors 'none'`;
+  const csp = rendererCsp(staticRoot);
 
   let origin = '';
   let hostHeader = '';
@@ -335,54 +313,27 @@ async function serveStatic(
     return plain(res, 405, 'Method Not Allowed');
   }
   const rawPath = (req.url ?? '/').split('?')[0]!.split('#')[0]!;
-  let pathname: string;
-  try {
-    pathname = decodeURIComponent(rawPath);
-  } catch {
-    return plain(res, 400, 'Bad Request');
-  }
-  if (!pathname.startsWith('/') || pathname.includes('\0') || pathname.includes('\\'))
-    return plain(res, 400, 'Bad Request');
-  if (pathname.split('/').some((segment) => segment === '..')) return plain(res, 403, 'Forbidden');
-  if (pathname === BRIDGE_PATH) return plain(res, 426, 'Upgrade Required');
-
-  const relativePath = pathname === '/' ? 'index.html' : pathname.slice(1);
-  const candidate = resolve(root, relativePath);
-  if (!inside(root, candidate)) return plain(res, 403, 'Forbidden');
+  if (rawPath === BRIDGE_PATH) return plain(res, 426, 'Upgrade Required');
+  const target = rendererPath(root, rawPath);
+  if (!target.ok) return plain(res, target.status, target.status === 400 ? 'Bad Request' : 'Forbidden');
   let file: string;
   try {
-    file = await realpath(candidate);
+    file = await realpath(target.file);
   } catch {
     return plain(res, 404, 'Not Found');
   }
   // A symlink out of the build is refused like `..`.
-  if (!inside(root, file)) return plain(res, 403, 'Forbidden');
+  if (!isInside(root, file)) return plain(res, 403, 'Forbidden');
   const info = await stat(file);
   if (!info.isFile()) return plain(res, 404, 'Not Found'); // directories: never listed
   const body = await readFile(file);
   res.writeHead(200, {
     ...securityHeaders(csp),
-    'Content-Type': CONTENT_TYPES[extname(file).toLowerCase()] ?? 'application/octet-stream',
+    'Content-Type': contentTypeOf(file),
     'Content-Length': body.byteLength,
     'Cache-Control': 'no-store',
   });
   res.end(req.method === 'HEAD' ? undefined : body);
-}
-
-function inside(root: string, path: string): boolean {
-  const rel = relative(root, path);
-  return rel === '' || (!rel.startsWith(`..${sep}`) && rel !== '..' && !isAbsolute(rel));
-}
-
-function securityHeaders(csp: string): Record<string, string> {
-  return {
-    'Content-Security-Policy': csp,
-    'X-Content-Type-Options': 'nosniff',
-    'Referrer-Policy': 'no-referrer',
-    'Cross-Origin-Opener-Policy': 'same-origin',
-    'Cross-Origin-Resource-Policy': 'same-origin',
-    'X-Frame-Options': 'DENY',
-  };
 }
 
 function plain(res: ServerResponse, status: number, text: string): void {
@@ -390,26 +341,9 @@ function plain(res: ServerResponse, status: number, text: string): void {
     'Content-Type': 'text/plain; charset=utf-8',
     'Content-Length': Buffer.byteLength(text),
     'X-Content-Type-Options': 'nosniff',
-    'Content-Security-Policy': "default-src 'none'; frame-ancestors 'none'",
+    'Content-Security-Policy': REFUSAL_CSP,
   });
   res.end(text);
-}
-
-/** The policy of the renderer's CSP meta tag, so the header and the page can never differ. */
-function readCsp(root: string): string {
-  let html: string;
-  try {
-    html = readFileSync(join(root, 'index.html'), 'utf8');
-  } catch {
-    throw new Error(`no index.html in ${root}: build the renderer first (electron-vite build)`);
-  }
-  for (const tag of html.match(/<meta\b[^>]*>/gis) ?? []) {
-    if (!/http-equiv\s*=\s*["']content-security-policy["']/i.test(tag)) continue;
-    const content = /content\s*=\s*"([^"]*)"|content\s*=\s*'([^']*)'/i.exec(tag);
-    const policy = (content?.[1] ?? content?.[2] ?? '').replace(/\s+/g, ' ').trim();
-    if (policy) return policy.replace(/;\s*$/, '');
-  }
-  return FALLBACK_CSP;
 }
 
 function toBuffer(data: RawData): Buffer {

@@ -14,11 +14,11 @@
 import OpenAI, { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError } from 'openai';
 import { delay, type Clock, type TimerHandle } from '../engine/clock';
 import type { LlmChunk, LlmProvider, LlmRequest, LlmUsage } from '../engine/ports';
-import { isOpenAiHost } from '../../shared/llm-endpoint';
+import { classifyLlmEndpoint, LLM_BASE_URL_RULE, OPENAI_DEFAULT_BASE_URL } from '../../shared/llm-endpoint';
 import type { LlmSettings } from '../../shared/settings';
 import { fromStatus, missingKey, ProviderError } from './errors';
 
-export const OPENAI_DEFAULT_BASE_URL = 'https://api.openai.com/v1';
+export { OPENAI_DEFAULT_BASE_URL };
 /** Sent to keyless local servers, which ignore it (the SDK insists on a key). */
 export const PLACEHOLDER_API_KEY = 'sk-no-key-required';
 /** First backoff; doubled on each retry up to RETRY_MAX_MS. */
@@ -69,19 +69,18 @@ export class OpenAiLlm implements LlmProvider {
     this.baseUrl = configured || OPENAI_DEFAULT_BASE_URL;
     const key = options.apiKey?.trim() ?? '';
 
+    // The same rule as the settings (src/shared/llm-endpoint.ts), for every caller: no plain http
+    // off this computer, and OpenAI's own API needs a key.
+    const endpoint = classifyLlmEndpoint(this.baseUrl);
     let problem: ProviderError | null = null;
-    let host = '';
-    try {
-      host = new URL(this.baseUrl).hostname;
-    } catch {
+    if (endpoint.kind === 'invalid') {
       problem = new ProviderError(
         'OpenAI',
         'bad_request',
-        `the base URL "${this.baseUrl}" is not a URL; check llm.base_url in settings or OPENAI_BASE_URL`,
+        `the base URL "${this.baseUrl}" is not allowed: it ${LLM_BASE_URL_RULE} (this one ${endpoint.problem}); check llm.base_url in settings or OPENAI_BASE_URL`,
         false,
       );
-    }
-    if (!problem && !key && isOpenAiHost(host)) problem = missingKey('OpenAI');
+    } else if (!key && endpoint.kind === 'openai') problem = missingKey('OpenAI');
     this.configError = problem;
     this.client = problem
       ? null

@@ -1,16 +1,16 @@
 /**
- * What counts as "our own page": the built renderer, loaded from disk as
- * `file://…/renderer/index.html` (packaged or not). file:// URLs have an opaque origin, so
- * comparing origins says nothing: the page is recognised by its exact file path instead.
- * Under `electron-vite dev` (unpackaged only) the page comes from the Vite dev server on the
- * loopback interface instead, and is recognised by that server's exact origin.
+ * What counts as "our own page": the built renderer served by the app's own scheme,
+ * `cue://app/index.html` (app-protocol.ts), packaged or not. Under `electron-vite dev`
+ * (unpackaged only) the page comes from the Vite dev server on the loopback interface instead,
+ * and is recognised by that server's exact origin.
  * Used by the IPC carrier (sender check) and the permission handlers.
  */
-import { posix, win32 } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { APP_HOST, APP_SCHEME } from './app-protocol';
 
-/** The renderer's index.html, or the dev server that serves it under `electron-vite dev`. */
-export type AppPage = string | { readonly file: string; readonly devServer: string };
+/** The built page on the app's scheme, or the dev server that serves it under `electron-vite dev`. */
+export type AppPage = { readonly kind: 'bundled' } | { readonly kind: 'dev-server'; readonly origin: string };
+
+export const BUNDLED_PAGE: AppPage = { kind: 'bundled' };
 
 const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
 
@@ -28,12 +28,18 @@ export function devServerOrigin(value: string | undefined): string | undefined {
   }
 }
 
+/** The page to trust: the dev server when `devServerUrl` is a loopback one (never when packaged), else the bundled page. */
+export function appPageFor(devServerUrl: string | undefined): AppPage {
+  const origin = devServerOrigin(devServerUrl);
+  return origin ? { kind: 'dev-server', origin } : BUNDLED_PAGE;
+}
+
 /**
- * True when `url` is the app's renderer page: a file: URL without a host whose path is exactly
- * the page's file (query and fragment ignored; case-insensitive on Windows and macOS, whose
- * default file systems are), or, for a dev-server page, a URL of exactly that server's origin.
+ * True when `url` is the app's renderer page: exactly `cue://app/index.html` (query and fragment
+ * ignored; no user, password or port), or, for a dev-server page, a URL of exactly that server's
+ * origin.
  */
-export function isAppUrl(url: unknown, page: AppPage, platform: string = process.platform): boolean {
+export function isAppUrl(url: unknown, page: AppPage): boolean {
   if (typeof url !== 'string' || url === '') return false;
   let parsed: URL;
   try {
@@ -41,23 +47,17 @@ export function isAppUrl(url: unknown, page: AppPage, platform: string = process
   } catch {
     return false;
   }
-  if (typeof page !== 'string') {
-    const origin = devServerOrigin(page.devServer);
+  if (page.kind === 'dev-server') {
+    const origin = devServerOrigin(page.origin);
     return origin !== undefined && parsed.origin === origin;
   }
-  const rendererIndexPath = page;
-  if (parsed.protocol !== 'file:' || parsed.host !== '') return false;
-  parsed.search = '';
-  parsed.hash = '';
-  let path: string;
-  try {
-    path = fileURLToPath(parsed, { windows: platform === 'win32' });
-  } catch {
-    return false; // encoded separators and the like
-  }
-  const expected = (platform === 'win32' ? win32 : posix).resolve(rendererIndexPath);
-  if (platform === 'win32' || platform === 'darwin') return path.toLowerCase() === expected.toLowerCase();
-  return path === expected;
+  return (
+    parsed.protocol === `${APP_SCHEME}:` &&
+    parsed.host === APP_HOST &&
+    parsed.username === '' &&
+    parsed.password === '' &&
+    parsed.pathname === '/index.html'
+  );
 }
 
 /** The parts of Electron's WebFrameMain the sender check reads. */
@@ -79,12 +79,11 @@ export function isTrustedFrame(
   frame: FrameLike | null | undefined,
   contents: { readonly mainFrame: FrameLike } | null | undefined,
   page: AppPage,
-  platform: string = process.platform,
 ): boolean {
   if (!frame || !contents) return false;
   if (frame.parent !== null || frame.detached === true || frame.isDestroyed?.() === true) return false;
   const main = contents.mainFrame;
   if (frame !== main && (frame.processId !== main.processId || frame.routingId !== main.routingId))
     return false;
-  return isAppUrl(frame.url, page, platform);
+  return isAppUrl(frame.url, page);
 }

@@ -6,8 +6,8 @@
  * - permission `media` only (no notifications, geolocation, clipboard, display capture, HID…);
  * - audio only: a request is granted when every requested media type is `audio` (a request
  *   naming no type, or `video`, is denied); a check when its media type is `audio`;
- * - only from the main frame of our window showing the app's page (isAppUrl), judged by the
- *   requesting frame's URL (file:// origins are opaque, so the origin itself proves nothing).
+ * - only from the main frame of our window showing the app's page (isAppUrl: cue://app/index.html,
+ *   or the dev server's origin under electron-vite dev), judged by the requesting frame's URL.
  */
 import { isAppUrl, type AppPage } from './app-origin';
 
@@ -23,16 +23,12 @@ export interface PermissionQuery {
   fromAppWindow: boolean;
 }
 
-export function isPermissionGranted(
-  query: PermissionQuery,
-  page: AppPage,
-  platform: string = process.platform,
-): boolean {
+export function isPermissionGranted(query: PermissionQuery, page: AppPage): boolean {
   if (query.permission !== 'media') return false;
   if (!query.fromAppWindow || query.isMainFrame === false) return false;
   const types = query.mediaTypes ?? [];
   if (types.length === 0 || !types.every((type) => type === 'audio')) return false;
-  return isAppUrl(query.requestingUrl, page, platform);
+  return isAppUrl(query.requestingUrl, page);
 }
 
 /** The parts of Electron's Session the handlers are installed on (a stand-in in tests). */
@@ -66,13 +62,11 @@ interface ContentsLike {
 export function installPermissionHandlers(
   session: PermissionSession,
   options: {
-    /** The renderer's index.html (or, under electron-vite dev, its dev server). */
+    /** The app's page (or, under electron-vite dev, its dev server). */
     page: AppPage;
     isAppContents(contents: unknown): boolean;
-    platform?: string;
   },
 ): void {
-  const platform = options.platform ?? process.platform;
   const urlOf = (contents: unknown, url: string | undefined): string | undefined =>
     url || (contents as ContentsLike | null)?.getURL?.();
   session.setPermissionRequestHandler((contents, permission, callback, details) => {
@@ -86,7 +80,6 @@ export function installPermissionHandlers(
           fromAppWindow: contents != null && options.isAppContents(contents),
         },
         options.page,
-        platform,
       ),
     );
   });
@@ -100,7 +93,6 @@ export function installPermissionHandlers(
         fromAppWindow: contents != null && options.isAppContents(contents),
       },
       options.page,
-      platform,
     ),
   );
 }

@@ -10,7 +10,7 @@ import type {
   CueApi,
   KeyStatus,
   Notice,
-  ProviderId,
+  KeyId,
   RequestName,
   RequestPayload,
   Response,
@@ -38,7 +38,7 @@ export interface CueSnapshot {
   settings: Settings | null;
   /** Every option's path, label, meaning, default, unit and range (settings:describe). */
   options: readonly OptionInfo[];
-  keys: Readonly<Record<ProviderId, KeyStatus>> | null;
+  keys: Readonly<Record<KeyId, KeyStatus>> | null;
   conversation: Conversation;
   /** Reports of the current session's turns, oldest first. */
   turns: readonly TurnReport[];
@@ -62,8 +62,8 @@ export interface CueActions {
   /** Sends a settings patch; problems come back as `path: message` lines, nothing is thrown. */
   updateSettings(patch: Record<string, unknown>): Promise<SettingsUpdateResult>;
   resetSettings(): Promise<void>;
-  setKey(provider: ProviderId, key: string): Promise<KeyResult>;
-  clearKey(provider: ProviderId): Promise<KeyResult>;
+  setKey(provider: KeyId, key: string): Promise<KeyResult>;
+  clearKey(provider: KeyId): Promise<KeyResult>;
   /** Shows a notice; returns the id of the notice shown (for dismissNotice), undefined for an empty one. */
   pushNotice(notice: Notice & { action?: NoticeAction }): number | undefined;
   dismissNotice(id: number): void;
@@ -251,10 +251,10 @@ export class CueStore {
     if (result) this.set({ settings: result.settings });
   };
 
-  readonly setKey = (provider: ProviderId, key: string): Promise<KeyResult> =>
+  readonly setKey = (provider: KeyId, key: string): Promise<KeyResult> =>
     this.keyRequest(() => this.snapshot.api!.request('keys:set', { provider, key }));
 
-  readonly clearKey = (provider: ProviderId): Promise<KeyResult> =>
+  readonly clearKey = (provider: KeyId): Promise<KeyResult> =>
     this.keyRequest(() => this.snapshot.api!.request('keys:clear', { provider }));
 
   // ---------- notices and the timeline ----------
@@ -345,7 +345,7 @@ export class CueStore {
     }
   }
 
-  private async keyRequest(send: () => Promise<Record<ProviderId, KeyStatus>>): Promise<KeyResult> {
+  private async keyRequest(send: () => Promise<Record<KeyId, KeyStatus>>): Promise<KeyResult> {
     if (!this.snapshot.api) return { ok: false, error: 'Not connected to Cue.' };
     try {
       this.set({ keys: await send() });

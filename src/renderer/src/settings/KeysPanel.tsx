@@ -3,21 +3,23 @@
  * comes from, never the key (main never sends it back). What was typed stays when it is refused.
  */
 import { useState, type FormEvent } from 'react';
-import { PROVIDERS, type KeyStatus, type ProviderId, type SecretStorageInfo } from '../../../shared/contract';
+import { KEY_IDS, type KeyStatus, type KeyId, type SecretStorageInfo } from '../../../shared/contract';
 import type { Settings } from '../../../shared/settings';
 import { AlertIcon, KeyIcon } from '../app/icons';
 import type { KeyResult } from '../app/store';
 import { checkKey, describeKey, openAiKeyOptional, PROVIDER_INFO } from './keys';
 
 export interface KeysPanelProps {
-  keys: Readonly<Record<ProviderId, KeyStatus>> | null;
+  keys: Readonly<Record<KeyId, KeyStatus>> | null;
   secretStorage: SecretStorageInfo | null;
   settings: Settings | null;
-  onSet: (provider: ProviderId, key: string) => Promise<KeyResult>;
-  onClear: (provider: ProviderId) => Promise<KeyResult>;
+  onSet: (provider: KeyId, key: string) => Promise<KeyResult>;
+  onClear: (provider: KeyId) => Promise<KeyResult>;
 }
 
 export function KeysPanel({ keys, secretStorage, settings, onSet, onClear }: KeysPanelProps) {
+  // The custom endpoint's own key is offered while llm.base_url names an endpoint other than OpenAI's.
+  const customEndpoint = openAiKeyOptional(settings);
   return (
     <div className="keys">
       <h3 className="group-title">API keys</h3>
@@ -35,12 +37,12 @@ export function KeysPanel({ keys, secretStorage, settings, onSet, onClear }: Key
         </p>
       ) : null}
       <div className="key-list">
-        {PROVIDERS.map((provider) => (
+        {KEY_IDS.filter((id) => id !== 'llm_endpoint' || customEndpoint).map((provider) => (
           <KeyRow
             key={provider}
             provider={provider}
             status={keys?.[provider]}
-            optional={provider === 'openai' && openAiKeyOptional(settings)}
+            optional={provider === 'llm_endpoint' || (provider === 'openai' && customEndpoint)}
             onSet={onSet}
             onClear={onClear}
           />
@@ -51,7 +53,7 @@ export function KeysPanel({ keys, secretStorage, settings, onSet, onClear }: Key
 }
 
 function KeyRow(props: {
-  provider: ProviderId;
+  provider: KeyId;
   status: KeyStatus | undefined;
   optional: boolean;
   onSet: KeysPanelProps['onSet'];

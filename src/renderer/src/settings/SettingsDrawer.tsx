@@ -4,13 +4,7 @@
  * from the option descriptions and grouped by section.
  */
 import { memo, useCallback, useEffect, useMemo, useRef, useState, type KeyboardEvent } from 'react';
-import type {
-  AppState,
-  KeyStatus,
-  ProviderId,
-  SecretStorageInfo,
-  TurnModelView,
-} from '../../../shared/contract';
+import type { AppState, KeyStatus, KeyId, SecretStorageInfo, TurnModelView } from '../../../shared/contract';
 import type { OptionInfo, Settings } from '../../../shared/settings';
 import { describeTurnModel } from '../app/format';
 import { CloseIcon } from '../app/icons';
@@ -33,14 +27,14 @@ export interface SettingsTarget {
 export interface SettingsDrawerProps {
   settings: Settings;
   options: readonly OptionInfo[];
-  keys: Readonly<Record<ProviderId, KeyStatus>> | null;
+  keys: Readonly<Record<KeyId, KeyStatus>> | null;
   secretStorage: SecretStorageInfo | null;
   state: AppState | null;
   form: SettingsDraft;
   restarting: boolean;
   target: SettingsTarget | null;
-  onSetKey: (provider: ProviderId, key: string) => Promise<KeyResult>;
-  onClearKey: (provider: ProviderId) => Promise<KeyResult>;
+  onSetKey: (provider: KeyId, key: string) => Promise<KeyResult>;
+  onClearKey: (provider: KeyId) => Promise<KeyResult>;
   onReset: () => Promise<void>;
   onRestart: () => void;
   onClose: () => void;

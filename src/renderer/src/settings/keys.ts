@@ -1,16 +1,21 @@
 /** Provider API keys as the panel shows them (pure): what each is for, where it comes from, local checks. */
-import { requestSchemas, type KeyStatus, type ProviderId } from '../../../shared/contract';
+import { requestSchemas, type KeyStatus, type KeyId } from '../../../shared/contract';
 import type { Settings } from '../../../shared/settings';
 import { openAiKeyOptional as keyOptionalFor } from '../../../shared/llm-endpoint';
 
-export const PROVIDER_INFO: Record<ProviderId, { name: string; role: string; env: string }> = {
+export const PROVIDER_INFO: Record<KeyId, { name: string; role: string; env: string }> = {
   deepgram: { name: 'Deepgram', role: 'Speech-to-text', env: 'DEEPGRAM_API_KEY' },
-  openai: { name: 'OpenAI', role: 'Language model', env: 'OPENAI_API_KEY' },
+  openai: { name: 'OpenAI', role: 'Language model (sent only to api.openai.com)', env: 'OPENAI_API_KEY' },
   elevenlabs: { name: 'ElevenLabs', role: 'Voice', env: 'ELEVENLABS_API_KEY' },
+  llm_endpoint: {
+    name: 'Custom endpoint',
+    role: 'Language model at llm.base_url (optional; sent only to that endpoint)',
+    env: 'CUE_LLM_ENDPOINT_KEY',
+  },
 };
 
 /** "Set · saved in the key store", "Set · from DEEPGRAM_API_KEY", "Not set". Never the key. */
-export function describeKey(provider: ProviderId, status: KeyStatus | undefined): string {
+export function describeKey(provider: KeyId, status: KeyStatus | undefined): string {
   if (!status || !status.set) return 'Not set';
   switch (status.source) {
     case 'store':
