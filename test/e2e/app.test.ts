@@ -22,7 +22,7 @@ describe('the app in Chromium over the WebSocket bridge', () => {
       .toBe('Listening');
     const user = page.locator('.messages .message--user .message-text').first();
     await user.waitFor({ timeout: 20_000 });
-    expect((await user.textContent())?.toLowerCase()).toBe("what's the weather like in paris today.");
+    expect((await user.textContent())?.toLowerCase()).toBe("what's the weather like in paris today?");
     const agent = page.locator('.message--agent').first();
     await agent.waitFor({ timeout: 20_000 });
     await expect

@@ -103,6 +103,10 @@ export async function startE2e(options: E2eOptions): Promise<E2eApp> {
         }
       : {}),
   });
+  // The e2e fixtures are spoken word by word (40–80 ms between words): Deepgram's endpointing is
+  // set above that, as for the other tests that replay them, so a final comes per phrase.
+  const pinned = await core.request('settings:update', { patch: { stt: { nova: { endpointing_ms: 100 } } } });
+  if (!pinned.ok) throw new Error(`e2e settings refused: ${JSON.stringify(pinned)}`);
   // The bridge talks to the core through a thin tap that counts the audio the page sends up and
   // keeps the timeline events main sends down (what the page was told, for exact comparisons).
   const audioUp: E2eApp['audioUp'] = { mic: 0, played: 0, finished: 0 };
