@@ -19,6 +19,11 @@
  *     up to 300 ms after each turn's end. Runs the ~8 MB int8 stand-in model (the real weights
  *     cannot be downloaded here), and the real weights too when resources/models has them.
  *     Target: p95 under 15 ms on one core.
+ *  5. The turn decision at a short pause: the `--decision-corpus` (default bench/corpus/tune,
+ *     natural speech) replayed with the default settings, timing each decision made at a pause
+ *     from the start of the silence to the verdict (the decision silence and the wait for a final
+ *     transcript, on the virtual clock, plus the detector's own wall time), with the transcript
+ *     heuristic alone and with the Whisper-tiny-shaped stand-in model beside it.
  *
  * Prints figures only: timings are never asserted (exit 0 unless something crashes).
  * Runs in this process on one core: onnxruntime is single-threaded, no workers.
@@ -42,7 +47,12 @@ import {
   type ScriptCase,
 } from '../src/main/engine/scripted/case';
 import { SMART_TURN_SAMPLES } from '../src/main/engine/turn-detector/log-mel';
-import { resolveSmartTurnModelPath, SmartTurnModel } from '../src/main/engine/turn-detector/smart-turn';
+import { CombinedTurnDetector } from '../src/main/engine/turn-detector/combined-detector';
+import {
+  resolveSmartTurnModelPath,
+  SmartTurnDetector,
+  SmartTurnModel,
+} from '../src/main/engine/turn-detector/smart-turn';
 import {
   STAND_IN_BENCH_WEIGHT_BYTES,
   writeStandInModel,
@@ -51,13 +61,15 @@ import { loadSileroModel, SILERO_FRAME_SAMPLES, type SileroVersion } from '../sr
 import { VoiceActivityDetector } from '../src/main/engine/vad/voice-activity-detector';
 import { parseSettings } from '../src/shared/settings';
 import type { TimelineEvent } from '../src/shared/timeline';
+import { decisionLatency, type DecisionLatency } from './decision-latency';
 import { outcomeFlags } from './measure';
 
 const usage =
   'usage: npm run bench:engine -- [--minutes <n>] [--hour-minutes <n>] [--corpus <dir>] [--vad-frames <n>] ' +
-  '[--turn-calls <n>] [--json]';
+  '[--turn-calls <n>] [--decision-corpus <dir>] [--json]';
 
 const DEFAULT_CORPUS = 'test/fixtures/cases';
+const DEFAULT_DECISION_CORPUS = 'bench/corpus/tune';
 const ALL_MODELS: SileroVersion[] = ['silero-v6', 'silero-v5', 'silero-v4'];
 const FRAME_MS = (SILERO_FRAME_SAMPLES / SAMPLE_RATE) * 1000;
 /** Frames run and discarded before timing (onnxruntime's first runs are slower). */
@@ -701,6 +713,49 @@ function printTurn(result: { costs: TurnCost[]; real_weights: string }): void {
   );
 }
 
+/** Section 5: the heuristic alone, then with the Whisper-tiny-shaped stand-in (in this thread). */
+async function pauseDecisions(corpus: string): Promise<{ corpus: string; results: DecisionLatency[] }> {
+  const cases = await loadCorpus(corpus);
+  const silero = await loadSileroModel(parseSettings({}).vad.model);
+  const dir = mkdtempSync(join(tmpdir(), 'cue-bench-decision-'));
+  try {
+    const results = [
+      await decisionLatency('heuristic alone', cases, silero, new CombinedTurnDetector({ enabled: false })),
+    ];
+    const encoder = join(dir, 'stand-in-encoder.onnx');
+    writeStandInModel(encoder, { encoder: true });
+    const model = await SmartTurnDetector.load(encoder);
+    const combined = new CombinedTurnDetector();
+    combined.attachModel(model);
+    try {
+      results.push(await decisionLatency('stand-in encoder + heuristic', cases, silero, combined));
+    } finally {
+      await model.dispose();
+    }
+    return { corpus, results };
+  } finally {
+    await silero.dispose();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function printDecisions(d: { corpus: string; results: DecisionLatency[] }): void {
+  console.log(
+    `\n=== 5. The turn decision at a short pause, from the start of the silence to the verdict (${d.corpus}) ===`,
+  );
+  for (const r of d.results) {
+    console.log(
+      `${r.detector.padEnd(29)} ${r.decisions} decisions  total p50 ${f(r.total_p50_ms, 0)} ms  p95 ${f(r.total_p95_ms, 0)} ms  ` +
+        `(wait: silence + final transcript, p50 ${f(r.wait_p50_ms, 0)} / p95 ${f(r.wait_p95_ms, 0)} ms; ` +
+        `detector p50 ${f(r.compute_p50_ms, 2)} / p95 ${f(r.compute_p95_ms, 2)} ms)`,
+    );
+  }
+  console.log(
+    '  the wait is virtual time (decision_silence, then the simulated final transcript); the detector time is this ' +
+      "thread's wall time (the app runs the model in a worker, so the main thread stays free meanwhile).",
+  );
+}
+
 // ---------- output ----------
 
 const f = (v: number | null | undefined, digits = 1) =>
@@ -789,6 +844,7 @@ async function main(): Promise<number> {
       corpus: { type: 'string', default: DEFAULT_CORPUS },
       'vad-frames': { type: 'string' },
       'turn-calls': { type: 'string' },
+      'decision-corpus': { type: 'string', default: DEFAULT_DECISION_CORPUS },
       json: { type: 'boolean', default: false },
     },
     usage,
@@ -860,6 +916,10 @@ async function main(): Promise<number> {
   const turn = await turnDetectorCosts(cases, turnCalls);
   if (!json) printTurn(turn);
 
+  // 5. The decision at a short pause
+  const decision = await pauseDecisions(args['decision-corpus']);
+  if (!json) printDecisions(decision);
+
   if (json) {
     console.log(
       JSON.stringify(
@@ -876,6 +936,7 @@ async function main(): Promise<number> {
           },
           memory: { ...memory, bounded_limit_mb: BOUNDED_GROWTH_MB_PER_HOUR },
           turn_detector: { ...turn, target_p95_ms: TURN_TARGET_P95_MS },
+          decision_at_pause: decision,
         },
         (_key, value: unknown) =>
           typeof value === 'number' && !Number.isInteger(value) ? round(value, 4) : value,
