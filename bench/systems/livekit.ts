@@ -5,25 +5,14 @@
  * through a `voice.AudioInput` in real time and the replies come out at a virtual real-time
  * speaker (livekit-io.ts), which dates each reply's first audible sample.
  *
- * Configuration: LiveKit's documented defaults, except (each also commented where it is set)
+ * The configurations ("livekit", "livekit-text", "livekit-flux", "livekit-tts") and why each is
+ * set up as it is: livekit-configs.ts. Besides the STT and the turn handling chosen there, every
+ * configuration uses LiveKit's defaults, except:
  * - the plugins' endpoints and key (the simulators);
- * - `turnHandling.turnDetection: 'vad'`: left unset, LiveKit builds its hosted turn-detector
- *   model (`inference.TurnDetector`), whose weights are licensed for use inside LiveKit Agents only
- *   and which needs LiveKit Cloud. `'vad'` ends the turn at the VAD's end of speech (Silero
- *   `minSilenceDuration` 550 ms) with the endpointing delays 500 ms (min) / 3000 ms (max), LiveKit's
- *   defaults for a non-streaming detector (the hosted detector would get 300 / 2500);
- * - `turnHandling.interruption.mode: 'vad'`: left unset, LiveKit may pick "adaptive", which calls
- *   a hosted interruption model;
- * - `turnHandling.preemptiveGeneration`: `enabled: true` (the default already) and `preemptiveTts`
- *   false (the default) for "livekit", true for "livekit-tts";
  * - LLM model `gpt-4o-mini` (LiveKit's default is gpt-4.1), ElevenLabs voice `21m00Tcm4TlvDq8ikWAM`
  *   and model `eleven_flash_v2_5` (LiveKit's defaults: voice bIHbv24MWmeRgasZH58o,
  *   eleven_turbo_v2_5): the same as Cue's defaults, so both systems ask for the same models. The
  *   simulators answer any model and voice alike.
- * Everything else (endpointing delays, interruption min duration / words, false-interruption
- * resume, AEC warm-up, Deepgram's nova-3 / endpointing 25 ms / interim results / smart format,
- * ElevenLabs' multi-stream-input WebSocket with auto_mode and pcm_22050, the VAD's thresholds)
- * is LiveKit's default.
  *
  * The reply text: LiveKit stores in its chat history only the part of an interrupted reply that
  * was forwarded, so the whole LLM output is taken from the agent's `llmNode` (passed through
@@ -32,7 +21,6 @@
  * transcription node is opened right before that reply's audio is forwarded to the speaker.
  */
 import { voice, type FlushSentinel, type llm } from '@livekit/agents';
-import * as deepgram from '@livekit/agents-plugin-deepgram';
 import * as elevenlabs from '@livekit/agents-plugin-elevenlabs';
 import * as openai from '@livekit/agents-plugin-openai';
 import * as silero from '@livekit/agents-plugin-silero';
@@ -40,6 +28,8 @@ import { dispose as disposeRtcNative } from '@livekit/rtc-node';
 import type { ReadableStream } from 'node:stream/web';
 import { TransformStream } from 'node:stream/web';
 import { SAMPLE_RATE } from '../../src/main/engine/ports';
+import { parseSettings, type Settings } from '../../src/shared/settings';
+import { liveKitConfig, type LiveKitConfigName } from './livekit-configs';
 import { CaseAudioInput, VirtualSpeaker, type PlayedSegment } from './livekit-io';
 import { installLiveKitLogging, LOG_ERROR, onLiveKitLog } from './livekit-log';
 import {
@@ -51,8 +41,10 @@ import {
 import type { BenchSystem, HeardReply, SystemRunInput, SystemRunResult } from './types';
 
 export interface LiveKitSystemOptions {
-  /** LiveKit's `turnHandling.preemptiveGeneration.preemptiveTts` (the "livekit-tts" variant). */
-  preemptiveTts: boolean;
+  /** Which configuration (livekit-configs.ts); also the system's name. */
+  config: LiveKitConfigName;
+  /** Cue's settings for the run, whose Deepgram parameters and turn threshold LiveKit copies (default: Cue's defaults). */
+  cueSettings?: Settings;
 }
 
 export const LIVEKIT_INSTRUCTIONS = 'You are a helpful voice assistant.';
@@ -127,10 +119,10 @@ export async function createLiveKitSystem(options: LiveKitSystemOptions): Promis
   // LiveKit's Silero plugin at its defaults, loaded once and shared by the cases' sessions (as
   // LiveKit's docs advise: load in prewarm, reuse per job).
   const vad = await silero.VAD.load();
-  const name = options.preemptiveTts ? 'livekit-tts' : 'livekit';
+  const cueSettings = options.cueSettings ?? parseSettings({});
   return {
-    name,
-    run: (input) => runCase(vad, options, input),
+    name: options.config,
+    run: (input) => runCase(vad, options.config, cueSettings, input),
     close: async () => {
       await vad.close();
     },
@@ -148,7 +140,8 @@ export async function disposeLiveKitNative(): Promise<void> {
 
 async function runCase(
   vad: Awaited<ReturnType<typeof silero.VAD.load>>,
-  options: LiveKitSystemOptions,
+  config: LiveKitConfigName,
+  cueSettings: Settings,
   input: SystemRunInput,
 ): Promise<SystemRunResult> {
   const { caseData, sims, apiKey, tailMs, clock } = input;
@@ -166,10 +159,13 @@ async function runCase(
     () => clock.now(),
   );
   const microphone = new CaseAudioInput(SAMPLE_RATE);
-  // Endpoints and key: the simulators. Deepgram's `baseUrl` is the WebSocket origin (default
-  // wss://api.deepgram.com, the plugin appends /v1/listen); OpenAI's `baseURL` ends in /v1;
-  // ElevenLabs' `baseURL` is the API root with /v1 (default https://api.elevenlabs.io/v1).
-  const stt = new deepgram.STT({ apiKey, baseUrl: sims.endpoints.deepgram.replace(/^http/, 'ws') });
+  // Endpoints and key: the simulators. OpenAI's `baseURL` ends in /v1; ElevenLabs' `baseURL` is
+  // the API root with /v1 (default https://api.elevenlabs.io/v1).
+  const { stt, turnHandling } = liveKitConfig(config, {
+    deepgramUrl: sims.endpoints.deepgram,
+    apiKey,
+    cueSettings,
+  });
   const llmPlugin = new openai.LLM({ apiKey, baseURL: sims.endpoints.openai, model: LIVEKIT_LLM_MODEL });
   const tts = new elevenlabs.TTS({
     apiKey,
@@ -182,14 +178,7 @@ async function runCase(
     stt,
     llm: llmPlugin,
     tts,
-    turnHandling: {
-      // Not LiveKit's hosted turn-detector model (licence, LiveKit Cloud): end turns on the VAD.
-      turnDetection: 'vad',
-      // Not "adaptive" interruption (a hosted model): interrupt on VAD speech, LiveKit's own rule.
-      interruption: { mode: 'vad' },
-      // enabled: LiveKit's default, stated; preemptiveTts: the variant (default false).
-      preemptiveGeneration: { enabled: true, preemptiveTts: options.preemptiveTts },
-    },
+    turnHandling,
   });
   // The last time anything happened (agent or user state, playback), for ending the tail early.
   let lastActivity = clock.now();

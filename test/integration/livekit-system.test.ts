@@ -1,7 +1,8 @@
 /**
  * LiveKit Agents (bench/systems/livekit.ts) as a system under test: one short corpus case
- * streamed in real time (about 6 s of wall-clock time) through LiveKit's AgentSession, headless,
- * with its Deepgram, OpenAI, ElevenLabs and Silero plugins against the provider simulators.
+ * streamed in real time (about 6 s of wall-clock time each) through LiveKit's AgentSession,
+ * headless, with its Deepgram, OpenAI, ElevenLabs and Silero plugins against the provider
+ * simulators, in each configuration the benchmark runs by default (livekit-configs.ts).
  * Real time is unavoidable: LiveKit runs on the wall clock. The virtual speaker's own rules are
  * checked first on fake timers.
  */
@@ -9,57 +10,109 @@ import { voice } from '@livekit/agents';
 import { AudioFrame } from '@livekit/rtc-node';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { createLiveKitSystem, disposeLiveKitNative } from '../../bench/systems/livekit';
+import type { LiveKitConfigName } from '../../bench/systems/livekit-configs';
 import { VirtualSpeaker } from '../../bench/systems/livekit-io';
 import { RealClock } from '../../src/main/engine/clock';
 import { loadCase, turnEnd } from '../../src/main/engine/scripted/case';
 import { normalizeTranscript } from '../../src/main/engine/text/normalize';
+import { parseSettings } from '../../src/shared/settings';
 import { SIM_API_KEY } from '../../sim/common';
 import { startSimulators } from '../../sim/index';
 
-const CASE_DIR = 'bench/corpus/command-volume-quick';
+/** One short turn, asked in one go. */
+const QUICK_CASE = 'bench/corpus/command-volume-quick';
+/** One turn with a 1.1 s pause after the unfinished "book a flight to" (LiveKit's VAD alone cuts in there). */
+const HESITATION_CASE = 'bench/corpus/hesitation-unfinished-flight';
 /** A reply later than this after the end of its turn counts as missed (CORPUS.md). */
 const MISSED_AFTER_MS = 10_000;
+
+/** One run of the short case through a LiveKit configuration, with the simulators it used. */
+async function runCase(config: LiveKitConfigName, caseDir = QUICK_CASE) {
+  const caseData = await loadCase(caseDir);
+  const clock = new RealClock();
+  const sims = await startSimulators({ caseData, apiKey: SIM_API_KEY, clock });
+  const system = await createLiveKitSystem({ config });
+  try {
+    expect(system.name).toBe(config);
+    const result = await system.run({
+      caseData,
+      sims,
+      apiKey: SIM_API_KEY,
+      clock,
+      tailMs: 6000,
+      lastTurnEndMs: turnEnd(caseData.turns.at(-1)!) * 1000,
+    });
+    caseData.turns.forEach((turn, i) => {
+      const reply = result.replies[i];
+      const e2e = reply ? Math.round(reply.audibleAtMs - turnEnd(turn) * 1000) : null;
+      console.log(`${config} ${caseData.id} turn ${i}: e2e ${e2e} ms, heard ${reply?.heardMs ?? 0} ms`);
+    });
+    if (result.notes.length) console.log(`notes: ${result.notes.join(' | ')}`);
+    return {
+      caseData,
+      result,
+      deepgram: sims.deepgram.stats.connections,
+      llmRequests: sims.openai.stats.requests,
+    };
+  } finally {
+    await system.close();
+    await sims.close();
+  }
+}
+
+/**
+ * Each turn answered once, with the scripted text, audible after the turn ended (no cut-in) and
+ * within 10 s.
+ */
+function expectEveryTurnAnswered({ caseData, result }: Awaited<ReturnType<typeof runCase>>): void {
+  expect(result.replies).toHaveLength(caseData.turns.length);
+  caseData.turns.forEach((turn, i) => {
+    const reply = result.replies[i]!;
+    expect(normalizeTranscript(reply.text)).toBe(normalizeTranscript(turn.reply));
+    expect(reply.heardMs).toBeGreaterThan(0);
+    const end = turnEnd(turn) * 1000;
+    expect(reply.audibleAtMs).toBeGreaterThan(end);
+    expect(reply.audibleAtMs).toBeLessThan(end + MISSED_AFTER_MS);
+  });
+}
 
 describe('LiveKit Agents 1.9 as a benchmark system, headless against the simulators', () => {
   // @livekit/rtc-node's native handle would keep this worker alive.
   afterAll(() => disposeLiveKitNative());
+  const cue = parseSettings({});
 
-  it('answers each turn of a short case once, with the scripted text, after the turn ends', async () => {
-    const caseData = await loadCase(CASE_DIR);
-    const clock = new RealClock();
-    const sims = await startSimulators({ caseData, apiKey: SIM_API_KEY, clock });
-    const system = await createLiveKitSystem({ preemptiveTts: false });
-    try {
-      expect(system.name).toBe('livekit');
-      const result = await system.run({
-        caseData,
-        sims,
-        apiKey: SIM_API_KEY,
-        clock,
-        tailMs: 6000,
-        lastTurnEndMs: turnEnd(caseData.turns.at(-1)!) * 1000,
-      });
-      caseData.turns.forEach((turn, i) => {
-        const reply = result.replies[i];
-        const e2e = reply ? Math.round(reply.audibleAtMs - turnEnd(turn) * 1000) : null;
-        console.log(`livekit ${caseData.id} turn ${i}: e2e ${e2e} ms, heard ${reply?.heardMs ?? 0} ms`);
-      });
-      if (result.notes.length) console.log(`notes: ${result.notes.join(' | ')}`);
+  it('"livekit": answers each turn once, asking Nova for the Deepgram parameters Cue asks for', async () => {
+    const run = await runCase('livekit');
+    expectEveryTurnAnswered(run);
+    expect(run.llmRequests.some((r) => r.onScript)).toBe(true);
+    expect(run.deepgram.map((c) => c.api)).toEqual(['v1']);
+    expect(run.deepgram[0]!.query).toMatchObject({
+      model: cue.stt.nova.model,
+      endpointing: String(cue.stt.nova.endpointing_ms),
+      utterance_end_ms: String(cue.stt.nova.utterance_end_ms),
+      smart_format: String(cue.stt.nova.smart_format),
+      interim_results: 'true',
+      vad_events: 'true',
+    });
+  }, 60_000);
 
-      expect(result.replies).toHaveLength(caseData.turns.length);
-      caseData.turns.forEach((turn, i) => {
-        const reply = result.replies[i]!;
-        expect(normalizeTranscript(reply.text)).toBe(normalizeTranscript(turn.reply));
-        expect(reply.heardMs).toBeGreaterThan(0);
-        const end = turnEnd(turn) * 1000;
-        expect(reply.audibleAtMs).toBeGreaterThan(end);
-        expect(reply.audibleAtMs).toBeLessThan(end + MISSED_AFTER_MS);
-      });
-      expect(sims.openai.stats.requests.some((r) => r.onScript)).toBe(true);
-    } finally {
-      await system.close();
-      await sims.close();
-    }
+  it('"livekit-text": Cue\'s heuristic as LiveKit\'s turn detector holds the turn through "book a flight to …" and answers it whole', async () => {
+    const run = await runCase('livekit-text', HESITATION_CASE);
+    expectEveryTurnAnswered(run);
+    expect(run.deepgram.map((c) => c.api)).toEqual(['v1']);
+    expect(run.deepgram[0]!.query.endpointing).toBe(String(cue.stt.nova.endpointing_ms));
+  }, 60_000);
+
+  it('"livekit-flux": runs on a Flux v2 connection with Cue\'s thresholds and answers each turn', async () => {
+    const run = await runCase('livekit-flux');
+    expectEveryTurnAnswered(run);
+    expect(run.deepgram.map((c) => c.api)).toEqual(['v2']);
+    expect(run.deepgram[0]!.query).toMatchObject({
+      model: cue.stt.flux.model,
+      eot_threshold: String(cue.stt.flux.eot_threshold),
+      eager_eot_threshold: String(cue.stt.flux.eager_eot_threshold),
+      eot_timeout_ms: String(cue.stt.flux.eot_timeout_ms),
+    });
   }, 60_000);
 });
 

@@ -192,7 +192,7 @@ describe('report', () => {
   it('refuses unknown systems by name', () => {
     expect(parseSystems('cue, oracle')).toEqual(['cue', 'oracle']);
     expect(() => parseSystems('cue,pipecat')).toThrow(
-      /unknown system "pipecat": choose from cue, cue-no-preempt, livekit, livekit-tts, oracle, cue-silence/,
+      /unknown system "pipecat": choose from cue, cue-no-preempt, cue-flux, livekit, livekit-text, livekit-flux, oracle, cue-silence, livekit-tts/,
     );
   });
 });
