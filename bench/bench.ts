@@ -67,7 +67,8 @@ const KNOWN: readonly string[] = [...SYSTEMS, ...EXTRA_SYSTEMS];
 const usage =
   'usage: npm run bench -- --corpus <dir> [--systems ' +
   `${SYSTEMS.join(',')}] [--out bench/results/report.json] [--cases id,...] [--set path.to.option=value ...]\n` +
-  `extra systems: ${EXTRA_SYSTEMS.join(', ')}`;
+  `extra systems: ${EXTRA_SYSTEMS.join(', ')}\n` +
+  'what each system is and how LiveKit is configured: bench/systems/README.md';
 
 /** Silence streamed after a case at most; runs end earlier once the last reply has played. */
 const TAIL_MS = 12_000;
@@ -165,6 +166,9 @@ export async function runBenchmark(options: BenchOptions): Promise<BenchReport> 
   return buildReport(options, cases, turns, notes);
 }
 
+/** A turn's measures, with what the system reported about that turn (e.g. the peer's own cause of a miss). */
+type NotedTurnMeasure = TurnMeasure & { notes?: string[] };
+
 async function runOne(system: BenchSystem, caseData: ScriptCase, notes: string[]): Promise<TurnMeasure[]> {
   const clock = new RealClock();
   const sims = await startSimulators({ caseData, clock, apiKey: SIM_API_KEY });
@@ -178,7 +182,13 @@ async function runOne(system: BenchSystem, caseData: ScriptCase, notes: string[]
       lastTurnEndMs: turnEnd(caseData.turns.at(-1)!) * 1000,
     });
     for (const note of run.notes) notes.push(`${system.name} · ${caseData.id}: ${note}`);
-    return measureRun(caseData, run, providerRecords(sims));
+    const measures: NotedTurnMeasure[] = measureRun(caseData, run, providerRecords(sims));
+    for (const { turn, note } of run.turnNotes ?? []) {
+      notes.push(`${system.name} · ${caseData.id} · turn ${turn}: ${note}`);
+      const measure = measures[turn];
+      if (measure) (measure.notes ??= []).push(note);
+    }
+    return measures;
   } finally {
     await sims.close();
   }
@@ -255,7 +265,8 @@ function rotate<T>(items: readonly T[], by: number): T[] {
 
 function describeTurn(m: TurnMeasure): string {
   const flags = outcomeFlags(m).join('+').toUpperCase();
-  return `#${m.turn} ${m.e2e_ms ?? '–'} ms${flags ? ` ${flags}` : ''}`;
+  const noted = (m as NotedTurnMeasure).notes?.length ? ' (see notes)' : '';
+  return `#${m.turn} ${m.e2e_ms ?? '–'} ms${flags ? ` ${flags}` : ''}${noted}`;
 }
 
 function printSummary(report: BenchReport): void {

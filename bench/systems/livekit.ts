@@ -14,6 +14,10 @@
  *   eleven_turbo_v2_5): the same as Cue's defaults, so both systems ask for the same models. The
  *   simulators answer any model and voice alike.
  *
+ * LiveKit behaviours that can cost it a turn (its AEC warm-up withholding the user's speech from
+ * the STT, a turn's end reaching it only as the session closes) are reported as notes on that
+ * turn, with their cause in LiveKit's source: livekit-turn-notes.ts.
+ *
  * The reply text: LiveKit stores in its chat history only the part of an interrupted reply that
  * was forwarded, so the whole LLM output is taken from the agent's `llmNode` (passed through
  * unchanged). Each LLM generation is matched to the speaker's segments through `modelSettings`,
@@ -32,6 +36,7 @@ import { parseSettings, type Settings } from '../../src/shared/settings';
 import { liveKitConfig, type LiveKitConfigName } from './livekit-configs';
 import { CaseAudioInput, VirtualSpeaker, type PlayedSegment } from './livekit-io';
 import { installLiveKitLogging, LOG_ERROR, onLiveKitLog } from './livekit-log';
+import { LiveKitTurnNotes } from './livekit-turn-notes';
 import {
   lateStreamingNote,
   QUIET_BEFORE_STOP_MS,
@@ -149,8 +154,9 @@ async function runCase(
   const note = (line: string) => {
     if (notes.length < MAX_NOTES && !notes.includes(line)) notes.push(line);
   };
+  const turnNotes = new LiveKitTurnNotes(caseData.turns);
   const stopLogNotes = onLiveKitLog((line) => {
-    if (line.level >= LOG_ERROR) note(`livekit logged: ${line.text}`);
+    if (!turnNotes.explain(line) && line.level >= LOG_ERROR) note(`livekit logged: ${line.text}`);
   });
 
   const tracker = new GenerationTracker();
@@ -207,7 +213,12 @@ async function runCase(
       audio: caseData.audio,
       tailMs,
       now: () => clock.now(),
-      onFrame: (samples) => microphone.push(samples),
+      onFrame: (samples, offsetMs) => {
+        // LiveKit's AEC warm-up: the STT gets silence for this frame (see livekit-turn-notes.ts).
+        const discarded = session.agentState === 'speaking' && session._aecWarmupRemaining > 0;
+        turnNotes.frame(offsetMs, (samples.length / SAMPLE_RATE) * 1000, discarded);
+        microphone.push(samples);
+      },
       // The tail may end once a reply to the last turn was heard and all has been quiet for 1 s.
       stopWhen: (_offsetMs, started) => {
         const now = clock.now();
@@ -226,6 +237,7 @@ async function runCase(
     if (busy())
       note(`still ${session.agentState} ${SETTLE_TIMEOUT_MS / 1000} s after the tail; closed anyway`);
   } finally {
+    turnNotes.sessionClosing();
     await session.close().catch((error: unknown) => note(`closing the session failed: ${String(error)}`));
     speaker.stop();
     await microphone.close();
@@ -233,7 +245,8 @@ async function runCase(
     stopLogNotes();
   }
   const { startedAt } = streamed;
-  return { startedAt, replies: heardReplies(speaker.played, startedAt, note), notes };
+  const replies = heardReplies(speaker.played, startedAt, note);
+  return { startedAt, replies, notes: [...turnNotes.notes(), ...notes], turnNotes: turnNotes.turnNotes() };
 }
 
 /** One reply per generation that was heard, in the order they became audible. */

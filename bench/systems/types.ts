@@ -44,6 +44,13 @@ export interface SystemRunResult {
   replies: HeardReply[];
   /** Anything worth a line in the report (e.g. a provider error the system logged). */
   notes: string[];
+  /** Notes that concern one turn (its index in the case), e.g. the peer's own cause of a missed turn. */
+  turnNotes?: TurnNote[];
+}
+
+export interface TurnNote {
+  turn: number;
+  note: string;
 }
 
 export interface BenchSystem {
