@@ -190,6 +190,17 @@ async function runCase(
   let lastActivity = clock.now();
   session.on(voice.AgentSessionEventTypes.AgentStateChanged, () => (lastActivity = clock.now()));
   session.on(voice.AgentSessionEventTypes.UserStateChanged, () => (lastActivity = clock.now()));
+  // A final transcript LiveKit has not yet committed as a user turn. The run must not end under
+  // it: closing the session makes LiveKit drop that turn ("skipping user input, speech scheduling
+  // is paused"), which would count as LiveKit missing a turn it was still deciding.
+  let uncommittedTranscript = false;
+  session.on(voice.AgentSessionEventTypes.UserInputTranscribed, (ev) => {
+    if (ev.isFinal && ev.transcript.trim()) uncommittedTranscript = true;
+    lastActivity = clock.now();
+  });
+  session.on(voice.AgentSessionEventTypes.ConversationItemAdded, (ev) => {
+    if (ev.item.type === 'message' && ev.item.role === 'user') uncommittedTranscript = false;
+  });
   session.on(voice.AgentSessionEventTypes.Error, (ev) => {
     const error = ev.error as { type?: string; label?: string; error?: unknown; recoverable?: boolean };
     const cause = error.error instanceof Error ? error.error.message : String(error.error ?? 'unknown error');
@@ -203,7 +214,11 @@ async function runCase(
   });
   session.input.audio = microphone;
   session.output.audio = speaker;
-  const busy = () => !speaker.idle || session.agentState === 'thinking' || session.agentState === 'speaking';
+  const busy = () =>
+    !speaker.idle ||
+    uncommittedTranscript ||
+    session.agentState === 'thinking' ||
+    session.agentState === 'speaking';
 
   let streamed: RealtimeStreamResult;
   try {
