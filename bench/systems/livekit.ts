@@ -15,8 +15,9 @@
  *   simulators answer any model and voice alike.
  *
  * LiveKit behaviours that can cost it a turn (its AEC warm-up withholding the user's speech from
- * the STT, a turn's end reaching it only as the session closes) are reported as notes on that
- * turn, with their cause in LiveKit's source: livekit-turn-notes.ts.
+ * the STT, its next reply held 4 s after it interrupts a reply still being synthesised, a turn's
+ * end reaching it only as the session closes) are reported as notes on that turn, with their
+ * cause in LiveKit's source: livekit-turn-notes.ts.
  *
  * The reply text: LiveKit stores in its chat history only the part of an interrupted reply that
  * was forwarded, so the whole LLM output is taken from the agent's `llmNode` (passed through
@@ -154,7 +155,10 @@ async function runCase(
   const note = (line: string) => {
     if (notes.length < MAX_NOTES && !notes.includes(line)) notes.push(line);
   };
-  const turnNotes = new LiveKitTurnNotes(caseData.turns);
+  let caseStartedAt: number | null = null;
+  const turnNotes = new LiveKitTurnNotes(caseData.turns, () =>
+    caseStartedAt === null ? null : clock.now() - caseStartedAt,
+  );
   const stopLogNotes = onLiveKitLog((line) => {
     if (!turnNotes.explain(line) && line.level >= LOG_ERROR) note(`livekit logged: ${line.text}`);
   });
@@ -229,6 +233,7 @@ async function runCase(
       tailMs,
       now: () => clock.now(),
       onFrame: (samples, offsetMs) => {
+        caseStartedAt ??= clock.now() - offsetMs;
         // LiveKit's AEC warm-up: the STT gets silence for this frame (see livekit-turn-notes.ts).
         const discarded = session.agentState === 'speaking' && session._aecWarmupRemaining > 0;
         turnNotes.frame(offsetMs, (samples.length / SAMPLE_RATE) * 1000, discarded);
