@@ -45,17 +45,33 @@ import { BenchSpeaker } from './speaker';
 import { createCueSystem } from './systems/cue';
 import type { BenchSystem } from './systems/types';
 
-/** The systems run by default, in report order. */
-export const SYSTEMS = ['cue', 'cue-no-preempt', 'livekit', 'livekit-tts', 'oracle'] as const;
-/** Run only when asked: Cue with silence alone ending turns (turn_detection "vad"), to weigh the turn detector. */
-export const EXTRA_SYSTEMS = ['cue-silence'] as const;
+/**
+ * The systems run by default, in report order. LiveKit's configurations are described in
+ * bench/systems/livekit-configs.ts (and bench/systems/README.md); "cue-flux" below.
+ */
+export const SYSTEMS = [
+  'cue',
+  'cue-no-preempt',
+  'cue-flux',
+  'livekit',
+  'livekit-text',
+  'livekit-flux',
+  'livekit-fast',
+  'oracle',
+] as const;
+/**
+ * Run only when asked: Cue with silence alone ending turns (turn_detection "vad"), to weigh the
+ * turn detector; LiveKit with preemptive TTS, no faster than "livekit" on the corpus.
+ */
+export const EXTRA_SYSTEMS = ['cue-silence', 'livekit-tts'] as const;
 export type SystemName = (typeof SYSTEMS)[number] | (typeof EXTRA_SYSTEMS)[number];
 const KNOWN: readonly string[] = [...SYSTEMS, ...EXTRA_SYSTEMS];
 
 const usage =
   'usage: npm run bench -- --corpus <dir> [--systems ' +
   `${SYSTEMS.join(',')}] [--out bench/results/report.json] [--cases id,...] [--set path.to.option=value ...]\n` +
-  `extra systems: ${EXTRA_SYSTEMS.join(', ')}`;
+  `extra systems: ${EXTRA_SYSTEMS.join(', ')}\n` +
+  'what each system is and how LiveKit is configured: bench/systems/README.md';
 
 /** Silence streamed after a case at most; runs end earlier once the last reply has played. */
 const TAIL_MS = 12_000;
@@ -101,10 +117,28 @@ async function createSystem(
       settings.turn_handling.turn_detection = 'vad';
       return createCueSystem(name, settings, 'Cue with silence alone ending turns (turn_detection = vad).');
     }
+    case 'cue-flux': {
+      // Cue on Deepgram Flux as a Cue user would set it up: only the STT provider changes. The
+      // turn detection stays Cue's default "model" (the end-of-turn model weighs the endpointing
+      // delay after the VAD's end of speech; Flux's EagerEndOfTurn starts the speculative reply
+      // and its EndOfTurn settles the transcript). "stt" waits min_delay after Flux's EndOfTurn,
+      // on top of Flux's own decision time: on 8 corpus cases it was slower (p50 791 against
+      // 643 ms) and cut in twice where "model" did not.
+      const settings = structuredClone(cueSettings);
+      settings.stt.provider = 'deepgram-flux';
+      return createCueSystem(
+        name,
+        settings,
+        "Cue on Deepgram Flux (Flux's thresholds as set), turn detection model.",
+      );
+    }
     case 'livekit':
+    case 'livekit-text':
+    case 'livekit-flux':
+    case 'livekit-fast':
     case 'livekit-tts': {
       const { createLiveKitSystem } = await import('./systems/livekit');
-      return createLiveKitSystem({ preemptiveTts: name === 'livekit-tts' });
+      return createLiveKitSystem({ config: name, cueSettings });
     }
   }
 }
@@ -161,14 +195,19 @@ async function runOne(system: BenchSystem, caseData: ScriptCase, notes: string[]
     });
     speaker.stop();
     for (const note of run.notes) notes.push(`${system.name} · ${caseData.id}: ${note}`);
-    const measured = measureRun(
+    const measures = measureRun(
       caseData,
       { startedAt: run.startedAt, heard: speaker.heard() },
       providerRecords(sims),
     );
+    for (const { turn, note } of run.turnNotes ?? []) {
+      notes.push(`${system.name} · ${caseData.id} · turn ${turn}: ${note}`);
+      const measure = measures[turn];
+      if (measure) (measure.notes ??= []).push(note);
+    }
     const unmarked = unmarkedAudioNote(speaker);
     if (unmarked) notes.push(`${system.name} · ${caseData.id}: ${unmarked}`);
-    return measured;
+    return measures;
   } finally {
     speaker.stop();
     await sims.close();
@@ -270,7 +309,8 @@ function rotate<T>(items: readonly T[], by: number): T[] {
 
 function describeTurn(m: TurnMeasure): string {
   const flags = outcomeFlags(m).join('+').toUpperCase();
-  return `#${m.turn} ${m.e2e_ms ?? '–'} ms${flags ? ` ${flags} (${m.cause ?? 'no cause found'})` : ''}`;
+  const noted = m.notes?.length ? ' (see notes)' : '';
+  return `#${m.turn} ${m.e2e_ms ?? '–'} ms${flags ? ` ${flags} (${m.cause ?? 'no cause found'})` : ''}${noted}`;
 }
 
 function printSummary(report: BenchReport): void {

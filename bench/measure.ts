@@ -44,6 +44,8 @@ export interface TurnMeasure {
   spoken: string;
   /** Why the turn is marked a false cut-in, a wrong reply or missed (absent when it is none). */
   cause?: string;
+  /** What the system itself explained about this turn (e.g. a peer's own fault, from its logs). */
+  notes?: string[];
 }
 
 /** One LLM request as the simulator saw it (clock ms). */

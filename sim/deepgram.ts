@@ -1006,7 +1006,9 @@ class SimConnection {
  * Finds where received audio sits in the case audio. The common case, the audio right after the
  * previous chunk, costs one comparison; a chunk found further on means the client withheld the
  * audio in between. Silence cannot be located (it matches anywhere) and is taken to be where
- * expected. A chunk found nowhere ahead means the stream is not the case audio verbatim: the
+ * expected. A client may also send silence in place of audio it keeps from the STT (LiveKit
+ * does while its AEC warm-up runs), so a zero sample in a chunk matches whatever the case has
+ * there. A chunk found nowhere ahead means the stream is not the case audio verbatim: the
  * aligner then stops looking, and the samples are simply counted.
  */
 class AudioAligner {
@@ -1027,10 +1029,10 @@ class AudioAligner {
     return 0;
   }
 
-  /** The chunk equals the case audio from `at` (silence past its end). */
+  /** The chunk equals the case audio from `at` (silence past its end), its zero samples aside. */
   private matches(chunk: Int16Array, at: number): boolean {
     for (let i = 0; i < chunk.length; i++) {
-      if (chunk[i] !== (this.audio[at + i] ?? 0)) return false;
+      if (chunk[i] !== 0 && chunk[i] !== (this.audio[at + i] ?? 0)) return false;
     }
     return true;
   }

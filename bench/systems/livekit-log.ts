@@ -13,6 +13,8 @@ export interface LiveKitLogLine {
   level: number;
   /** One line: the message, then the error's message when there is one. */
   text: string;
+  /** The record's own fields (e.g. `lk.pii.user_input`), without pino's level, time, pid, hostname and msg. */
+  fields: Record<string, unknown>;
 }
 
 type Listener = (line: LiveKitLogLine) => void;
@@ -62,7 +64,7 @@ function parseLine(chunk: string): LiveKitLogLine | null {
     record = JSON.parse(chunk) as Record<string, unknown>;
   } catch {
     const text = chunk.trim();
-    return text ? { level: LOG_WARN, text } : null;
+    return text ? { level: LOG_WARN, text, fields: {} } : null;
   }
   const level = typeof record.level === 'number' ? record.level : LOG_WARN;
   const parts = [typeof record.msg === 'string' ? record.msg : ''];
@@ -76,5 +78,6 @@ function parseLine(chunk: string): LiveKitLogLine | null {
     }
   }
   const text = parts.filter(Boolean).join(': ');
-  return text ? { level, text } : null;
+  const { level: _level, time: _time, pid: _pid, hostname: _hostname, msg: _msg, ...fields } = record;
+  return text ? { level, text, fields } : null;
 }

@@ -5,38 +5,34 @@
  * through a `voice.AudioInput` in real time and the replies come out at a virtual real-time
  * speaker (livekit-io.ts), which dates each reply's first audible sample.
  *
- * Configuration: LiveKit's documented defaults, except (each also commented where it is set)
+ * The configurations ("livekit", "livekit-text", "livekit-flux", "livekit-tts") and why each is
+ * set up as it is: livekit-configs.ts. Besides the STT and the turn handling chosen there, every
+ * configuration uses LiveKit's defaults, except:
  * - the plugins' endpoints and key (the simulators);
- * - `turnHandling.turnDetection: 'vad'`: left unset, LiveKit builds its hosted turn-detector
- *   model (`inference.TurnDetector`), whose weights are licensed for use inside LiveKit Agents only
- *   and which needs LiveKit Cloud. `'vad'` ends the turn at the VAD's end of speech (Silero
- *   `minSilenceDuration` 550 ms) with the endpointing delays 500 ms (min) / 3000 ms (max), LiveKit's
- *   defaults for a non-streaming detector (the hosted detector would get 300 / 2500);
- * - `turnHandling.interruption.mode: 'vad'`: left unset, LiveKit may pick "adaptive", which calls
- *   a hosted interruption model;
- * - `turnHandling.preemptiveGeneration`: `enabled: true` (the default already) and `preemptiveTts`
- *   false (the default) for "livekit", true for "livekit-tts";
  * - LLM model `gpt-4o-mini` (LiveKit's default is gpt-4.1), ElevenLabs voice `21m00Tcm4TlvDq8ikWAM`
  *   and model `eleven_flash_v2_5` (LiveKit's defaults: voice bIHbv24MWmeRgasZH58o,
  *   eleven_turbo_v2_5): the same as Cue's defaults, so both systems ask for the same models. The
  *   simulators answer any model and voice alike.
- * Everything else (endpointing delays, interruption min duration / words, false-interruption
- * resume, AEC warm-up, Deepgram's nova-3 / endpointing 25 ms / interim results / smart format,
- * ElevenLabs' multi-stream-input WebSocket with auto_mode and pcm_22050, the VAD's thresholds)
- * is LiveKit's default.
+ *
+ * LiveKit behaviours that can cost it a turn (its AEC warm-up withholding the user's speech from
+ * the STT, its next reply held 4 s after it interrupts a reply still being synthesised, a turn's
+ * end reaching it only as the session closes) are reported as notes on that turn, with their
+ * cause in LiveKit's source: livekit-turn-notes.ts.
  *
  * The replies are played into the benchmark's speaker (SpeakerOutput in livekit-io.ts); what was
  * heard, and which reply it was, is read from the speaker and the simulators, as for Cue.
  */
 import { voice } from '@livekit/agents';
-import * as deepgram from '@livekit/agents-plugin-deepgram';
 import * as elevenlabs from '@livekit/agents-plugin-elevenlabs';
 import * as openai from '@livekit/agents-plugin-openai';
 import * as silero from '@livekit/agents-plugin-silero';
 import { dispose as disposeRtcNative } from '@livekit/rtc-node';
 import { SAMPLE_RATE } from '../../src/main/engine/ports';
+import { parseSettings, type Settings } from '../../src/shared/settings';
+import { liveKitConfig, liveKitDescription, liveKitVad, type LiveKitConfigName } from './livekit-configs';
 import { CaseAudioInput, SpeakerOutput } from './livekit-io';
 import { installLiveKitLogging, LOG_ERROR, onLiveKitLog } from './livekit-log';
+import { LiveKitTurnNotes } from './livekit-turn-notes';
 import {
   lateStreamingNote,
   settledAfterLastTurn,
@@ -46,8 +42,10 @@ import {
 import type { BenchSystem, SystemRunInput, SystemRunResult } from './types';
 
 export interface LiveKitSystemOptions {
-  /** LiveKit's `turnHandling.preemptiveGeneration.preemptiveTts` (the "livekit-tts" variant). */
-  preemptiveTts: boolean;
+  /** Which configuration (livekit-configs.ts); also the system's name. */
+  config: LiveKitConfigName;
+  /** Cue's settings for the run, whose Deepgram parameters and turn threshold LiveKit copies (default: Cue's defaults). */
+  cueSettings?: Settings;
 }
 
 export const LIVEKIT_INSTRUCTIONS = 'You are a helpful voice assistant.';
@@ -64,14 +62,12 @@ export async function createLiveKitSystem(options: LiveKitSystemOptions): Promis
   installLiveKitLogging();
   // LiveKit's Silero plugin at its defaults, loaded once and shared by the cases' sessions (as
   // LiveKit's docs advise: load in prewarm, reuse per job).
-  const vad = await silero.VAD.load();
-  const name = options.preemptiveTts ? 'livekit-tts' : 'livekit';
+  const vad = await silero.VAD.load(liveKitVad(options.config));
+  const cueSettings = options.cueSettings ?? parseSettings({});
   return {
-    name,
-    description:
-      'LiveKit Agents 1.9 with its own Deepgram, OpenAI, ElevenLabs and Silero plugins; VAD turn detection, interruption mode vad, ' +
-      `preemptive generation on${options.preemptiveTts ? ' with preemptive TTS' : ''}; everything else at LiveKit's defaults.`,
-    run: (input) => runCase(vad, options, input),
+    name: options.config,
+    description: liveKitDescription(options.config),
+    run: (input) => runCase(vad, options.config, cueSettings, input),
     close: async () => {
       await vad.close();
     },
@@ -89,7 +85,8 @@ export async function disposeLiveKitNative(): Promise<void> {
 
 async function runCase(
   vad: Awaited<ReturnType<typeof silero.VAD.load>>,
-  options: LiveKitSystemOptions,
+  config: LiveKitConfigName,
+  cueSettings: Settings,
   input: SystemRunInput,
 ): Promise<SystemRunResult> {
   const { caseData, sims, apiKey, tailMs, clock } = input;
@@ -97,16 +94,23 @@ async function runCase(
   const note = (line: string) => {
     if (notes.length < MAX_NOTES && !notes.includes(line)) notes.push(line);
   };
+  let caseStartedAt: number | null = null;
+  const turnNotes = new LiveKitTurnNotes(caseData.turns, () =>
+    caseStartedAt === null ? null : clock.now() - caseStartedAt,
+  );
   const stopLogNotes = onLiveKitLog((line) => {
-    if (line.level >= LOG_ERROR) note(`livekit logged: ${line.text}`);
+    if (!turnNotes.explain(line) && line.level >= LOG_ERROR) note(`livekit logged: ${line.text}`);
   });
 
   const speaker = new SpeakerOutput(input.speaker);
   const microphone = new CaseAudioInput(SAMPLE_RATE);
-  // Endpoints and key: the simulators. Deepgram's `baseUrl` is the WebSocket origin (default
-  // wss://api.deepgram.com, the plugin appends /v1/listen); OpenAI's `baseURL` ends in /v1;
-  // ElevenLabs' `baseURL` is the API root with /v1 (default https://api.elevenlabs.io/v1).
-  const stt = new deepgram.STT({ apiKey, baseUrl: sims.endpoints.deepgram.replace(/^http/, 'ws') });
+  // Endpoints and key: the simulators. OpenAI's `baseURL` ends in /v1; ElevenLabs' `baseURL` is
+  // the API root with /v1 (default https://api.elevenlabs.io/v1).
+  const { stt, turnHandling } = liveKitConfig(config, {
+    deepgramUrl: sims.endpoints.deepgram,
+    apiKey,
+    cueSettings,
+  });
   const llmPlugin = new openai.LLM({ apiKey, baseURL: sims.endpoints.openai, model: LIVEKIT_LLM_MODEL });
   const tts = new elevenlabs.TTS({
     apiKey,
@@ -119,19 +123,23 @@ async function runCase(
     stt,
     llm: llmPlugin,
     tts,
-    turnHandling: {
-      // Not LiveKit's hosted turn-detector model (licence, LiveKit Cloud): end turns on the VAD.
-      turnDetection: 'vad',
-      // Not "adaptive" interruption (a hosted model): interrupt on VAD speech, LiveKit's own rule.
-      interruption: { mode: 'vad' },
-      // enabled: LiveKit's default, stated; preemptiveTts: the variant (default false).
-      preemptiveGeneration: { enabled: true, preemptiveTts: options.preemptiveTts },
-    },
+    turnHandling,
   });
   // The last time anything happened (agent or user state, playback), for ending the tail early.
   let lastActivity = clock.now();
   session.on(voice.AgentSessionEventTypes.AgentStateChanged, () => (lastActivity = clock.now()));
   session.on(voice.AgentSessionEventTypes.UserStateChanged, () => (lastActivity = clock.now()));
+  // A final transcript LiveKit has not yet committed as a user turn. The run must not end under
+  // it: closing the session makes LiveKit drop that turn ("skipping user input, speech scheduling
+  // is paused"), which would count as LiveKit missing a turn it was still deciding.
+  let uncommittedTranscript = false;
+  session.on(voice.AgentSessionEventTypes.UserInputTranscribed, (ev) => {
+    if (ev.isFinal && ev.transcript.trim()) uncommittedTranscript = true;
+    lastActivity = clock.now();
+  });
+  session.on(voice.AgentSessionEventTypes.ConversationItemAdded, (ev) => {
+    if (ev.item.type === 'message' && ev.item.role === 'user') uncommittedTranscript = false;
+  });
   session.on(voice.AgentSessionEventTypes.Error, (ev) => {
     const error = ev.error as { type?: string; label?: string; error?: unknown; recoverable?: boolean };
     const cause = error.error instanceof Error ? error.error.message : String(error.error ?? 'unknown error');
@@ -145,7 +153,11 @@ async function runCase(
   });
   session.input.audio = microphone;
   session.output.audio = speaker;
-  const busy = () => !speaker.idle || session.agentState === 'thinking' || session.agentState === 'speaking';
+  const busy = () =>
+    !speaker.idle ||
+    uncommittedTranscript ||
+    session.agentState === 'thinking' ||
+    session.agentState === 'speaking';
 
   let streamed: RealtimeStreamResult;
   try {
@@ -155,7 +167,13 @@ async function runCase(
       audio: caseData.audio,
       tailMs,
       now: () => clock.now(),
-      onFrame: (samples) => microphone.push(samples),
+      onFrame: (samples, offsetMs) => {
+        caseStartedAt ??= clock.now() - offsetMs;
+        // LiveKit's AEC warm-up: the STT gets silence for this frame (see livekit-turn-notes.ts).
+        const discarded = session.agentState === 'speaking' && session._aecWarmupRemaining > 0;
+        turnNotes.frame(offsetMs, (samples.length / SAMPLE_RATE) * 1000, discarded);
+        microphone.push(samples);
+      },
       // The tail may end once a reply to the last turn was heard and all has been quiet for 1 s.
       stopWhen: (_offsetMs, started) =>
         settledAfterLastTurn(input.speaker, {
@@ -173,11 +191,16 @@ async function runCase(
     if (busy())
       note(`still ${session.agentState} ${SETTLE_TIMEOUT_MS / 1000} s after the tail; closed anyway`);
   } finally {
+    turnNotes.sessionClosing();
     await session.close().catch((error: unknown) => note(`closing the session failed: ${String(error)}`));
     speaker.stop();
     await microphone.close();
     await Promise.allSettled([stt.close(), tts.close(), llmPlugin.aclose()]);
     stopLogNotes();
   }
-  return { startedAt: streamed.startedAt, notes };
+  return {
+    startedAt: streamed.startedAt,
+    notes: [...turnNotes.notes(), ...notes],
+    turnNotes: turnNotes.turnNotes(),
+  };
 }

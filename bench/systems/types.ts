@@ -37,6 +37,13 @@ export interface SystemRunResult {
   startedAt: number;
   /** Anything worth a line in the report (e.g. a provider error the system logged). */
   notes: string[];
+  /** Notes that concern one turn (its index in the case), e.g. the peer's own cause of a missed turn. */
+  turnNotes?: TurnNote[];
+}
+
+export interface TurnNote {
+  turn: number;
+  note: string;
 }
 
 export interface BenchSystem {

@@ -790,6 +790,45 @@ describe("the simulator speaks Deepgram's documented protocol to a plain WebSock
     opened.ws.close();
   });
 
+  it('v1 with speech replaced by silence after withheld silence (LiveKit AEC warm-up): the chunk is still placed by content', async () => {
+    const threeTurns = await loadCase('test/fixtures/cases/three-turns');
+    const clock = new VirtualClock();
+    const sim = await startDeepgramSim({ caseData: threeTurns, clock });
+    sims.push(sim);
+    const query =
+      'model=nova-3&encoding=linear16&sample_rate=16000&channels=1&interim_results=true&endpointing=25';
+    const opened = await openPlain(`${sim.url.replace('http', 'ws')}/v1/listen?${query}`, {
+      headers: { Authorization: `Token ${SIM_API_KEY}` },
+    });
+    if (!('ws' in opened)) throw new Error(`refused: ${opened.status}`);
+    // 0–4 s and 7.9–10.5 s of the case, 100 ms a chunk: 4–7.9 s are not sent, and the first half of
+    // the chunk at 7.9 s (the second turn starts at 7.78 s) is sent as zeros.
+    const chunk = RATE / 10;
+    let sent = 0;
+    for (let i = 0; i < 105; i++) {
+      await clock.advanceBy(100);
+      if (i >= 40 && i < 79) continue;
+      const samples = Int16Array.from(threeTurns.audio.subarray(i * chunk, (i + 1) * chunk));
+      if (i === 79) samples.fill(0, 0, chunk / 2);
+      opened.ws.send(Buffer.from(samples.buffer));
+      sent += samples.length;
+      await sim.stats.waitForAudio(sent / RATE, 0);
+    }
+    await clock.advanceBy(1000);
+    opened.ws.send(JSON.stringify({ type: 'CloseStream' }));
+    await opened.inbox.closed;
+    const second = threeTurns.turns[1]!;
+    const speechFinals = opened.inbox.messages.filter((m) => m.type === 'Results' && m.speech_final === true);
+    const last = speechFinals.at(-1)!.channel as {
+      alternatives: { transcript: string; words: { start: number }[] }[];
+    };
+    expect(normalizeTranscript(last.alternatives[0]!.transcript)).toContain(
+      normalizeTranscript(second.words.at(-1)!.text),
+    );
+    // Placed where it was in the case: its times are 3.9 s (the audio withheld) earlier.
+    expect(last.alternatives[0]!.words.at(-1)!.start).toBeCloseTo(second.words.at(-1)!.start - 3.9, 5);
+  });
+
   it('v2 with the Authorization header: Connected, TurnInfo, Configure → ConfigureSuccess, all with sequence_id', async () => {
     const clock = new VirtualClock();
     const sim = await startSim(clock);

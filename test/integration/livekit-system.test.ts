@@ -1,65 +1,119 @@
 /**
- * LiveKit Agents (bench/systems/livekit.ts) as a system under test: one short corpus case
- * streamed in real time (about 6 s of wall-clock time) through LiveKit's AgentSession, headless,
- * with its Deepgram, OpenAI, ElevenLabs and Silero plugins against the provider simulators,
- * playing into the benchmark's speaker and judged by the benchmark's measures. Real time is
- * unavoidable: LiveKit runs on the wall clock. The adapter's own rules are checked first on a
+ * LiveKit Agents (bench/systems/livekit.ts) as a system under test, in each configuration the
+ * benchmark runs: one short corpus case streamed in real time through LiveKit's AgentSession,
+ * headless, with its Deepgram, OpenAI, ElevenLabs and Silero plugins against the provider
+ * simulators, playing into the benchmark's speaker and judged by the benchmark's measures. Real
+ * time is unavoidable: LiveKit runs on the wall clock. The adapter's own rules are checked on a
  * virtual clock.
  */
 import { voice } from '@livekit/agents';
 import { AudioFrame } from '@livekit/rtc-node';
 import { afterAll, describe, expect, it } from 'vitest';
-import { measureRun, providerRecords } from '../../bench/measure';
+import { measureRun, providerRecords, type TurnMeasure } from '../../bench/measure';
 import { BenchSpeaker } from '../../bench/speaker';
 import { createLiveKitSystem, disposeLiveKitNative } from '../../bench/systems/livekit';
+import type { LiveKitConfigName } from '../../bench/systems/livekit-configs';
 import { SpeakerOutput } from '../../bench/systems/livekit-io';
 import { RealClock, VirtualClock } from '../../src/main/engine/clock';
 import { loadCase, turnEnd } from '../../src/main/engine/scripted/case';
+import { parseSettings } from '../../src/shared/settings';
 import { SIM_API_KEY } from '../../sim/common';
 import { startSimulators } from '../../sim/index';
 
-const CASE_DIR = 'bench/corpus/tune/command-volume-down';
+/** One short command, asked in one go. */
+const QUICK_CASE = 'bench/corpus/tune/command-volume-down';
+/** A 1.1 s pause after the unfinished "book a flight to" (LiveKit's VAD alone cuts in there). */
+const HESITATION_CASE = 'bench/corpus/tune/hesitation-unfinished-flight';
+
+/** One run of a case through a LiveKit configuration, judged at the benchmark's speaker. */
+async function runCase(config: LiveKitConfigName, caseDir = QUICK_CASE) {
+  const caseData = await loadCase(caseDir);
+  const clock = new RealClock();
+  const sims = await startSimulators({ caseData, apiKey: SIM_API_KEY, clock });
+  const speaker = new BenchSpeaker(clock);
+  const system = await createLiveKitSystem({ config });
+  try {
+    expect(system.name).toBe(config);
+    const result = await system.run({
+      caseData,
+      sims,
+      apiKey: SIM_API_KEY,
+      clock,
+      speaker,
+      tailMs: 6000,
+      lastTurnEndMs: turnEnd(caseData.turns.at(-1)!) * 1000,
+    });
+    speaker.stop();
+    const turns = measureRun(
+      caseData,
+      { startedAt: result.startedAt, heard: speaker.heard() },
+      providerRecords(sims),
+    );
+    for (const t of turns) console.log(`${config} ${caseData.id} turn ${t.turn}: e2e ${t.e2e_ms} ms`);
+    if (result.notes.length) console.log(`notes: ${result.notes.join(' | ')}`);
+    return {
+      turns,
+      deepgram: sims.deepgram.stats.connections,
+      llmRequests: sims.openai.stats.requests,
+    };
+  } finally {
+    await system.close();
+    await sims.close();
+  }
+}
+
+/** Each turn answered once, with the scripted text, after the turn ended and within 10 s. */
+function expectEveryTurnAnswered(turns: readonly TurnMeasure[]): void {
+  expect(turns.length).toBeGreaterThan(0);
+  for (const t of turns) {
+    expect(t).toMatchObject({ false_cutin: false, wrong_reply: false, missed: false });
+    expect(t.e2e_ms).toBeGreaterThan(0);
+  }
+}
 
 describe('LiveKit Agents 1.9 as a benchmark system, headless against the simulators', () => {
   // @livekit/rtc-node's native handle would keep this worker alive.
   afterAll(() => disposeLiveKitNative());
+  const cue = parseSettings({});
 
-  it('answers each turn of a short case once, with the scripted text, after the turn ends', async () => {
-    const caseData = await loadCase(CASE_DIR);
-    const clock = new RealClock();
-    const sims = await startSimulators({ caseData, apiKey: SIM_API_KEY, clock });
-    const speaker = new BenchSpeaker(clock);
-    const system = await createLiveKitSystem({ preemptiveTts: false });
-    try {
-      expect(system.name).toBe('livekit');
-      const result = await system.run({
-        caseData,
-        sims,
-        apiKey: SIM_API_KEY,
-        clock,
-        speaker,
-        tailMs: 6000,
-        lastTurnEndMs: turnEnd(caseData.turns.at(-1)!) * 1000,
-      });
-      speaker.stop();
-      const turns = measureRun(
-        caseData,
-        { startedAt: result.startedAt, heard: speaker.heard() },
-        providerRecords(sims),
-      );
-      for (const t of turns) console.log(`livekit ${caseData.id} turn ${t.turn}: e2e ${t.e2e_ms} ms`);
-      if (result.notes.length) console.log(`notes: ${result.notes.join(' | ')}`);
+  it('"livekit": answers each turn once, asking Nova for the Deepgram parameters Cue asks for', async () => {
+    const run = await runCase('livekit');
+    expectEveryTurnAnswered(run.turns);
+    expect(run.llmRequests.some((r) => r.onScript)).toBe(true);
+    expect(run.deepgram.map((c) => c.api)).toEqual(['v1']);
+    expect(run.deepgram[0]!.query).toMatchObject({
+      model: cue.stt.nova.model,
+      endpointing: String(cue.stt.nova.endpointing_ms),
+      utterance_end_ms: String(cue.stt.nova.utterance_end_ms),
+      smart_format: String(cue.stt.nova.smart_format),
+      interim_results: 'true',
+      vad_events: 'true',
+    });
+  }, 60_000);
 
-      expect(turns).toHaveLength(caseData.turns.length);
-      for (const t of turns) {
-        expect(t).toMatchObject({ false_cutin: false, wrong_reply: false, missed: false });
-        expect(t.e2e_ms).toBeGreaterThan(0);
-      }
-      expect(sims.openai.stats.requests.some((r) => r.onScript)).toBe(true);
-    } finally {
-      await system.close();
-      await sims.close();
-    }
+  it('"livekit-text": Cue\'s heuristic as LiveKit\'s turn detector holds the turn through "book a flight to …" and answers it whole', async () => {
+    const run = await runCase('livekit-text', HESITATION_CASE);
+    expectEveryTurnAnswered(run.turns);
+    expect(run.deepgram.map((c) => c.api)).toEqual(['v1']);
+    expect(run.deepgram[0]!.query.endpointing).toBe(String(cue.stt.nova.endpointing_ms));
+  }, 60_000);
+
+  it('"livekit-flux": runs on a Flux v2 connection with Cue\'s thresholds and answers each turn', async () => {
+    const run = await runCase('livekit-flux');
+    expectEveryTurnAnswered(run.turns);
+    expect(run.deepgram.map((c) => c.api)).toEqual(['v2']);
+    expect(run.deepgram[0]!.query).toMatchObject({
+      model: cue.stt.flux.model,
+      eot_threshold: String(cue.stt.flux.eot_threshold),
+      eager_eot_threshold: String(cue.stt.flux.eager_eot_threshold),
+      eot_timeout_ms: String(cue.stt.flux.eot_timeout_ms),
+    });
+  }, 60_000);
+
+  it('"livekit-fast": the latency-tuned configuration (VAD silence 250 ms, min delay 300 ms) answers each turn once', async () => {
+    const run = await runCase('livekit-fast');
+    expectEveryTurnAnswered(run.turns);
+    expect(run.deepgram.map((c) => c.api)).toEqual(['v1']);
   }, 60_000);
 });
 

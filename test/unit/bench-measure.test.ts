@@ -299,6 +299,8 @@ describe('report', () => {
 
   it('refuses unknown systems by name', () => {
     expect(parseSystems('cue, oracle')).toEqual(['cue', 'oracle']);
-    expect(() => parseSystems('cue,pipecat')).toThrow(/unknown system "pipecat": choose from cue, /);
+    expect(() => parseSystems('cue,pipecat')).toThrow(
+      /unknown system "pipecat": choose from cue, cue-no-preempt, cue-flux, livekit, livekit-text, livekit-flux, livekit-fast, oracle, cue-silence, livekit-tts/,
+    );
   });
 });
