@@ -224,6 +224,23 @@ describe('Flux (DEEPGRAM_STT)', () => {
     expect(payloads.some((e) => e.payload.confidence === 0.75)).toBe(true);
   });
 
+  it('keeps the EagerEndOfTurn transcript in the Updates after it, until the user goes on', () => {
+    // Over many cases a revision near the tip would otherwise fall after the eager event.
+    let checked = 0;
+    for (let k = 0; k < 30; k++) {
+      const events = caseEvents(
+        script(spoken('play some jazz', 0.5 + k * 0.013, 0.3, { end_eot_confidence: 0.9 })),
+        flux(0.5),
+      );
+      const eager = events.find((e) => e.payload.event === 'EagerEndOfTurn')!;
+      for (const e of events.filter((u) => u.payload.event === 'Update' && u.audioAt >= eager.audioAt)) {
+        expect(e.payload.transcript).toBe(eager.payload.transcript);
+        checked++;
+      }
+    }
+    expect(checked).toBeGreaterThan(0);
+  });
+
   it('uses the documented cadence by default', () => {
     expect(DEEPGRAM_STT.fluxUpdatePeriod).toBe(0.25);
     expect(DEEPGRAM_STT.novaInterimPeriod).toEqual([0.5, 1.0]);

@@ -560,6 +560,8 @@ function fluxEvents(script: CaseScript, options: FluxEventOptions): FluxEvent[] 
   const lag = profile.stt_interim_lag_ms;
   /** Flux turns: first and last word (index), when the turn opened and closed (case seconds). */
   const fluxTurns: { first: number; last: number; openAt: number; closeAt: number }[] = [];
+  /** From an EagerEndOfTurn to the TurnResumed after it (or the end): the transcript is final then. */
+  const drafts: { turnIndex: number; from: number; to: number }[] = [];
   let turnStart = -1; // index of the Flux turn's first word; -1 between turns
   let eagerPending = false;
 
@@ -599,6 +601,7 @@ function fluxEvents(script: CaseScript, options: FluxEventOptions): FluxEvent[] 
       push(fluxTurns.length - 1, 'StartOfTurn', word.start, lag, i, []);
     } else if (eagerPending) {
       push(fluxTurns.length - 1, 'TurnResumed', word.start, lag, turnStart, exactRun(turnStart, i - 1));
+      drafts.at(-1)!.to = word.start;
       eagerPending = false;
     }
     const turnIndex = fluxTurns.length - 1;
@@ -609,6 +612,7 @@ function fluxEvents(script: CaseScript, options: FluxEventOptions): FluxEvent[] 
     const eagerAt = word.end + profile.flux_eager_lag_ms / 1000;
     if (eager !== null && confidence >= eager && eagerAt < endAt && silentUntil(next, eagerAt)) {
       push(turnIndex, 'EagerEndOfTurn', eagerAt, 0, turnStart, exactRun(turnStart, i), { confidence });
+      drafts.push({ turnIndex, from: eagerAt, to: Number.POSITIVE_INFINITY });
       eagerPending = true;
     }
     if (silentUntil(next, endAt)) {
@@ -627,6 +631,9 @@ function fluxEvents(script: CaseScript, options: FluxEventOptions): FluxEvent[] 
     const t = fluxTurns[turnIndex]!;
     const reading = readAt(words, turns, t.first, t.last + 1, tick, behaviour, random);
     if (!reading) return;
+    // After an EagerEndOfTurn the transcript is final (Flux's contract) until the user goes on.
+    if (drafts.some((d) => d.turnIndex === turnIndex && tick >= d.from - EPSILON && tick < d.to - EPSILON))
+      reading.heard = reading.complete.map((w) => exactWord(w));
     const lastHeard = words[reading.heard.at(-1)!.index]!;
     const speaking = words
       .slice(t.first, t.last + 1)
