@@ -344,8 +344,8 @@ export interface OracleTurn {
 
 /**
  * The bound no system can beat, the same for every system: the end of the turn known the
- * instant the user stops, the reply requested the moment the turn's whole transcript first comes
- * out of the simulated STT (an interim, or a final with Deepgram's default endpointing of 10 ms,
+ * instant the user stops, the reply requested then or the moment the turn's whole transcript first
+ * comes out of the simulated STT if that is later (an interim, or a final with Deepgram's default endpointing of 10 ms,
  * the earliest a client can ask for), then the LLM's time to first token and the TTS's time to
  * first audio. The speaker adds no delay of its own.
  */
@@ -376,7 +376,9 @@ export function oracleTurns(caseData: Pick<ScriptCase, 'id' | 'turns' | 'profile
     }
     if (!Number.isFinite(transcriptAt))
       throw new Error(`case "${caseData.id}" turn ${index}: the simulated STT never delivers the whole turn`);
-    const lag = transcriptAt - tEnd;
+    // A guess at the last word can complete the transcript before the user stops; the end of the
+    // turn is known at t_end at the earliest.
+    const lag = Math.max(0, transcriptAt - tEnd);
     return {
       case: caseData.id,
       turn: index,
