@@ -179,6 +179,17 @@ describe('oracleTurns', () => {
     }
   });
 
+  it('never requests the reply before t_end, even when a right guess at the last word completes the transcript early', () => {
+    // Over these variants one interim guesses "today" right while it is being said.
+    const lags = Array.from({ length: 40 }, (_, k) => {
+      const c = buildCase([
+        { at: 0.5 + k * 0.011, text: 'what is the weather like in berlin today', reply: 'Cloudy.' },
+      ]);
+      return oracleTurns(c)[0]!.transcript_lag_ms;
+    });
+    expect(Math.min(...lags)).toBe(0);
+  });
+
   it('waits for the final when the last word is misheard in the interims', () => {
     const misheard = buildCase([
       { at: 0.5, text: 'call my mom', reply: 'Calling Mom.', interims: [{ after: 2, text: 'call my mum' }] },
