@@ -8,21 +8,11 @@
  * bench/corpus/tune only.
  */
 import { parseCommandLine, runCommand, settingsFromAssignments } from '../src/main/cli/command-line';
-import { replayCase } from '../src/main/engine/replay';
 import { loadCorpus } from '../src/main/engine/scripted/case';
 import { loadSileroModel } from '../src/main/engine/vad/silero';
-import { VoiceActivityDetector } from '../src/main/engine/vad/voice-activity-detector';
-import {
-  measureRun,
-  oracleTurns,
-  outcomeFlags,
-  scriptedRecords,
-  type OracleTurn,
-  type TurnMeasure,
-} from './measure';
-import { summarize, summarizeOracle } from './report';
-import { BenchSpeaker } from './speaker';
-
+import { outcomeFlags } from './measure';
+import { summarizeOracle } from './report';
+import { runVirtual } from './virtual-run';
 const usage =
   'usage: npm run bench:sweep -- [--corpus dir] [--set path.to.option=value ...] [--cases id,...] [--verbose]';
 
@@ -40,36 +30,17 @@ async function main(): Promise<number> {
   const only = args.cases?.split(',').map((s) => s.trim());
   const cases = (await loadCorpus(args.corpus)).filter((c) => !only || only.includes(c.id));
   const model = await loadSileroModel(settings.vad.model);
-  const measured: TurnMeasure[] = [];
-  const oracle: OracleTurn[] = [];
-  for (const caseData of cases) {
-    model.reset();
-    let speaker: BenchSpeaker | undefined;
-    const result = await replayCase(caseData, {
-      settings,
-      vad: new VoiceActivityDetector(model, settings.vad),
-      output: (clock) => (speaker = new BenchSpeaker(clock)),
-      keepEvents: false,
-    });
-    const turns = measureRun(
-      caseData,
-      { startedAt: 0, heard: speaker!.heard() },
-      scriptedRecords(caseData, result),
-    );
-    const bound = oracleTurns(caseData);
-    measured.push(...turns);
-    oracle.push(...bound);
-    for (const [i, t] of turns.entries()) {
-      const flags = outcomeFlags(t).map((f) => f.toUpperCase());
-      if (args.verbose || flags.length)
-        console.log(
-          `${caseData.id} #${t.turn}: e2e ${t.e2e_ms ?? '–'} ms (oracle ${bound[i]!.e2e_ms}) ` +
-            `llm ${t.llm_requests} wasted ${t.wasted_llm_requests} ${flags.join(' ')}${t.cause ? ` (${t.cause})` : ''}`,
-        );
-    }
-  }
+  const { turns, oracle, summary: s } = await runVirtual(cases, settings, model);
   await model.dispose();
-  const s = summarize(measured, oracle);
+  const oracleOf = new Map(oracle.map((o) => [`${o.case}#${o.turn}`, o]));
+  for (const t of turns) {
+    const flags = outcomeFlags(t).map((f) => f.toUpperCase());
+    if (args.verbose || flags.length)
+      console.log(
+        `${t.case} #${t.turn}: e2e ${t.e2e_ms ?? '–'} ms (oracle ${oracleOf.get(`${t.case}#${t.turn}`)?.e2e_ms}) ` +
+          `llm ${t.llm_requests} wasted ${t.wasted_llm_requests} ${flags.join(' ')}${t.cause ? ` (${t.cause})` : ''}`,
+      );
+  }
   const o = summarizeOracle(oracle);
   console.log(
     `cue: p50 ${s.e2e_p50_ms} p95 ${s.e2e_p95_ms} | oracle p50 ${o.e2e_p50_ms} p95 ${o.e2e_p95_ms} | ` +
