@@ -11,7 +11,9 @@
  *   counts audio time from it; Flux thresholds within Deepgram's ranges); a bad one is refused
  *   with 400 and `{"err_code":"INVALID_QUERY_PARAMETER","err_msg","request_id"}`.
  * - v1 sends `Results` (interims when `interim_results=true`, finals with `speech_final` from
- *   `endpointing`, `from_finalize` after a `Finalize`), `SpeechStarted` (`vad_events=true`),
+ *   `endpointing`, `from_finalize` in answer to a `Finalize` when speech is buffered: Deepgram
+ *   documents that the answer "typically occurs when there is a noticeable amount of audio
+ *   buffered", and with nothing but silence since the last final none comes), `SpeechStarted` (`vad_events=true`),
  *   `UtteranceEnd` (`utterance_end_ms`), and `Metadata` before closing on `CloseStream`. It
  *   closes with 1011 (NET-0001) after 10 s without audio or a text message (`KeepAlive`).
  * - v2 sends `Connected`, `TurnInfo`, `ConfigureSuccess` / `ConfigureFailure` (for `Configure`)
@@ -105,6 +107,8 @@ export interface DeepgramSimConnection {
   sent: { at: number; message: unknown }[];
   keepAlives: number;
   finalizes: number;
+  /** Finalize messages answered with a from_finalize result (those that found speech buffered). */
+  finalizesAnswered: number;
   configures: number;
   closeStreams: number;
   /** The fault injected into this connection, if any. */
@@ -603,6 +607,7 @@ class SimConnection {
       sent: [],
       keepAlives: 0,
       finalizes: 0,
+      finalizesAnswered: 0,
       configures: 0,
       closeStreams: 0,
       fault: null,
@@ -708,7 +713,8 @@ class SimConnection {
       this.record.keepAlives++;
     } else if (api === 'v1' && type === 'Finalize') {
       this.record.finalizes++;
-      this.scheduler.finalize(this.ctx.caseData.profile.stt_final_lag_ms);
+      if (this.scheduler.finalize(this.ctx.caseData.profile.stt_final_lag_ms))
+        this.record.finalizesAnswered++;
     } else if (api === 'v2' && type === 'Configure') {
       this.record.configures++;
       this.configure(message as Record<string, unknown>);

@@ -12,7 +12,12 @@ import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { VirtualClock } from '../../src/main/engine/clock';
 import type { SttEvent } from '../../src/main/engine/ports';
-import { defaultProfile, finalTranscript, loadCase } from '../../src/main/engine/scripted/case';
+import {
+  defaultProfile,
+  finalTranscript,
+  loadCase,
+  type CaseTurn,
+} from '../../src/main/engine/scripted/case';
 import { normalizeTranscript } from '../../src/main/engine/text/normalize';
 import {
   CLOSE_TIMEOUT_MS,
@@ -279,7 +284,12 @@ describe('DeepgramStt (Nova, v1) against the simulator', () => {
     await rig.sim.stats.waitFor((s) => s.connection(0)!.finalizes === 1);
     await rig.clock.advanceBy(250);
     const finalized = await rig.log.next(isFinal);
-    expect(finalized).toMatchObject({ type: 'final', transcript: 'Book a', speechFinal: false });
+    expect(finalized).toMatchObject({
+      type: 'final',
+      transcript: 'Book a',
+      speechFinal: false,
+      fromFinalize: true,
+    });
     const wire = rig.sim.stats
       .connection(0)!
       .sent.find((e) => (e.message as { is_final?: boolean }).is_final)!;
@@ -294,6 +304,19 @@ describe('DeepgramStt (Nova, v1) against the simulator', () => {
         .map(describeEvent)
         .slice(-2),
     ).toEqual(['interim:flight', 'interim:flight to']);
+    await closeRig(rig);
+  });
+
+  it('a Finalize after the last final, with only silence since, gets no answer (as Deepgram documents)', async () => {
+    const rig = await startRig();
+    await streamAudio(rig, 4.5);
+    await rig.log.next(isFinal, 2); // "Book a flight to." and "Paris.", both speech-final
+    const finalsBefore = rig.log.events.filter(isFinal).length;
+    rig.stream.finalize();
+    await rig.sim.stats.waitFor((s) => s.connection(0)!.finalizes === 1);
+    await streamAudio(rig, 5.5);
+    expect(rig.sim.stats.connection(0)!.finalizesAnswered).toBe(0);
+    expect(rig.log.events.filter(isFinal)).toHaveLength(finalsBefore);
     await closeRig(rig);
   });
 
@@ -512,6 +535,63 @@ describe('DeepgramStt (Flux, v2) against the simulator', () => {
     rig.stream.finalize();
     await closeRig(rig);
     expect(rig.sim.stats.connection(0)!).toMatchObject({ finalizes: 0, keepAlives: 0, closeStreams: 1 });
+  });
+
+  it('numbers Flux turns across the stream: a reconnection goes on counting from the turns that ended', async () => {
+    const back: CaseTurn = {
+      words: [
+        { text: 'and', start: 5, end: 5.2 },
+        { text: 'back', start: 5.26, end: 5.6 },
+      ],
+      holds: [],
+      interims: [],
+      end_eot_confidence: 0.9,
+      reply: 'Returning when?',
+    };
+    const clock = new VirtualClock();
+    const sim = await startDeepgramSim({
+      caseData: { turns: [flight, back], profile: defaultProfile() },
+      clock,
+      faults: [{ kind: 'drop', afterAudioSeconds: 3.6 }],
+      behaviour: IDEAL_STT,
+    });
+    sims.push(sim);
+    const log = new EventLog(clock);
+    const stt = new DeepgramStt({
+      settings: sttSettings(true),
+      apiKey: SIM_API_KEY,
+      baseUrl: sim.url,
+      clock,
+      eager: true,
+      sampleRate: RATE,
+    });
+    const rig: Rig = { clock, sim, log, stream: await stt.connect(log.push), sent: 0 };
+    await streamAudio(rig, 3.6);
+    await rig.log.next(isError);
+    await streamAudio(rig, 3.6 + RECONNECT_INITIAL_DELAY_MS / 1000, { barrier: false });
+    await rig.sim.stats.waitForConnections(2);
+    expect(rig.sim.stats.connection(1)!.startAt).toBe(3.3);
+    await rig.sim.stats.waitForAudio(rig.sent / RATE - 3.3, 1);
+    await streamAudio(rig, 7, { connection: 1, connectionStart: 3.3 });
+    await rig.log.next(isTurn('EndOfTurn'), 2);
+    const wire = rig.sim.stats
+      .connection(1)!
+      .sent.filter((e) => (e.message as { type: string }).type === 'TurnInfo');
+    expect(new Set(wire.map((e) => (e.message as { turn_index: number }).turn_index))).toEqual(new Set([0]));
+    const turns = rig.log.events.flatMap((e) =>
+      e.type === 'turn' && e.event !== 'Update' ? [`${e.turnIndex} ${e.event}:${e.transcript}`] : [],
+    );
+    expect(turns).toEqual([
+      '0 StartOfTurn:',
+      '0 EagerEndOfTurn:book a flight to',
+      '0 TurnResumed:book a flight to',
+      '0 EagerEndOfTurn:book a flight to paris',
+      '0 EndOfTurn:book a flight to paris',
+      '1 StartOfTurn:',
+      '1 EagerEndOfTurn:and back',
+      '1 EndOfTurn:and back',
+    ]);
+    await closeRig(rig);
   });
 
   it('sends no eager_eot_threshold with preemptive generation off: no EagerEndOfTurn or TurnResumed', async () => {
@@ -733,10 +813,10 @@ describe("the simulator speaks Deepgram's documented protocol to a plain WebSock
     ws.send(JSON.stringify({ type: 'Finalize' }));
     await sim.stats.waitFor((s) => s.connection(0)!.finalizes === 1);
     expect(sim.stats.connection(0)!.keepAlives).toBe(1);
-    await clock.advanceBy(weather.profile.stt_final_lag_ms);
-    // Nothing left to finalise: an empty final that answers the Finalize.
-    const fromFinalize = await inbox.next((m) => m.from_finalize === true);
-    expect(fromFinalize).toMatchObject({ is_final: true, speech_final: false });
+    await clock.advanceBy(weather.profile.stt_final_lag_ms * 2);
+    // Nothing but silence since the last final: Deepgram does not answer that Finalize.
+    expect(sim.stats.connection(0)!.finalizesAnswered).toBe(0);
+    expect(inbox.messages.some((m) => m.from_finalize === true)).toBe(false);
 
     ws.send(JSON.stringify({ type: 'CloseStream' }));
     const metadata = await inbox.next((m) => m.type === 'Metadata');

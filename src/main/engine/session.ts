@@ -120,6 +120,7 @@ export class VoiceSession {
       detector: deps.turnDetector ?? new HeuristicTurnDetector(),
       history: () => this.history,
       turnAudio: (from, to) => this.turnAudio(from, to),
+      silentSince: () => (this.frameSpeech ? null : this.frameSilenceSince),
       listener: {
         onStartOfTurn: () => this.recorder.startTurn(this.bus.currentTurn),
         onTranscript: (transcript, source) => {

@@ -94,6 +94,8 @@ interface Link {
   socket: AnySocket;
   /** Stream sample index of the connection's first audio sample (set when it opens). */
   base: number;
+  /** Flux: the stream's number of the connection's turn 0. */
+  fluxTurnBase: number;
   opened: boolean;
   /** The link's end has been handled (or it failed to open). */
   dead: boolean;
@@ -178,6 +180,8 @@ export class DeepgramSttStream implements SttStream {
   private reconnectTimer: TimerHandle | undefined;
   private failedAttempts = 0;
   private finalizePending = false;
+  /** Flux turns of this stream that have ended (EndOfTurn). */
+  private fluxTurnsEnded = 0;
   private thresholds: FluxThresholds = {};
   private readonly configures: { resolve: () => void; reject: (error: Error) => void }[] = [];
   private closeWaiter: (() => void) | null = null;
@@ -324,6 +328,7 @@ export class DeepgramSttStream implements SttStream {
     const link: Link = {
       socket,
       base: this.sent,
+      fluxTurnBase: this.fluxTurnsEnded,
       opened: false,
       dead: false,
       closeCode: null,
@@ -600,8 +605,9 @@ export class DeepgramSttStream implements SttStream {
       this.markFinalized(link, start + duration);
       const speechFinal = message.speech_final === true;
       // Empty finals mark silence; only an endpoint or an answer to Finalize matters to the engine.
-      if (!transcript && !speechFinal && message.from_finalize !== true) return;
-      this.emit({ type: 'final', transcript, speechFinal, words });
+      const fromFinalize = message.from_finalize === true;
+      if (!transcript && !speechFinal && !fromFinalize) return;
+      this.emit({ type: 'final', transcript, speechFinal, words, ...(fromFinalize ? { fromFinalize } : {}) });
       return;
     }
     if (!transcript) return;
@@ -612,9 +618,14 @@ export class DeepgramSttStream implements SttStream {
     const event = str(message.event);
     if (!TURN_EVENTS.has(event)) return;
     if (event === 'EndOfTurn') this.markFinalized(link, num(message.audio_window_end));
+    // Flux numbers its turns per connection. A new connection replays the audio since the last
+    // EndOfTurn, so its first turn is the stream's first unfinished one.
+    const turnIndex = link.fluxTurnBase + Math.max(0, Math.round(num(message.turn_index)));
+    if (event === 'EndOfTurn') this.fluxTurnsEnded = Math.max(this.fluxTurnsEnded, turnIndex + 1);
     const out: SttEvent = {
       type: 'turn',
       event: event as TurnEventName,
+      turnIndex,
       transcript: str(message.transcript).trim(),
     };
     if (typeof message.end_of_turn_confidence === 'number') out.confidence = message.end_of_turn_confidence;
