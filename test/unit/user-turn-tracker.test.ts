@@ -31,6 +31,7 @@ function rig() {
       onTranscript: () => {},
       onEagerEndOfTurn: () => {},
       onTurnResumed: () => {},
+      onEndUnlikely: () => {},
       onEndOfTurn: (transcript) => ended.push({ at: clock.now(), transcript }),
       onTurnDropped: () => {},
     },

@@ -130,6 +130,7 @@ export class VoiceSession {
         },
         onEagerEndOfTurn: (transcript) => this.preemptive.onEagerEndOfTurn(transcript),
         onTurnResumed: () => this.preemptive.onTurnResumed(),
+        onEndUnlikely: () => this.preemptive.onEndUnlikely(),
         onEndOfTurn: (transcript) => this.endOfTurn(transcript),
         onTurnDropped: (reason) => {
           this.preemptive.resetTurn(reason);

@@ -12,6 +12,8 @@ export interface TurnTrackerListener {
   onTranscript(transcript: string, source: 'interim' | 'final'): void;
   onEagerEndOfTurn(transcript: string): void;
   onTurnResumed(): void;
+  /** The turn detector judged this transcript, at the current pause, an unlikely end (a veto). */
+  onEndUnlikely(transcript: string): void;
   onEndOfTurn(transcript: string): void;
   /** A turn with speech but no words (a cough, a noise) was dropped. */
   onTurnDropped(reason: string): void;
@@ -471,6 +473,7 @@ export class UserTurnTracker {
           likely_end: likelyEnd,
           source,
         });
+        if (!likelyEnd) this.deps.listener.onEndUnlikely(transcript);
         this.evaluate();
       });
     return null;
