@@ -503,7 +503,10 @@ interface FluxThresholds {
   eot_timeout_ms: number;
 }
 
-/** Flux's ranges: eot_threshold 0.5–1.0, eager_eot_threshold 0.3–0.9, eot_timeout_ms 500–10000. */
+/**
+ * Flux's ranges: eot_threshold 0.5–1.0, eager_eot_threshold 0.3–0.9 and at most eot_threshold
+ * (an eager end of turn above the end of turn is refused), eot_timeout_ms 500–10000.
+ */
 function checkThresholds(t: FluxThresholds): string | null {
   if (!(t.eot_threshold >= 0.5 && t.eot_threshold <= 1)) {
     return `Invalid value for eot_threshold: ${t.eot_threshold} (expected a number between 0.5 and 1.0).`;
@@ -511,6 +514,9 @@ function checkThresholds(t: FluxThresholds): string | null {
   if (t.eager_eot_threshold !== null) {
     if (!(t.eager_eot_threshold >= 0.3 && t.eager_eot_threshold <= 0.9)) {
       return `Invalid value for eager_eot_threshold: ${t.eager_eot_threshold} (expected a number between 0.3 and 0.9).`;
+    }
+    if (t.eager_eot_threshold > t.eot_threshold) {
+      return `Invalid value for eager_eot_threshold: ${t.eager_eot_threshold} (must not exceed eot_threshold ${t.eot_threshold}).`;
     }
   }
   if (!(Number.isInteger(t.eot_timeout_ms) && t.eot_timeout_ms >= 500 && t.eot_timeout_ms <= 10_000)) {

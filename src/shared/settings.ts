@@ -150,7 +150,7 @@ export const sttSchema = z.object({
         0.3,
         0.9,
         'Eager end-of-turn threshold',
-        'Confidence at which Flux sends EagerEndOfTurn, used to start a speculative reply. Lower fires earlier with more false starts. Sent only while preemptive generation is on.',
+        'Confidence at which Flux sends EagerEndOfTurn, used to start a speculative reply. Lower fires earlier with more false starts. At most the end-of-turn threshold (Deepgram refuses the connection otherwise). Sent only while preemptive generation is on.',
       ),
       eot_timeout_ms: millis(
         5000,
@@ -159,6 +159,15 @@ export const sttSchema = z.object({
         'End-of-turn timeout',
         'Silence after which Flux ends the turn whatever its confidence.',
       ),
+    })
+    .superRefine((v, ctx) => {
+      if (v.eager_eot_threshold > v.eot_threshold) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['eager_eot_threshold'],
+          message: `must be at most eot_threshold (${v.eot_threshold}); Deepgram refuses a Flux connection otherwise`,
+        });
+      }
     })
     .prefault({}),
 });
