@@ -37,6 +37,8 @@ export const RECONNECT_INITIAL_DELAY_MS = 250;
 export const RECONNECT_MAX_DELAY_MS = 5000;
 /** Reconnect attempts in a row before the stream gives up. */
 export const RECONNECT_ATTEMPTS = 6;
+/** Flux gets its audio in chunks of this length: Deepgram recommends about 80 ms for Flux. */
+export const FLUX_CHUNK_MS = 80;
 /** How long close() waits for Deepgram to flush its last results after CloseStream. */
 export const CLOSE_TIMEOUT_MS = 2000;
 
@@ -180,6 +182,9 @@ export class DeepgramSttStream implements SttStream {
   private reconnectTimer: TimerHandle | undefined;
   private failedAttempts = 0;
   private finalizePending = false;
+  /** Flux: audio waiting to make up a chunk of FLUX_CHUNK_MS. */
+  private readonly fluxPending: Int16Array[] = [];
+  private fluxPendingSamples = 0;
   /** Flux turns of this stream that have ended (EndOfTurn). */
   private fluxTurnsEnded = 0;
   private thresholds: FluxThresholds = {};
@@ -235,14 +240,46 @@ export class DeepgramSttStream implements SttStream {
     this.armKeepAlive();
   }
 
+  /**
+   * Audio to transcribe. Nova gets it as it comes; Flux in chunks of FLUX_CHUNK_MS (what Deepgram
+   * recommends for Flux), the remainder going out with the stream's close.
+   */
   sendAudio(samples: Int16Array): void {
     if (this.state === 'closing' || this.state === 'closed' || samples.length === 0) return;
-    // A copy: the caller may reuse its buffer, and the history must keep what was sent.
-    const copy = samples.slice();
-    this.history.push(this.sent, copy);
-    this.sent += copy.length;
+    if (!this.flux) {
+      // A copy: the caller may reuse its buffer, and the history must keep what was sent.
+      this.forward(samples.slice());
+      return;
+    }
+    this.fluxPending.push(samples.slice());
+    this.fluxPendingSamples += samples.length;
+    const chunk = Math.round((FLUX_CHUNK_MS * this.sampleRate) / 1000);
+    while (this.fluxPendingSamples >= chunk) this.forward(this.takeFluxPending(chunk));
+  }
+
+  /** Audio handed on: kept for a replay, sent when the socket is open. */
+  private forward(samples: Int16Array): void {
+    this.history.push(this.sent, samples);
+    this.sent += samples.length;
     this.lastSentAt = this.clock.now();
-    if (this.state === 'open' && this.link) this.sendMedia(this.link, copy);
+    if (this.state === 'open' && this.link) this.sendMedia(this.link, samples);
+  }
+
+  /** The first `count` samples waiting to go to Flux (all of them when fewer wait). */
+  private takeFluxPending(count: number): Int16Array {
+    const n = Math.min(count, this.fluxPendingSamples);
+    const out = new Int16Array(n);
+    let filled = 0;
+    while (filled < n) {
+      const head = this.fluxPending[0]!;
+      const take = Math.min(head.length, n - filled);
+      out.set(head.subarray(0, take), filled);
+      filled += take;
+      if (take === head.length) this.fluxPending.shift();
+      else this.fluxPending[0] = head.subarray(take);
+    }
+    this.fluxPendingSamples -= n;
+    return out;
   }
 
   /** Nova: Deepgram finalises what it has heard (the next Results carry `from_finalize`). Flux: nothing. */
@@ -300,6 +337,7 @@ export class DeepgramSttStream implements SttStream {
 
   private async closeOnce(): Promise<void> {
     if (this.state === 'closed') return;
+    if (this.fluxPendingSamples > 0) this.forward(this.takeFluxPending(this.fluxPendingSamples));
     const wasOpen = this.state === 'open';
     this.state = 'closing';
     this.clock.clearTimeout(this.keepAliveTimer);
