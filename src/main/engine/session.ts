@@ -424,7 +424,8 @@ export class VoiceSession {
     this.pushHistory(userMessage);
     this.lastCommitted = { turn, transcript, message: userMessage, reply };
     this.recorder.commitTurn(turn, transcript, reply, reused !== null);
-    if (!reused) reply.start();
+    if (reused) reused.commit();
+    else reply.start();
     this.speech.enqueue(reply);
   }
 
