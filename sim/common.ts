@@ -21,7 +21,9 @@ export type Fault =
   /** Send one message (or SSE record) that is not valid JSON, then carry on. */
   | { kind: 'malformed'; afterChunks?: number; times?: number }
   /** End the stream cleanly but halfway (no [DONE] / isFinal). */
-  | { kind: 'cut'; afterChunks: number; times?: number };
+  | { kind: 'cut'; afterChunks: number; times?: number }
+  /** A per-context error naming `contextId` (which the client may no longer track), after this many chunks. */
+  | { kind: 'context_error'; contextId: string; afterChunks?: number; times?: number };
 
 export interface SimOptions {
   /** The case whose script the simulator follows. */

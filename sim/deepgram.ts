@@ -11,7 +11,9 @@
  *   counts audio time from it; Flux thresholds within Deepgram's ranges); a bad one is refused
  *   with 400 and `{"err_code":"INVALID_QUERY_PARAMETER","err_msg","request_id"}`.
  * - v1 sends `Results` (interims when `interim_results=true`, finals with `speech_final` from
- *   `endpointing`, `from_finalize` after a `Finalize`), `SpeechStarted` (`vad_events=true`),
+ *   `endpointing`, `from_finalize` in answer to a `Finalize` when speech is buffered: Deepgram
+ *   documents that the answer "typically occurs when there is a noticeable amount of audio
+ *   buffered", and with nothing but silence since the last final none comes), `SpeechStarted` (`vad_events=true`),
  *   `UtteranceEnd` (`utterance_end_ms`), and `Metadata` before closing on `CloseStream`. It
  *   closes with 1011 (NET-0001) after 10 s without audio or a text message (`KeepAlive`).
  * - v2 sends `Connected`, `TurnInfo`, `ConfigureSuccess` / `ConfigureFailure` (for `Configure`)
@@ -105,6 +107,8 @@ export interface DeepgramSimConnection {
   sent: { at: number; message: unknown }[];
   keepAlives: number;
   finalizes: number;
+  /** Finalize messages answered with a from_finalize result (those that found speech buffered). */
+  finalizesAnswered: number;
   configures: number;
   closeStreams: number;
   /** The fault injected into this connection, if any. */
@@ -499,7 +503,10 @@ interface FluxThresholds {
   eot_timeout_ms: number;
 }
 
-/** Flux's ranges: eot_threshold 0.5–1.0, eager_eot_threshold 0.3–0.9, eot_timeout_ms 500–10000. */
+/**
+ * Flux's ranges: eot_threshold 0.5–1.0, eager_eot_threshold 0.3–0.9 and at most eot_threshold
+ * (an eager end of turn above the end of turn is refused), eot_timeout_ms 500–10000.
+ */
 function checkThresholds(t: FluxThresholds): string | null {
   if (!(t.eot_threshold >= 0.5 && t.eot_threshold <= 1)) {
     return `Invalid value for eot_threshold: ${t.eot_threshold} (expected a number between 0.5 and 1.0).`;
@@ -507,6 +514,9 @@ function checkThresholds(t: FluxThresholds): string | null {
   if (t.eager_eot_threshold !== null) {
     if (!(t.eager_eot_threshold >= 0.3 && t.eager_eot_threshold <= 0.9)) {
       return `Invalid value for eager_eot_threshold: ${t.eager_eot_threshold} (expected a number between 0.3 and 0.9).`;
+    }
+    if (t.eager_eot_threshold > t.eot_threshold) {
+      return `Invalid value for eager_eot_threshold: ${t.eager_eot_threshold} (must not exceed eot_threshold ${t.eot_threshold}).`;
     }
   }
   if (!(Number.isInteger(t.eot_timeout_ms) && t.eot_timeout_ms >= 500 && t.eot_timeout_ms <= 10_000)) {
@@ -603,6 +613,7 @@ class SimConnection {
       sent: [],
       keepAlives: 0,
       finalizes: 0,
+      finalizesAnswered: 0,
       configures: 0,
       closeStreams: 0,
       fault: null,
@@ -708,7 +719,8 @@ class SimConnection {
       this.record.keepAlives++;
     } else if (api === 'v1' && type === 'Finalize') {
       this.record.finalizes++;
-      this.scheduler.finalize(this.ctx.caseData.profile.stt_final_lag_ms);
+      if (this.scheduler.finalize(this.ctx.caseData.profile.stt_final_lag_ms))
+        this.record.finalizesAnswered++;
     } else if (api === 'v2' && type === 'Configure') {
       this.record.configures++;
       this.configure(message as Record<string, unknown>);

@@ -13,11 +13,15 @@
  *   `{"text":" ", voice_settings?, generation_config?}` opens a context, `{"text":"… "}` adds text,
  *   `flush: true` renders what is buffered; on stream-input `{"text":""}` ends the input (the rest is
  *   rendered, `isFinal` sent, the socket closed). On multi-stream-input every message names its
- *   context (`context_id`, or `contextId`; none means the context "default"), `{"text":""}` keeps a
- *   context alive, `{"context_id","close_context":true}` closes one context and
- *   `{"close_socket":true}` all of them, then the socket. Server messages are built with the SDK's
- *   serialisers: `{"audio":"<base64>","alignment":{chars,charStartTimesMs,charDurationsMs},
- *   "normalizedAlignment":{…}, "contextId"?}` per chunk, then `{"isFinal":true, "contextId"?}`.
+ *   context (`context_id`, or `contextId`; none means the context "default"),
+ *   `{"context_id","close_context":true}` closes one context and `{"close_socket":true}` all of
+ *   them, then the socket. `{"text":""}` keeps the socket alive, and the context it names when that
+ *   context is open; naming an unknown context opens it, as any message does (Pipecat keeps its
+ *   idle keep-alives context-less for that reason), and such a context holds a slot. Server
+ *   messages are built with the SDK's serialisers: `{"audio":"<base64>","alignment":{chars,
+ *   charStartTimesMs,charDurationsMs},"normalizedAlignment":{…}, "contextId"?}` per chunk, then
+ *   `{"isFinal":true, "contextId"?}`. Multi-context sockets are refused for `eleven_v3` (400 at the
+ *   upgrade: ElevenLabs documents that the model has none).
  *
  * Buffering, as ElevenLabs documents it: text is added to the context's buffer and rendered when
  * the buffer holds enough (`generation_config.chunk_length_schedule`, default [120, 160, 250, 290]
@@ -28,15 +32,26 @@
  *
  * close_context: after an explicit `flush` with no text since, the flushed text is still rendered
  * and `isFinal` follows ("if it has already been set to flush it will continue flushing"); otherwise
- * the context is cancelled at once and nothing more is sent for it (barge-in). A context id can be
- * reused afterwards for a new, unrelated context. At most 5 contexts per socket are open at once
- * (a sixth gets ElevenLabs' `max_active_conversations` error and the socket closes with 1008).
+ * the context is cancelled at once (nothing more of its audio is sent: barge-in), and the server
+ * finishes closing it after the generation step in flight (the first audio's `tts_ttfb_ms`, or one
+ * chunk's production time), then sends its `isFinal`. A context holds one of the socket's 5 slots
+ * until then (ElevenLabs limits a connection to 5 concurrent contexts); a context opened while 5 are
+ * held gets ElevenLabs' `max_active_conversations` error and the socket closes with 1008 (LiveKit
+ * agents-js #1985 shows this under barge-in churn). A context id can be reused afterwards for a new,
+ * unrelated context.
+ * Voice settings belong to the socket's first context: a later message may leave them out or repeat
+ * them; changing them closes the socket with 1008 "voice_settings field must be provided in the first
+ * message and then either be not provided or not change." (ElevenLabs' close, quoted in Pipecat #4541).
  * Inactivity: the socket closes (1008) when no client message arrived for `inactivity_timeout` s;
  * the simulator applies it to the socket as a whole, which is what a client's keep-alive defends.
  *
- * Authentication: the `xi-api-key` header (HTTP and WebSocket upgrade); missing or wrong → 401 with
- * ElevenLabs' body (`needs_authorization` / `invalid_api_key`). Latencies run on the simulator's
- * clock (a VirtualClock in tests).
+ * Authentication: HTTP takes the `xi-api-key` header (missing or wrong → 401 with ElevenLabs' body,
+ * `needs_authorization` / `invalid_api_key`). A socket takes the key in the upgrade's header or in
+ * the first message (`xi_api_key`), so the upgrade is accepted and a missing or wrong key closes
+ * the socket with 1008 at the first message, as does an unknown voice when `voiceIds` lists the
+ * voices (Pipecat #1006: a wrong key or voice id arrives as a 1008 close; the close reasons are the
+ * HTTP API's messages). Over HTTP an unknown voice is a 404 `voice_not_found`. Latencies run on the
+ * simulator's clock (a VirtualClock in tests).
  *
  * Faults (FaultPlan; `status` and `delay` are taken by HTTP requests and socket upgrades /
  * contexts, `cut` by a request or context, `drop` and `malformed` by a request or socket):
@@ -48,6 +63,8 @@
  * - `drop` after N chunks: the TCP connection is destroyed (HTTP request or the whole socket);
  * - `malformed` after N chunks: WebSocket only: one text frame that is not JSON, then it carries on.
  *   Over HTTP the audio is raw bytes without frames, so this fault is not honoured there.
+ * - `context_error` after N chunks: WebSocket only: an error message naming `contextId` (as
+ *   `{"message","error","code","context_id"}`), whichever context that is; the socket carries on.
  */
 import { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
@@ -58,6 +75,7 @@ import { delay, type Clock, type TimerHandle } from '../src/main/engine/clock';
 import type { CaseProfile } from '../src/main/engine/scripted/case';
 import {
   toneStream,
+  TTS_CHUNK_MS,
   ttsCharsCompleted,
   ttsSamplesFor,
   type ToneChunk,
@@ -117,6 +135,13 @@ export interface ElevenLabsSimSynthesis {
   outcome: ElevenLabsSimOutcome;
   /** What ended it when it did not complete. */
   reason: string | null;
+  /** When its slot on the socket became free again (WebSocket; cancelled contexts take a while to close). */
+  slotFreedAt: number | null;
+  /** When the client's close_context (or close_socket) for it arrived (WebSocket). */
+  closeContextAt: number | null;
+  /** `voice_settings` and `generation_config` of the message that opened it, as sent (undefined: absent). */
+  voiceSettings?: unknown;
+  generationConfig?: unknown;
 }
 
 export interface ElevenLabsSimSocket {
@@ -142,6 +167,8 @@ export interface ElevenLabsSimSocket {
   chunksSent: number;
   /** Context ids opened on it, in order (repeats when an id is reused). */
   contexts: string[];
+  /** The most contexts that held a slot at once (open, or still being closed by the server). */
+  mostContexts: number;
 }
 
 export interface ElevenLabsSimRejection {
@@ -235,6 +262,8 @@ function newSynthesis(
     fault: null,
     outcome: 'pending',
     reason: null,
+    slotFreedAt: null,
+    closeContextAt: null,
   };
 }
 
@@ -278,6 +307,19 @@ export const ELEVENLABS_ERROR_BODIES = {
   },
 } as const;
 
+/** ElevenLabs' answer to a voice id that does not exist (HTTP 404; on a socket, the 1008 close reason). */
+function voiceNotFound(voiceId: string): { detail: { status: string; message: string } } {
+  return {
+    detail: { status: 'voice_not_found', message: `A voice with the voice_id ${voiceId} was not found.` },
+  };
+}
+
+/** The 1008 close ElevenLabs sends when a later message changes the voice settings of the socket. */
+export const VOICE_SETTINGS_POLICY =
+  'voice_settings field must be provided in the first message and then either be not provided or not change.';
+/** The documented limit of the multi-context socket: not for eleven_v3. */
+export const NO_MULTI_CONTEXT_MODEL = 'Multi-context WebSockets are not available for the eleven_v3 model.';
+
 function statusBody(status: 401 | 403 | 429 | 500 | 503): unknown {
   return status === 401 ? ELEVENLABS_ERROR_BODIES.invalidKey : ELEVENLABS_ERROR_BODIES[status];
 }
@@ -317,9 +359,15 @@ function pcmBytes(samples: Int16Array): Buffer {
 
 // ---------- server ----------
 
+export interface ElevenLabsSimOptions extends SimOptions {
+  /** The voices that exist (any voice id when not given); others are refused as ElevenLabs does. */
+  voiceIds?: readonly string[];
+}
+
 interface Shared {
   clock: Clock;
   apiKey: string;
+  voiceIds: ReadonlySet<string> | null;
   faults: FaultPlan;
   profile: CaseProfile;
   stats: ElevenLabsSimStats;
@@ -327,10 +375,11 @@ interface Shared {
   live: Set<AbortController>;
 }
 
-export async function startElevenLabsSim(options: SimOptions): Promise<RunningElevenLabsSim> {
+export async function startElevenLabsSim(options: ElevenLabsSimOptions): Promise<RunningElevenLabsSim> {
   const shared: Shared = {
     clock: simClock(options),
     apiKey: options.apiKey ?? SIM_API_KEY,
+    voiceIds: options.voiceIds ? new Set(options.voiceIds) : null,
     faults: new FaultPlan(options.faults),
     profile: options.caseData.profile,
     stats: new ElevenLabsSimStats(),
@@ -404,6 +453,12 @@ async function handleHttp(shared: Shared, req: IncomingMessage, res: ServerRespo
   if (keyError) {
     reject(shared, 'http', url.pathname, 401, keyError);
     sendJson(res, 401, keyError);
+    return;
+  }
+  const voiceId = decodeURIComponent(match[1]!);
+  if (shared.voiceIds && !shared.voiceIds.has(voiceId)) {
+    reject(shared, 'http', url.pathname, 404, voiceNotFound(voiceId));
+    sendJson(res, 404, voiceNotFound(voiceId));
     return;
   }
   const statusFault = faults.take('status');
@@ -547,9 +602,15 @@ interface SocketParams {
   sampleRate: number;
   inactivityTimeoutS: number;
   autoMode: boolean;
+  /** The `xi-api-key` header of the upgrade (the key may come with the first message instead). */
+  headerKey: string | undefined;
 }
 
-/** Checks an upgrade; answers it with an error status and returns null when refused. */
+/**
+ * Checks an upgrade; answers it with an error status and returns null when refused. The key is
+ * not checked here: ElevenLabs takes it in the header or in the first message (`xi_api_key`),
+ * so a wrong or missing key is answered at the first message, with a 1008 close.
+ */
 function acceptUpgrade(shared: Shared, req: IncomingMessage, socket: Socket): SocketParams | null {
   const url = new URL(req.url ?? '/', 'http://127.0.0.1');
   const refuse = (status: number, body: unknown) => {
@@ -569,19 +630,24 @@ function acceptUpgrade(shared: Shared, req: IncomingMessage, socket: Socket): So
   };
   const match = WS_PATH.exec(url.pathname);
   if (!match) return refuse(404, { detail: 'Not Found' });
-  const keyError = checkKey(shared, req.headers['xi-api-key']);
-  if (keyError) return refuse(401, keyError);
   const statusFault = shared.faults.take('status');
   if (statusFault) return refuse(statusFault.status, statusBody(statusFault.status));
   const outputFormat = url.searchParams.get('output_format');
   const sampleRate = pcmRate(outputFormat);
   if (sampleRate === null) return refuse(400, formatError(outputFormat));
+  const multi = match[2] === 'multi-stream-input';
+  const modelId = url.searchParams.get('model_id');
+  if (multi && modelId?.startsWith('eleven_v3')) {
+    return refuse(400, { detail: { status: 'invalid_model', message: NO_MULTI_CONTEXT_MODEL } });
+  }
+  const header = req.headers['xi-api-key'];
   const timeout = Number(url.searchParams.get('inactivity_timeout') ?? DEFAULT_INACTIVITY_TIMEOUT_S);
   return {
+    headerKey: Array.isArray(header) ? header[0] : header,
     path: url.pathname,
-    multi: match[2] === 'multi-stream-input',
+    multi,
     voiceId: decodeURIComponent(match[1]!),
-    modelId: url.searchParams.get('model_id'),
+    modelId,
     outputFormat: outputFormat!,
     sampleRate,
     inactivityTimeoutS: Number.isFinite(timeout)
@@ -604,11 +670,19 @@ function str(value: unknown): string | undefined {
 /** One client socket (stream-input or multi-stream-input). */
 class SimSocket {
   readonly record: ElevenLabsSimSocket;
+  /** Contexts that take text, by id. */
   private readonly contexts = new Map<string, SimContext>();
+  /** Contexts cancelled by close_context that the server is still closing: they hold their slot. */
+  private readonly closing = new Set<SimContext>();
   private inactivity: TimerHandle | undefined;
   private readonly drop: Extract<Fault, { kind: 'drop' }> | undefined;
   private malformed: Extract<Fault, { kind: 'malformed' }> | undefined;
+  private contextError: Extract<Fault, { kind: 'context_error' }> | undefined;
   private closingAll = false;
+  /** The key and voice have been checked (at the first message). */
+  private admitted = false;
+  /** The voice settings of the socket's first context-opening message (null: none); undefined before it. */
+  private voiceSettings: string | null | undefined;
 
   constructor(
     private readonly shared: Shared,
@@ -635,10 +709,12 @@ class SimSocket {
       keepAlives: 0,
       chunksSent: 0,
       contexts: [],
+      mostContexts: 0,
     };
     stats.sockets.push(this.record);
     this.drop = faults.take('drop');
     this.malformed = faults.take('malformed');
+    this.contextError = faults.take('context_error');
     ws.on('message', (data, isBinary) => this.onMessage(data, isBinary));
     ws.on('close', (code, reason) => this.onClose(code, reason.toString()));
     ws.on('error', () => {});
@@ -648,6 +724,11 @@ class SimSocket {
 
   get open(): boolean {
     return this.record.closedAt === null;
+  }
+
+  /** Contexts holding a slot: those open, and those the server is still closing. */
+  get slotsInUse(): number {
+    return this.contexts.size + this.closing.size;
   }
 
   /** Sends a server message (JSON). */
@@ -662,6 +743,16 @@ class SimSocket {
     if (this.malformed && sent >= (this.malformed.afterChunks ?? 0)) {
       this.malformed = undefined;
       if (this.open) this.ws.send('{"audio": "AAAA", "isFinal": fal');
+    }
+    if (this.contextError && sent >= (this.contextError.afterChunks ?? 0)) {
+      const { contextId } = this.contextError;
+      this.contextError = undefined;
+      this.send({
+        message: `Context ${contextId} has been closed.`,
+        error: 'context_closed',
+        code: 1008,
+        context_id: contextId,
+      });
     }
     if (this.drop && sent >= (this.drop.afterChunks ?? 0)) {
       this.record.closedBy ??= 'fault';
@@ -688,7 +779,23 @@ class SimSocket {
   ended(context: SimContext): void {
     if (this.contexts.get(context.id) === context) this.contexts.delete(context.id);
     if (!this.params.multi && context.record.outcome === 'completed') this.closeBy('server', 1000, '');
-    else if (this.closingAll && this.contexts.size === 0) this.closeBy('client', 1000, '');
+    else this.closeIfDone();
+  }
+
+  /** A context cancelled by close_context: it takes no more text, and holds its slot until closed. */
+  closingStarted(context: SimContext): void {
+    if (this.contexts.get(context.id) === context) this.contexts.delete(context.id);
+    this.closing.add(context);
+  }
+
+  /** The server has finished closing the context: its slot is free. */
+  closingFinished(context: SimContext): void {
+    this.closing.delete(context);
+    this.closeIfDone();
+  }
+
+  private closeIfDone(): void {
+    if (this.closingAll && this.slotsInUse === 0) this.closeBy('client', 1000, '');
   }
 
   private armInactivity(): void {
@@ -711,21 +818,62 @@ class SimSocket {
   }
 
   private failContexts(reason: string): void {
-    for (const context of [...this.contexts.values()]) context.stop('failed', reason);
+    for (const context of [...this.contexts.values(), ...this.closing]) context.stop('failed', reason);
     this.contexts.clear();
+    this.closing.clear();
   }
 
   private onClose(code: number, reason: string): void {
     this.clearInactivity();
-    for (const context of [...this.contexts.values()]) {
+    for (const context of [...this.contexts.values(), ...this.closing]) {
       context.stop(this.record.closedBy ? 'failed' : 'cancelled', 'the socket closed');
     }
     this.contexts.clear();
+    this.closing.clear();
     this.record.closedBy ??= 'client';
     this.record.closedAt = this.shared.clock.now();
     this.record.closeCode = code;
     this.record.closeReason = reason;
     this.shared.stats.changed();
+  }
+
+  /**
+   * The first message: the key (the upgrade's `xi-api-key` header, or this message's `xi_api_key`)
+   * and the voice are checked now, and a socket that fails closes with 1008 and ElevenLabs' message.
+   */
+  private admit(message: Json): boolean {
+    if (this.admitted) return true;
+    const key = this.params.headerKey ?? str(message.xi_api_key);
+    const keyError = checkKey(this.shared, key) as { detail: { message: string } } | null;
+    const voices = this.shared.voiceIds;
+    const refusal = keyError
+      ? keyError.detail.message
+      : voices && !voices.has(this.params.voiceId)
+        ? voiceNotFound(this.params.voiceId).detail.message
+        : null;
+    if (refusal) {
+      reject(this.shared, 'websocket', this.params.path, 1008, { reason: refusal });
+      this.closeBy('server', 1008, refusal);
+      return false;
+    }
+    this.admitted = true;
+    return true;
+  }
+
+  /**
+   * Voice settings come with the socket's first context and then never change (a later message may
+   * leave them out or repeat them); otherwise ElevenLabs closes the socket with 1008.
+   */
+  private voiceSettingsAllowed(message: Json, opensContext: boolean): boolean {
+    const given = 'voice_settings' in message ? JSON.stringify(message.voice_settings) : undefined;
+    if (this.voiceSettings === undefined) {
+      if (opensContext) this.voiceSettings = given ?? null;
+      return true;
+    }
+    if (given === undefined || given === this.voiceSettings) return true;
+    this.failContexts('voice_settings changed');
+    this.closeBy('server', 1008, VOICE_SETTINGS_POLICY);
+    return false;
   }
 
   private onMessage(data: RawData, isBinary: boolean): void {
@@ -744,15 +892,17 @@ class SimSocket {
       this.closeBy('server', 1003, 'Invalid message: expected a JSON object');
       return;
     }
+    if (!this.admit(message)) return;
     if (this.closingAll) return;
     const multi = this.params.multi;
     if (multi && message.close_socket === true) {
       this.closingAll = true;
       for (const context of [...this.contexts.values()]) context.closeContext();
-      if (this.contexts.size === 0) this.closeBy('client', 1000, '');
+      this.closeIfDone();
       return;
     }
-    const id = multi ? (str(message.context_id) ?? str(message.contextId) ?? 'default') : 'default';
+    const named = str(message.context_id) ?? str(message.contextId);
+    const id = multi ? (named ?? 'default') : 'default';
     let context = this.contexts.get(id);
     if (multi && message.close_context === true) {
       context?.closeContext();
@@ -761,9 +911,9 @@ class SimSocket {
     const text = typeof message.text === 'string' ? message.text : undefined;
     const flush = message.flush === true;
     if (text === undefined && !flush) return;
-    if (text === '' && !flush) {
+    if (text === '' && !flush && (context || !multi || named === undefined)) {
       if (multi) {
-        // Keep-alive: resets the inactivity timeout (of the socket here); never opens a context.
+        // Keep-alive: resets the inactivity timeout (of the socket here), of its context when it names one.
         this.record.keepAlives++;
         if (context) context.record.keepAlives++;
         this.shared.stats.changed();
@@ -774,9 +924,10 @@ class SimSocket {
       }
       return;
     }
+    if (!this.voiceSettingsAllowed(message, !context)) return;
     if (!context) {
       if (!multi && this.record.contexts.length > 0) return; // stream-input holds one context
-      if (this.contexts.size >= MAX_CONTEXTS) {
+      if (this.slotsInUse >= MAX_CONTEXTS) {
         this.send({
           message: `Maximum simultaneous contexts per WebSocket connection exceeded (${MAX_CONTEXTS}). Please close an existing context before opening a new one.`,
           error: 'max_active_conversations',
@@ -786,11 +937,14 @@ class SimSocket {
         this.closeBy('server', 1008, 'max_active_conversations');
         return;
       }
+      // Any message naming an unknown context opens it, a keep-alive's `{"text":""}` included: such
+      // a context renders nothing and holds a slot until it is closed.
       context = new SimContext(this.shared, this, id, message);
       this.contexts.set(id, context);
       this.record.contexts.push(id);
+      this.record.mostContexts = Math.max(this.record.mostContexts, this.slotsInUse);
       this.shared.stats.changed();
-      if (text === ' ') {
+      if (text === ' ' || text === '') {
         if (flush) context.flush();
         return; // the opening message: settings only
       }
@@ -838,6 +992,8 @@ class SimContext {
       rendered: 0,
       firstTextAt: null,
     });
+    this.record.voiceSettings = opening.voice_settings;
+    this.record.generationConfig = opening.generation_config;
     stats.contexts.push(this.record);
     const config = isRecord(opening.generation_config) ? opening.generation_config : {};
     const schedule = Array.isArray(config.chunk_length_schedule)
@@ -885,15 +1041,48 @@ class SimContext {
     this.wake();
   }
 
-  /** close_context (or close_socket): finish a flushed context, cancel any other. */
+  /**
+   * close_context (or close_socket): a flushed context renders what was flushed and then sends
+   * isFinal; any other is cancelled at once (nothing more of its audio is sent), and the server
+   * finishes closing it after the generation step in flight: then comes its isFinal, and only
+   * then is its slot free (a client that opens contexts faster than they close meets the limit).
+   */
   closeContext(): void {
+    this.record.closeContextAt ??= this.shared.clock.now();
     if (this.record.outcome !== 'pending' || this.inputEnded) return;
-    if (this.flushedAt >= 0 && this.flushedAt === this.record.text.length) this.endInput();
-    else this.stop('cancelled', 'close_context');
+    if (this.flushedAt >= 0 && this.flushedAt === this.record.text.length) {
+      this.endInput();
+      return;
+    }
+    this.stop('cancelled', 'close_context', false);
+    this.socket.closingStarted(this);
+    const finish = () => {
+      this.record.slotFreedAt = this.shared.clock.now();
+      if (this.socket.params.multi) {
+        this.socket.send(wire.FinalOutputMulti.jsonOrThrow({ isFinal: true, contextId: this.id }));
+      }
+      this.socket.closingFinished(this);
+      this.shared.stats.changed();
+    };
+    const wait = this.closingMs();
+    if (wait > 0) this.shared.clock.setTimeout(finish, wait);
+    else finish();
   }
 
-  /** Ends it now: nothing more is sent for it. */
-  stop(outcome: 'cancelled' | 'failed', reason: string): void {
+  /** How long the server takes to finish closing a cancelled context: the generation step in flight. */
+  private closingMs(): number {
+    const { clock, profile } = this.shared;
+    const rate = this.socket.params.sampleRate;
+    if (this.firstRenderAt === null) return 0; // nothing was being generated
+    if (this.record.firstAudioAt === null) {
+      return Math.max(0, this.firstRenderAt + this.delayMs + profile.tts_ttfb_ms - clock.now());
+    }
+    const generating = this.record.samplesSent < ttsSamplesFor(profile, this.record.rendered, rate);
+    return generating ? TTS_CHUNK_MS * profile.tts_realtime_factor : 0;
+  }
+
+  /** Ends it now: nothing more is sent for it (its slot is freed too, unless `freeSlot` is false). */
+  stop(outcome: 'cancelled' | 'failed', reason: string, freeSlot = true): void {
     if (this.record.outcome !== 'pending') return;
     this.record.outcome = outcome;
     this.record.reason = reason;
@@ -901,7 +1090,10 @@ class SimContext {
     this.controller.abort();
     this.shared.live.delete(this.controller);
     this.wake();
-    this.socket.ended(this);
+    if (freeSlot) {
+      this.record.slotFreedAt ??= this.record.endedAt;
+      this.socket.ended(this);
+    }
     this.shared.stats.changed();
   }
 
@@ -953,6 +1145,7 @@ class SimContext {
       );
       this.record.outcome = 'completed';
       this.record.endedAt = clock.now();
+      this.record.slotFreedAt = this.record.endedAt;
       this.shared.live.delete(this.controller);
       this.socket.ended(this);
       this.shared.stats.changed();

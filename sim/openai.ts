@@ -12,6 +12,13 @@
  * Latencies run on the simulator's clock: headers and the role record at once, the first token
  * `llm_ttft_ms` after the response starts, then `llm_tokens_per_s`.
  *
+ * Parameters refused as the real servers refuse them, with their 400 bodies: a `temperature`
+ * other than 1 for OpenAI's reasoning models (o1, o3, o4-mini, GPT-5 but its chat variants:
+ * "Unsupported value: 'temperature' does not support 0.7 with this model. Only the default (1)
+ * value is supported."), and, with `refuseStreamOptions`, `stream_options` as an
+ * OpenAI-compatible server that does not know it answers ("Unrecognized request argument
+ * supplied: stream_options").
+ *
  * Faults (FaultPlan, each taken by one request): `status` (answered after the key and body checks;
  * 429 carries `retry-after`), `delay` (before the headers), and for streamed requests `cut` (end
  * the response cleanly after N token records, without finish record or [DONE]), `drop` (destroy
@@ -46,6 +53,10 @@ export interface OpenAiSimOptions extends SimOptions {
    * Default true; false imitates servers that ignore the option (older Ollama, llama.cpp).
    */
   usage?: boolean;
+  /** Refuse `stream_options` with 400, as some OpenAI-compatible servers do. Default false. */
+  refuseStreamOptions?: boolean;
+  /** More models that take only the default temperature, besides OpenAI's reasoning models. */
+  defaultTemperatureOnly?: readonly string[];
 }
 
 export type OpenAiSimOutcome = 'pending' | 'completed' | 'aborted' | 'failed';
@@ -61,6 +72,10 @@ export interface OpenAiSimRequest {
   model: string | null;
   stream: boolean;
   includeUsage: boolean;
+  /** The `temperature` sent (undefined when the request left it out). */
+  temperature: number | undefined;
+  /** Whether the request carried `stream_options`. */
+  streamOptions: boolean;
   /** The user's words since the last assistant message with content (CORPUS.md's judging rule). */
   userWords: string;
   /** Whether the user words matched a turn of the case. */
@@ -144,6 +159,8 @@ export async function startOpenAiSim(options: OpenAiSimOptions): Promise<Running
     stats,
     live,
     usage: options.usage ?? true,
+    refuseStreamOptions: options.refuseStreamOptions ?? false,
+    defaultTemperatureOnly: new Set(options.defaultTemperatureOnly ?? []),
   };
 
   const http = await startHttpServer(options.port ?? 0, (req, res) => {
@@ -174,6 +191,8 @@ interface Context {
   stats: OpenAiSimStats;
   live: Set<AbortController>;
   usage: boolean;
+  refuseStreamOptions: boolean;
+  defaultTemperatureOnly: ReadonlySet<string>;
 }
 
 interface WireMessage {
@@ -201,6 +220,8 @@ async function handle(ctx: Context, req: IncomingMessage, res: ServerResponse): 
     model: parsed.ok ? parsed.model : null,
     stream: parsed.ok && parsed.stream,
     includeUsage: parsed.ok && parsed.includeUsage,
+    temperature: parsed.ok ? parsed.temperature : undefined,
+    streamOptions: parsed.ok && parsed.streamOptions,
     userWords,
     onScript: answer.onScript,
     reply: answer.reply,
@@ -244,6 +265,11 @@ async function handle(ctx: Context, req: IncomingMessage, res: ServerResponse): 
   }
   if (!parsed.ok) {
     fail(400, parsed.error);
+    return;
+  }
+  const refused = refusedParameter(ctx, parsed);
+  if (refused) {
+    fail(400, refused);
     return;
   }
 
@@ -424,6 +450,31 @@ interface ParsedRequest {
   messages: WireMessage[];
   stream: boolean;
   includeUsage: boolean;
+  temperature: number | undefined;
+  streamOptions: boolean;
+}
+
+/** OpenAI's reasoning models take only the default temperature (the chat variants take any). */
+function takesOnlyDefaultTemperature(model: string): boolean {
+  const name = model.toLowerCase().split('/').at(-1) ?? '';
+  return /^(o\d|gpt-5)/.test(name) && !name.includes('chat');
+}
+
+/** A parameter the server refuses, with its 400 body; null when the request is acceptable. */
+function refusedParameter(ctx: Context, body: ParsedRequest): OpenAiErrorBody | null {
+  if (ctx.refuseStreamOptions && body.streamOptions) {
+    return errorBody('Unrecognized request argument supplied: stream_options', 'invalid_request_error');
+  }
+  const onlyDefault = takesOnlyDefaultTemperature(body.model) || ctx.defaultTemperatureOnly.has(body.model);
+  if (body.temperature !== undefined && body.temperature !== 1 && onlyDefault) {
+    return errorBody(
+      `Unsupported value: 'temperature' does not support ${body.temperature} with this model. Only the default (1) value is supported.`,
+      'invalid_request_error',
+      'temperature',
+      'unsupported_value',
+    );
+  }
+  return null;
 }
 
 function parseBody(text: string): ParsedRequest | { ok: false; error: OpenAiErrorBody } {
@@ -494,6 +545,8 @@ function parseBody(text: string): ParsedRequest | { ok: false; error: OpenAiErro
     messages: body.messages.map((m) => ({ role: String(m.role), content: contentText(m.content) })),
     stream: body.stream === true,
     includeUsage: body.stream === true && streamOptions?.include_usage === true,
+    temperature: typeof body.temperature === 'number' ? body.temperature : undefined,
+    streamOptions: body.stream_options !== undefined,
   };
 }
 

@@ -150,7 +150,7 @@ export const sttSchema = z.object({
         0.3,
         0.9,
         'Eager end-of-turn threshold',
-        'Confidence at which Flux sends EagerEndOfTurn, used to start a speculative reply. Lower fires earlier with more false starts. Sent only while preemptive generation is on.',
+        'Confidence at which Flux sends EagerEndOfTurn, used to start a speculative reply. Lower fires earlier with more false starts. At most the end-of-turn threshold (Deepgram refuses the connection otherwise). Sent only while preemptive generation is on.',
       ),
       eot_timeout_ms: millis(
         5000,
@@ -159,6 +159,15 @@ export const sttSchema = z.object({
         'End-of-turn timeout',
         'Silence after which Flux ends the turn whatever its confidence.',
       ),
+    })
+    .superRefine((v, ctx) => {
+      if (v.eager_eot_threshold > v.eot_threshold) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['eager_eot_threshold'],
+          message: `must be at most eot_threshold (${v.eot_threshold}); Deepgram refuses a Flux connection otherwise`,
+        });
+      }
     })
     .prefault({}),
 });
@@ -400,22 +409,33 @@ export const llmSchema = z.object({
   ),
 });
 
-export const ttsSchema = z.object({
-  transport: choice(
-    ['websocket', 'http'],
-    'websocket',
-    'ElevenLabs transport',
-    '"websocket": the multi-context stream-input socket, kept warm, text streamed as tokens arrive; "http": one streaming request per text chunk.',
-  ),
-  voice_id: text('21m00Tcm4TlvDq8ikWAM', 100, 'Voice', 'ElevenLabs voice id.'),
-  model_id: text('eleven_flash_v2_5', 100, 'TTS model', 'ElevenLabs model id.'),
-  sample_rate: choice(
-    ['16000', '22050', '24000'],
-    '24000',
-    'Sample rate',
-    'PCM sample rate requested from ElevenLabs (pcm_<rate>).',
-  ),
-});
+export const ttsSchema = z
+  .object({
+    transport: choice(
+      ['websocket', 'http'],
+      'websocket',
+      'ElevenLabs transport',
+      '"websocket": the multi-context stream-input socket, kept warm, text streamed as tokens arrive; "http": one streaming request per text chunk.',
+    ),
+    voice_id: text('21m00Tcm4TlvDq8ikWAM', 100, 'Voice', 'ElevenLabs voice id.'),
+    model_id: text('eleven_flash_v2_5', 100, 'TTS model', 'ElevenLabs model id.'),
+    sample_rate: choice(
+      ['16000', '22050', '24000'],
+      '24000',
+      'Sample rate',
+      'PCM sample rate requested from ElevenLabs (pcm_<rate>).',
+    ),
+  })
+  .superRefine((v, ctx) => {
+    // ElevenLabs documents that eleven_v3 has no multi-context WebSocket.
+    if (v.transport === 'websocket' && v.model_id.trim().toLowerCase().startsWith('eleven_v3')) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['model_id'],
+        message: `"${v.model_id}" has no multi-context WebSocket at ElevenLabs: set tts.transport to "http" to use it, or choose another model`,
+      });
+    }
+  });
 
 export const audioSchema = z.object({
   input_device: text(

@@ -12,11 +12,17 @@ import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { VirtualClock } from '../../src/main/engine/clock';
 import type { SttEvent } from '../../src/main/engine/ports';
-import { defaultProfile, finalTranscript, loadCase } from '../../src/main/engine/scripted/case';
+import {
+  defaultProfile,
+  finalTranscript,
+  loadCase,
+  type CaseTurn,
+} from '../../src/main/engine/scripted/case';
 import { normalizeTranscript } from '../../src/main/engine/text/normalize';
 import {
   CLOSE_TIMEOUT_MS,
   DeepgramStt,
+  FLUX_CHUNK_MS,
   KEEPALIVE_INTERVAL_MS,
   RECONNECT_INITIAL_DELAY_MS,
   type DeepgramSttStream,
@@ -34,6 +40,7 @@ import {
 import { flight, FRAME, FRAME_MS, RATE } from '../helpers/flight-turn';
 
 const caseData = { turns: [flight], profile: defaultProfile() };
+const FLUX_CHUNK = (RATE * FLUX_CHUNK_MS) / 1000;
 
 /** The provider's events, with a way to await one. */
 class EventLog {
@@ -114,6 +121,8 @@ interface Rig {
   stream: DeepgramSttStream;
   /** Samples sent so far. */
   sent: number;
+  /** Flux: the stream forwards audio in FLUX_CHUNK_MS chunks. */
+  flux?: boolean;
 }
 
 const sims: RunningDeepgramSim[] = [];
@@ -146,7 +155,7 @@ async function startRig(
   });
   expect(stt.turnEvents).toBe(options.flux === true);
   const stream = await stt.connect(log.push);
-  return { clock, sim, log, stream, sent: 0 };
+  return { clock, sim, log, stream, sent: 0, flux: options.flux === true };
 }
 
 /**
@@ -165,7 +174,9 @@ async function streamAudio(
     await rig.clock.advanceBy(FRAME_MS);
     rig.stream.sendAudio(new Int16Array(FRAME));
     rig.sent += FRAME;
-    if (barrier) await rig.sim.stats.waitForAudio(rig.sent / RATE - connectionStart, connection);
+    // Flux audio goes out in whole chunks: the simulator has what the complete chunks hold.
+    const forwarded = rig.flux ? Math.floor(rig.sent / FLUX_CHUNK) * FLUX_CHUNK : rig.sent;
+    if (barrier) await rig.sim.stats.waitForAudio(forwarded / RATE - connectionStart, connection);
   }
 }
 
@@ -279,7 +290,12 @@ describe('DeepgramStt (Nova, v1) against the simulator', () => {
     await rig.sim.stats.waitFor((s) => s.connection(0)!.finalizes === 1);
     await rig.clock.advanceBy(250);
     const finalized = await rig.log.next(isFinal);
-    expect(finalized).toMatchObject({ type: 'final', transcript: 'Book a', speechFinal: false });
+    expect(finalized).toMatchObject({
+      type: 'final',
+      transcript: 'Book a',
+      speechFinal: false,
+      fromFinalize: true,
+    });
     const wire = rig.sim.stats
       .connection(0)!
       .sent.find((e) => (e.message as { is_final?: boolean }).is_final)!;
@@ -294,6 +310,19 @@ describe('DeepgramStt (Nova, v1) against the simulator', () => {
         .map(describeEvent)
         .slice(-2),
     ).toEqual(['interim:flight', 'interim:flight to']);
+    await closeRig(rig);
+  });
+
+  it('a Finalize after the last final, with only silence since, gets no answer (as Deepgram documents)', async () => {
+    const rig = await startRig();
+    await streamAudio(rig, 4.5);
+    await rig.log.next(isFinal, 2); // "Book a flight to." and "Paris.", both speech-final
+    const finalsBefore = rig.log.events.filter(isFinal).length;
+    rig.stream.finalize();
+    await rig.sim.stats.waitFor((s) => s.connection(0)!.finalizes === 1);
+    await streamAudio(rig, 5.5);
+    expect(rig.sim.stats.connection(0)!.finalizesAnswered).toBe(0);
+    expect(rig.log.events.filter(isFinal)).toHaveLength(finalsBefore);
     await closeRig(rig);
   });
 
@@ -465,13 +494,15 @@ describe('DeepgramStt (Flux, v2) against the simulator', () => {
       eager_eot_threshold: '0.5',
       eot_timeout_ms: '5000',
     });
+    // Flux hears the audio in 80 ms chunks: an event is known once the chunk holding its audio has
+    // arrived (StartOfTurn at 0.5 s: the chunk ending at 0.56 s, + 150 ms).
     expect(sentLog(connection).filter(([, what]) => !what.startsWith('Update'))).toEqual([
       [0, 'Connected'],
-      [650, 'StartOfTurn:'],
+      [710, 'StartOfTurn:'],
       [1760, 'EagerEndOfTurn:book a flight to'],
-      [2750, 'TurnResumed:book a flight to'],
-      [3160, 'EagerEndOfTurn:book a flight to paris'],
-      [3300, 'EndOfTurn:book a flight to paris'],
+      [2790, 'TurnResumed:book a flight to'],
+      [3200, 'EagerEndOfTurn:book a flight to paris'],
+      [3360, 'EndOfTurn:book a flight to paris'],
     ]);
     // Every message carries a rising sequence_id, from 0.
     expect(connection.sent.map((e) => (e.message as { sequence_id: number }).sequence_id)).toEqual(
@@ -510,8 +541,69 @@ describe('DeepgramStt (Flux, v2) against the simulator', () => {
     ]);
     // Flux has no Finalize (nothing is sent) and no KeepAlive.
     rig.stream.finalize();
+    // Less than a chunk waits for the next; closing sends it before CloseStream.
+    await streamAudio(rig, 4.04);
+    expect(rig.sim.stats.connection(0)!.audioSeconds).toBe(4);
     await closeRig(rig);
     expect(rig.sim.stats.connection(0)!).toMatchObject({ finalizes: 0, keepAlives: 0, closeStreams: 1 });
+    expect(rig.sim.stats.connection(0)!.audioSeconds).toBeCloseTo(4.04, 6);
+  });
+
+  it('numbers Flux turns across the stream: a reconnection goes on counting from the turns that ended', async () => {
+    const back: CaseTurn = {
+      words: [
+        { text: 'and', start: 5, end: 5.2 },
+        { text: 'back', start: 5.26, end: 5.6 },
+      ],
+      holds: [],
+      interims: [],
+      end_eot_confidence: 0.9,
+      reply: 'Returning when?',
+    };
+    const clock = new VirtualClock();
+    const sim = await startDeepgramSim({
+      caseData: { turns: [flight, back], profile: defaultProfile() },
+      clock,
+      faults: [{ kind: 'drop', afterAudioSeconds: 3.6 }],
+      behaviour: IDEAL_STT,
+    });
+    sims.push(sim);
+    const log = new EventLog(clock);
+    const stt = new DeepgramStt({
+      settings: sttSettings(true),
+      apiKey: SIM_API_KEY,
+      baseUrl: sim.url,
+      clock,
+      eager: true,
+      sampleRate: RATE,
+    });
+    const rig: Rig = { clock, sim, log, stream: await stt.connect(log.push), sent: 0, flux: true };
+    await streamAudio(rig, 3.6);
+    await rig.log.next(isError);
+    await streamAudio(rig, 3.6 + RECONNECT_INITIAL_DELAY_MS / 1000, { barrier: false });
+    await rig.sim.stats.waitForConnections(2);
+    expect(rig.sim.stats.connection(1)!.startAt).toBe(3.3);
+    await rig.sim.stats.waitForAudio(Math.floor(rig.sent / FLUX_CHUNK) * (FLUX_CHUNK_MS / 1000) - 3.3, 1);
+    await streamAudio(rig, 7, { connection: 1, connectionStart: 3.3 });
+    await rig.log.next(isTurn('EndOfTurn'), 2);
+    const wire = rig.sim.stats
+      .connection(1)!
+      .sent.filter((e) => (e.message as { type: string }).type === 'TurnInfo');
+    expect(new Set(wire.map((e) => (e.message as { turn_index: number }).turn_index))).toEqual(new Set([0]));
+    const turns = rig.log.events.flatMap((e) =>
+      e.type === 'turn' && e.event !== 'Update' ? [`${e.turnIndex} ${e.event}:${e.transcript}`] : [],
+    );
+    expect(turns).toEqual([
+      '0 StartOfTurn:',
+      '0 EagerEndOfTurn:book a flight to',
+      '0 TurnResumed:book a flight to',
+      '0 EagerEndOfTurn:book a flight to paris',
+      '0 EndOfTurn:book a flight to paris',
+      '1 StartOfTurn:',
+      '1 EagerEndOfTurn:and back',
+      '1 EndOfTurn:and back',
+    ]);
+    await closeRig(rig);
   });
 
   it('sends no eager_eot_threshold with preemptive generation off: no EagerEndOfTurn or TurnResumed', async () => {
@@ -521,7 +613,7 @@ describe('DeepgramStt (Flux, v2) against the simulator', () => {
     expect(rig.sim.stats.connection(0)!.query.eager_eot_threshold).toBeUndefined();
     expect(marks(rig.log)).toEqual(['StartOfTurn:', 'EndOfTurn:book a flight to paris']);
     const end = rig.sim.stats.connection(0)!.sent.at(-1)!;
-    expect(describeSent(end)).toEqual([3300, 'EndOfTurn:book a flight to paris']);
+    expect(describeSent(end)).toEqual([3360, 'EndOfTurn:book a flight to paris']);
     await closeRig(rig);
   });
 
@@ -733,10 +825,10 @@ describe("the simulator speaks Deepgram's documented protocol to a plain WebSock
     ws.send(JSON.stringify({ type: 'Finalize' }));
     await sim.stats.waitFor((s) => s.connection(0)!.finalizes === 1);
     expect(sim.stats.connection(0)!.keepAlives).toBe(1);
-    await clock.advanceBy(weather.profile.stt_final_lag_ms);
-    // Nothing left to finalise: an empty final that answers the Finalize.
-    const fromFinalize = await inbox.next((m) => m.from_finalize === true);
-    expect(fromFinalize).toMatchObject({ is_final: true, speech_final: false });
+    await clock.advanceBy(weather.profile.stt_final_lag_ms * 2);
+    // Nothing but silence since the last final: Deepgram does not answer that Finalize.
+    expect(sim.stats.connection(0)!.finalizesAnswered).toBe(0);
+    expect(inbox.messages.some((m) => m.from_finalize === true)).toBe(false);
 
     ws.send(JSON.stringify({ type: 'CloseStream' }));
     const metadata = await inbox.next((m) => m.type === 'Metadata');
@@ -885,6 +977,12 @@ describe("the simulator speaks Deepgram's documented protocol to a plain WebSock
         400,
         'INVALID_QUERY_PARAMETER',
       ],
+      [
+        `/v2/listen?model=flux-general-en&${good}&eot_threshold=0.6&eager_eot_threshold=0.8`,
+        { Authorization: `Token ${SIM_API_KEY}` },
+        400,
+        'INVALID_QUERY_PARAMETER',
+      ],
       [`/v1/speak?${good}`, { Authorization: `Token ${SIM_API_KEY}` }, 404, 'NOT_FOUND'],
     ];
     for (const [path, headers, status, errCode] of cases) {
@@ -899,6 +997,9 @@ describe("the simulator speaks Deepgram's documented protocol to a plain WebSock
     expect(invalid.err_msg).toBe('Invalid credentials.');
     expect(sim.stats.refused[2]!.body.err_msg).toMatch(/encoding/);
     expect(sim.stats.refused[3]!.body.err_msg).toMatch(/eot_threshold/);
+    expect(sim.stats.refused[5]!.body.err_msg).toMatch(
+      /eager_eot_threshold: 0\.8 \(must not exceed eot_threshold 0\.6\)/,
+    );
     expect(sim.stats.connections).toHaveLength(0);
   });
 });

@@ -161,6 +161,11 @@ function wsSynced(...pairs: [Reply, string][]): () => boolean {
     );
 }
 
+/** The client has closed the context (close_context, after the end of its text). */
+function closed(id: string): () => boolean {
+  return () => (sim.stats.context(id)?.closeContextAt ?? null) !== null;
+}
+
 function errorOf(reply: Reply): ProviderError {
   expect(reply.got.error).toBeInstanceOf(ProviderError);
   return reply.got.error as ProviderError;
@@ -322,7 +327,7 @@ describe('ElevenLabs over the multi-context WebSocket against the simulator', ()
     const tts = wsTts();
     await tts.connect();
     expect(sim.stats.sockets).toHaveLength(1);
-    expect(sim.stats.sockets[0]).toMatchObject({ multi: true, outputFormat: 'pcm_16000', autoMode: true });
+    expect(sim.stats.sockets[0]).toMatchObject({ multi: true, outputFormat: 'pcm_16000', autoMode: false });
 
     const first = speak(tts, 'Hello there. ');
     await waitUntil(() => sim.stats.context('cue-1')?.text === 'Hello there. ', 'the first text');
@@ -330,7 +335,7 @@ describe('ElevenLabs over the multi-context WebSocket against the simulator', ()
     first.text.push('How are you? '); // arrives while the first chunk is spoken
     await waitUntil(() => sim.stats.context('cue-1')?.text.length === 26, 'the second text');
     first.text.close();
-    await waitUntil(() => sim.stats.context('cue-1')?.flushes === 1, 'the flush');
+    await waitUntil(closed('cue-1'), 'the end of the text');
     await drive(() => first.got.done, wsSynced([first, 'cue-1']));
 
     expect(first.got.error).toBeUndefined();
@@ -347,12 +352,13 @@ describe('ElevenLabs over the multi-context WebSocket against the simulator', ()
     });
     expect(perChunk).toEqual(expected);
     expect(first.got.characters).toBe(text.length);
-    expect(sim.stats.context('cue-1')).toMatchObject({ text, flushes: 1, outcome: 'completed', socket: 0 });
+    // Flushed: the first text, the sentence end, and the end of the reply.
+    expect(sim.stats.context('cue-1')).toMatchObject({ text, flushes: 3, outcome: 'completed', socket: 0 });
 
     const t0 = clock.now();
     const second = speak(tts, 'Fine, thanks.');
     second.text.close();
-    await waitUntil(() => sim.stats.context('cue-2')?.flushes === 1, 'the second reply');
+    await waitUntil(closed('cue-2'), 'the second reply');
     await drive(() => second.got.done, wsSynced([second, 'cue-2']));
     expect(second.got.times[0]).toBe(t0 + 200);
     expect(second.got.characters).toBe('Fine, thanks.'.length);
@@ -369,7 +375,7 @@ describe('ElevenLabs over the multi-context WebSocket against the simulator', ()
     expect(sim.stats.sockets[0]!.outputFormat).toBe('pcm_22050');
     const reply = speak(tts, 'Hello there. ');
     reply.text.close();
-    await waitUntil(() => sim.stats.context('cue-1')?.flushes === 1, 'the text');
+    await waitUntil(closed('cue-1'), 'the text');
     await drive(() => reply.got.done, wsSynced([reply, 'cue-1']));
     expect(reply.got.samples).toBe(ttsSamplesFor(profile, 13, 22_050));
     expect(reply.got.chunks.every((c) => c.audio.sampleRate === 22_050)).toBe(true);
@@ -382,11 +388,12 @@ describe('ElevenLabs over the multi-context WebSocket against the simulator', ()
     await startSim();
     const tts = wsTts();
     await tts.connect();
-    const long = speak(tts, 'x'.repeat(100));
+    // The first text is flushed (rendered at once); the rest, mid-sentence, by the chunk schedule.
+    const long = speak(tts, 'Well, ', 'x'.repeat(100));
     const other = speak(tts, 'Hello there, how are you? ');
     other.text.close();
     await waitUntil(
-      () => sim.stats.context('cue-1')?.text.length === 100 && sim.stats.context('cue-2')?.flushes === 1,
+      () => sim.stats.context('cue-1')?.text.length === 106 && closed('cue-2')(),
       'both contexts',
     );
     const synced = wsSynced([long, 'cue-1'], [other, 'cue-2']);
@@ -410,18 +417,43 @@ describe('ElevenLabs over the multi-context WebSocket against the simulator', ()
     expect(sim.stats.sockets[0]!.contexts).toEqual(['cue-1', 'cue-2']);
   });
 
-  it('without auto_mode the server buffers to the chunk schedule: audio only after the flush', async () => {
+  it('renders the first text and each sentence end at once; mid-sentence text waits for the chunk schedule', async () => {
     await startSim();
-    const tts = wsTts({ autoMode: false });
+    const tts = wsTts();
     await tts.connect();
-    const reply = speak(tts, 'Hello there. ');
-    await waitUntil(() => sim.stats.context('cue-1')?.text === 'Hello there. ', 'the text');
+    const reply = speak(tts, 'Well, ');
+    await waitUntil(() => sim.stats.context('cue-1')?.text === 'Well, ', 'the first text');
+    expect(sim.stats.context('cue-1')).toMatchObject({ rendered: 6, flushes: 1 });
+    expect(sim.stats.context('cue-1')!.generationConfig).toEqual({
+      chunk_length_schedule: [50, 120, 160, 250],
+    });
+    reply.text.push('I think that ');
+    await waitUntil(() => sim.stats.context('cue-1')?.text.length === 19, 'the clause');
     await clock.advanceTo(1000);
-    expect(sim.stats.context('cue-1')).toMatchObject({ rendered: 0, chunksSent: 0 });
-    reply.text.close(); // flush
-    await waitUntil(() => sim.stats.context('cue-1')?.flushes === 1, 'the flush');
+    // Buffered: under the schedule's first 50 characters and no sentence end.
+    expect(sim.stats.context('cue-1')).toMatchObject({ rendered: 6, flushes: 1 });
+    reply.text.push('it will rain tomorrow. ');
+    await waitUntil(() => sim.stats.context('cue-1')?.flushes === 2, 'the sentence end');
+    expect(sim.stats.context('cue-1')!.rendered).toBe(42);
+    reply.text.close();
+    await waitUntil(closed('cue-1'), 'the end');
     await drive(() => reply.got.done, wsSynced([reply, 'cue-1']));
-    expect(reply.got.times[0]).toBe(1200);
+    expect(reply.got.error).toBeUndefined();
+    expect(reply.got.times[0]).toBe(200);
+    expect(reply.got.characters).toBe(42);
+  });
+
+  it('with auto_mode, as ElevenLabs documents it for whole phrases, nothing is flushed before the end', async () => {
+    await startSim();
+    const tts = wsTts({ autoMode: true });
+    await tts.connect();
+    expect(sim.stats.sockets[0]!.autoMode).toBe(true);
+    const reply = speak(tts, 'Hello there. ', 'How are you? ');
+    reply.text.close();
+    await waitUntil(closed('cue-1'), 'the end');
+    await drive(() => reply.got.done, wsSynced([reply, 'cue-1']));
+    expect(sim.stats.context('cue-1')).toMatchObject({ flushes: 1, outcome: 'completed' });
+    expect(sim.stats.context('cue-1')!.generationConfig).toBeUndefined();
   });
 
   it('the server closes an idle socket after inactivity_timeout; the next reply opens a new one', async () => {
@@ -437,14 +469,14 @@ describe('ElevenLabs over the multi-context WebSocket against the simulator', ()
 
     const reply = speak(tts, 'Hello.');
     reply.text.close();
-    await waitUntil(() => sim.stats.context('cue-1')?.flushes === 1, 'the reply');
+    await waitUntil(closed('cue-1'), 'the reply');
     await drive(() => reply.got.done, wsSynced([reply, 'cue-1']), 40_000);
     expect(reply.got.error).toBeUndefined();
     expect(tts.socketsOpened).toBe(2);
     expect(sim.stats.context('cue-1')!.socket).toBe(1);
   });
 
-  it('keep-alives hold the socket open well past the inactivity timeout', async () => {
+  it('keep-alives hold the idle socket open well past the inactivity timeout, without opening a context', async () => {
     await startSim();
     const tts = wsTts({ inactivityTimeoutS: 20, keepAliveMs: 10_000 });
     await tts.connect();
@@ -453,24 +485,174 @@ describe('ElevenLabs over the multi-context WebSocket against the simulator', ()
       await waitUntil(() => sim.stats.sockets[0]!.keepAlives === k, `keep-alive ${k}`);
     }
     expect(sim.stats.closes).toBe(0);
+    // A keep-alive that named a context would open it, and it would hold one of the 5 slots.
+    expect(sim.stats.contexts).toEqual([]);
     const reply = speak(tts, 'Still here.');
     reply.text.close();
-    await waitUntil(() => sim.stats.context('cue-1')?.flushes === 1, 'the reply');
+    await waitUntil(closed('cue-1'), 'the reply');
     await drive(() => reply.got.done, wsSynced([reply, 'cue-1']), 200_000);
     expect(reply.got.error).toBeUndefined();
     expect(tts.socketsOpened).toBe(1);
+    expect(sim.stats.contexts.map((c) => c.contextId)).toEqual(['cue-1']);
   });
 
-  it('a rejected key on the upgrade is an invalid_key error naming ElevenLabs and the setting', async () => {
+  it('keeps an open context alive by its id while it waits for text', async () => {
+    await startSim();
+    const tts = wsTts({ inactivityTimeoutS: 20, keepAliveMs: 10_000 });
+    await tts.connect();
+    const reply = speak(tts, 'Hold on, ');
+    await waitUntil(() => sim.stats.context('cue-1')?.text === 'Hold on, ', 'the text');
+    await clock.advanceTo(25_000);
+    await waitUntil(() => (sim.stats.context('cue-1')?.keepAlives ?? 0) >= 2, 'the keep-alives');
+    expect(sim.stats.closes).toBe(0);
+    reply.text.push('here it is.');
+    reply.text.close();
+    await waitUntil(closed('cue-1'), 'the end');
+    await drive(() => reply.got.done, wsSynced([reply, 'cue-1']), 60_000);
+    expect(reply.got.error).toBeUndefined();
+    expect(sim.stats.contexts.map((c) => c.contextId)).toEqual(['cue-1']);
+  });
+
+  it("sends voice settings with the socket's first context only, and never a null setting", async () => {
+    await startSim();
+    const tts = wsTts({ voiceSettings: { stability: 0.4, similarityBoost: 0.8 } });
+    await tts.connect();
+    for (const id of ['cue-1', 'cue-2']) {
+      const reply = speak(tts, 'Hello there. ');
+      reply.text.close();
+      await waitUntil(closed(id), id);
+      await drive(() => reply.got.done, wsSynced([reply, id]), 60_000);
+      expect(reply.got.error).toBeUndefined();
+    }
+    const [first, second] = sim.stats.contexts;
+    expect(first!.voiceSettings).toEqual({ stability: 0.4, similarity_boost: 0.8 });
+    expect(second!.voiceSettings).toBeUndefined();
+    expect(sim.stats.closes).toBe(0);
+
+    // Without voice settings none are sent: no "voice_settings": null, no "generation_config": null.
+    const plain = wsTts({ autoMode: true });
+    await plain.connect();
+    const reply = speak(plain, 'Hello there. ');
+    reply.text.close();
+    await waitUntil(
+      () => sim.stats.contexts.length === 3 && sim.stats.contexts[2]!.closeContextAt !== null,
+      'the reply',
+    );
+    expect('voiceSettings' in sim.stats.contexts[2]! && sim.stats.contexts[2]!.voiceSettings).toBe(undefined);
+    expect(sim.stats.contexts[2]!.generationConfig).toBeUndefined();
+    expect(sim.stats.contexts.every((c) => c.voiceSettings !== null && c.generationConfig !== null)).toBe(
+      true,
+    );
+  });
+
+  it('an error about a context the client no longer tracks leaves the live replies alone', async () => {
+    await startSim([{ kind: 'context_error', contextId: 'cue-0', afterChunks: 1 }]);
+    const tts = wsTts();
+    await tts.connect();
+    const reply = speak(tts, 'x'.repeat(40));
+    reply.text.close();
+    await waitUntil(closed('cue-1'), 'the text');
+    await drive(() => reply.got.done, wsSynced([reply, 'cue-1']));
+    expect(reply.got.error).toBeUndefined();
+    expect(reply.got.samples).toBe(ttsSamplesFor(profile, 40));
+    expect(sim.stats.closes).toBe(0);
+  });
+
+  it('an error about one context fails that reply only', async () => {
+    await startSim([{ kind: 'context_error', contextId: 'cue-1', afterChunks: 1 }]);
+    const tts = wsTts();
+    await tts.connect();
+    const failing = speak(tts, 'x'.repeat(40));
+    const other = speak(tts, 'y'.repeat(40));
+    failing.text.close();
+    other.text.close();
+    await waitUntil(() => closed('cue-1')() && closed('cue-2')(), 'both texts');
+    await drive(() => failing.got.done && other.got.done, wsSynced([failing, 'cue-1'], [other, 'cue-2']));
+    expect(errorOf(failing).message).toContain('context_closed');
+    expect(other.got.error).toBeUndefined();
+    expect(other.got.samples).toBe(ttsSamplesFor(profile, 40));
+    expect(sim.stats.closes).toBe(0);
+  });
+
+  it('never holds more than 5 contexts on a socket: under barge-in churn, replies go to a second socket', async () => {
+    await startSim();
+    const tts = wsTts();
+    await tts.connect();
+    // Five replies start and are cut off (barge-ins): the server is still closing them.
+    const cut: Reply[] = [];
+    for (let i = 1; i <= 5; i++) cut.push(speak(tts, `Reply number ${i}, `, 'x'.repeat(60)));
+    await waitUntil(
+      () => sim.stats.contexts.length === 5 && sim.stats.contexts.every((c) => c.text.length > 60),
+      'five contexts',
+    );
+    await clock.advanceTo(50);
+    for (const reply of cut) reply.abort.abort();
+    await waitUntil(() => sim.stats.contexts.every((c) => c.outcome === 'cancelled'), 'the cancels');
+    expect(sim.stats.contexts.every((c) => c.slotFreedAt === null)).toBe(true);
+    // The next replies come at once.
+    const next = [speak(tts, 'Sorry, go on. '), speak(tts, 'Yes? ')];
+    for (const reply of next) reply.text.close();
+    await waitUntil(() => closed('cue-6')() && closed('cue-7')(), 'the next replies');
+    await drive(() => next.every((r) => r.got.done), wsSynced([next[0]!, 'cue-6'], [next[1]!, 'cue-7']));
+    for (const reply of next) expect(reply.got.error).toBeUndefined();
+    expect(sim.stats.sockets.map((s) => s.mostContexts).every((n) => n <= 5)).toBe(true);
+    expect(sim.stats.sockets.every((s) => s.closeCode !== 1008)).toBe(true);
+    expect(sim.stats.context('cue-6')!.socket).toBe(1);
+    // Once the cancelled contexts are closed, the warm socket takes replies again, and the extra one is let go.
+    await drive(
+      () => sim.stats.sockets[1]!.closedAt !== null,
+      () => true,
+    );
+    const later = speak(tts, 'Back to one socket. ');
+    later.text.close();
+    await waitUntil(closed('cue-8'), 'the later reply');
+    expect(sim.stats.context('cue-8')!.socket).toBe(0);
+    expect(tts.socketsOpened).toBe(2);
+  });
+
+  it('a rejected key (a 1008 close after the socket opened) is an invalid_key error, not a retryable drop', async () => {
     await startSim();
     const tts = wsTts({}, 'not-the-key');
     const reply = speak(tts, 'Hello.');
     reply.text.close();
     await waitUntil(() => reply.got.done, 'the error');
     const error = errorOf(reply);
-    expect(error).toMatchObject({ kind: 'invalid_key', status: 401 });
+    expect(error).toMatchObject({ kind: 'invalid_key', retryable: false });
     expect(error.message).toContain('ElevenLabs');
+    expect(error.message).toContain('Invalid API key');
     expect(error.message).toContain('the ElevenLabs API key in settings, or ELEVENLABS_API_KEY');
+    expect(sim.stats.sockets[0]).toMatchObject({ closeCode: 1008, closedBy: 'server' });
+    expect(sim.stats.contexts).toEqual([]);
+  });
+
+  it('an unknown voice (a 1008 close) is a bad_request naming tts.voice_id', async () => {
+    clock = new VirtualClock();
+    sim = await startElevenLabsSim({
+      caseData: { turns: [], profile },
+      clock,
+      apiKey: KEY,
+      voiceIds: ['21m00Tcm4TlvDq8ikWAM'],
+    });
+    cleanup.push(() => sim.close());
+    const tts = wsTts({ settings: ttsSettings({ voice_id: 'no-such-voice' }) });
+    const reply = speak(tts, 'Hello.');
+    reply.text.close();
+    await waitUntil(() => reply.got.done, 'the error');
+    const error = errorOf(reply);
+    expect(error).toMatchObject({ kind: 'bad_request', retryable: false });
+    expect(error.message).toContain('A voice with the voice_id no-such-voice was not found.');
+    expect(error.message).toContain('tts.voice_id');
+  });
+
+  it('refuses eleven_v3, which has no multi-context socket, naming the transport to use; no socket is opened', async () => {
+    await startSim();
+    const tts = wsTts({ settings: ttsSettings({ model_id: 'eleven_v3' }) });
+    const reply = speak(tts, 'Hello.');
+    reply.text.close();
+    await waitUntil(() => reply.got.done, 'the error');
+    const error = errorOf(reply);
+    expect(error).toMatchObject({ kind: 'bad_request', retryable: false });
+    expect(error.message).toContain('tts.transport to "http"');
     expect(sim.stats.sockets).toHaveLength(0);
   });
 
@@ -503,7 +685,7 @@ describe('ElevenLabs over the multi-context WebSocket against the simulator', ()
     await tts.connect();
     const reply = speak(tts, 'x'.repeat(40));
     reply.text.close();
-    await waitUntil(() => sim.stats.context('cue-1')?.flushes === 1, 'the text');
+    await waitUntil(closed('cue-1'), 'the text');
     await drive(() => sim.stats.context('cue-1')!.outcome !== 'pending', wsSynced([reply, 'cue-1']));
     expect(sim.stats.context('cue-1')).toMatchObject({
       outcome: 'failed',
@@ -525,14 +707,14 @@ describe('ElevenLabs over the multi-context WebSocket against the simulator', ()
     await tts.connect();
     const reply = speak(tts, 'x'.repeat(40));
     reply.text.close();
-    await waitUntil(() => sim.stats.context('cue-1')?.flushes === 1, 'the text');
+    await waitUntil(closed('cue-1'), 'the text');
     await drive(() => reply.got.done, wsSynced([reply, 'cue-1']));
     expect(errorOf(reply).kind).toBe('connection');
     expect(sim.stats.sockets[0]!.closedBy).toBe('fault');
 
     const next = speak(tts, 'Again.');
     next.text.close();
-    await waitUntil(() => sim.stats.context('cue-2')?.flushes === 1, 'the next reply');
+    await waitUntil(closed('cue-2'), 'the next reply');
     await drive(() => next.got.done, wsSynced([next, 'cue-2']));
     expect(next.got.error).toBeUndefined();
     expect(tts.socketsOpened).toBe(2);
@@ -544,7 +726,7 @@ describe('ElevenLabs over the multi-context WebSocket against the simulator', ()
     await tts.connect();
     const reply = speak(tts, 'x'.repeat(40));
     reply.text.close();
-    await waitUntil(() => sim.stats.context('cue-1')?.flushes === 1, 'the text');
+    await waitUntil(closed('cue-1'), 'the text');
     await drive(() => reply.got.done, wsSynced([reply, 'cue-1']));
     const error = errorOf(reply);
     expect(error.kind).toBe('protocol');
@@ -552,7 +734,7 @@ describe('ElevenLabs over the multi-context WebSocket against the simulator', ()
 
     const next = speak(tts, 'Again.');
     next.text.close();
-    await waitUntil(() => sim.stats.context('cue-2')?.flushes === 1, 'the next reply');
+    await waitUntil(closed('cue-2'), 'the next reply');
     await drive(() => next.got.done, wsSynced([next, 'cue-2']));
     expect(next.got.error).toBeUndefined();
     expect(next.got.samples).toBe(ttsSamplesFor(profile, 6));
@@ -650,10 +832,38 @@ describe('the simulator speaks the ElevenLabs WebSocket protocol to any client',
     expect(s.closed!.code).toBe(1000);
   });
 
-  it('refuses an upgrade without a key with ElevenLabs 401 body', async () => {
+  it("takes the key with the first message: a socket without one closes with 1008 and ElevenLabs' message", async () => {
     await startSim();
     const ws = new WebSocket(
       `${sim.url.replace('http', 'ws')}/v1/text-to-speech/v/multi-stream-input?output_format=pcm_16000`,
+    );
+    await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
+    const closedWith = new Promise<{ code: number; reason: string }>((resolve) =>
+      ws.on('close', (code, reason) => resolve({ code, reason: reason.toString() })),
+    );
+    ws.send(JSON.stringify({ text: ' ', context_id: 'a' }));
+    expect(await closedWith).toEqual({
+      code: 1008,
+      reason: 'Neither authorization header nor xi-api-key received, please provide one.',
+    });
+    expect(sim.stats.contexts).toEqual([]);
+
+    // The key in the first message (xi_api_key) is accepted as well as the header.
+    const keyed = new WebSocket(
+      `${sim.url.replace('http', 'ws')}/v1/text-to-speech/v/multi-stream-input?output_format=pcm_16000`,
+    );
+    cleanup.push(() => keyed.terminate());
+    await new Promise((resolve, reject) => keyed.once('open', resolve).once('error', reject));
+    keyed.send(JSON.stringify({ text: ' ', context_id: 'b', xi_api_key: KEY }));
+    await waitUntil(() => sim.stats.contexts.length === 1, 'the context');
+    expect(sim.stats.sockets[1]!.closedAt).toBeNull();
+  });
+
+  it('refuses a multi-context socket for eleven_v3 at the upgrade', async () => {
+    await startSim();
+    const ws = new WebSocket(
+      `${sim.url.replace('http', 'ws')}/v1/text-to-speech/v/multi-stream-input?model_id=eleven_v3&output_format=pcm_16000`,
+      { headers: { 'xi-api-key': KEY } },
     );
     const status = await new Promise<{ code: number; body: string }>((resolve) => {
       ws.on('unexpected-response', (_req, res) => {
@@ -664,12 +874,63 @@ describe('the simulator speaks the ElevenLabs WebSocket protocol to any client',
       ws.on('error', () => {});
     });
     ws.terminate();
-    expect(status.code).toBe(401);
+    expect(status.code).toBe(400);
     expect(JSON.parse(status.body)).toEqual({
       detail: {
-        status: 'needs_authorization',
-        message: 'Neither authorization header nor xi-api-key received, please provide one.',
+        status: 'invalid_model',
+        message: 'Multi-context WebSockets are not available for the eleven_v3 model.',
       },
     });
+  });
+
+  it('a keep-alive naming an unknown context opens it; a changed voice_settings closes the socket with 1008', async () => {
+    await startSim();
+    const socket = await plainSocket('/v1/text-to-speech/v/multi-stream-input?output_format=pcm_16000');
+    socket.ws.send(JSON.stringify({ text: ' ', context_id: 'a', voice_settings: { stability: 0.5 } }));
+    socket.ws.send(JSON.stringify({ text: '', context_id: 'ghost' }));
+    socket.ws.send(JSON.stringify({ text: '' }));
+    await waitUntil(() => sim.stats.sockets[0]!.messages === 3, 'the messages');
+    expect(sim.stats.contexts.map((c) => c.contextId)).toEqual(['a', 'ghost']);
+    expect(sim.stats.sockets[0]!.keepAlives).toBe(1);
+    // The same settings again, or none, are fine; other ones are not.
+    socket.ws.send(JSON.stringify({ text: ' ', context_id: 'b', voice_settings: { stability: 0.5 } }));
+    socket.ws.send(JSON.stringify({ text: ' ', context_id: 'c' }));
+    socket.ws.send(JSON.stringify({ text: ' ', context_id: 'd', voice_settings: { stability: 0.9 } }));
+    await waitUntil(() => socket.closed !== null, 'the close');
+    expect(socket.closed).toEqual({
+      code: 1008,
+      reason:
+        'voice_settings field must be provided in the first message and then either be not provided or not change.',
+    });
+    expect(sim.stats.contexts.map((c) => c.contextId)).toEqual(['a', 'ghost', 'b', 'c']);
+  });
+
+  it('frees the slot of a cancelled context only when it has finished closing (isFinal); a sixth context is refused with 1008', async () => {
+    await startSim();
+    const socket = await plainSocket('/v1/text-to-speech/v/multi-stream-input?output_format=pcm_16000');
+    for (const id of ['a', 'b', 'c', 'd', 'e']) {
+      socket.ws.send(JSON.stringify({ text: 'Hello there, how are you? ', context_id: id, flush: false }));
+    }
+    await waitUntil(() => sim.stats.contexts.length === 5, 'five contexts');
+    // "a" is being rendered (first audio due at 200 ms): closing it takes until that step is done.
+    socket.ws.send(JSON.stringify({ context_id: 'a', flush: true }));
+    socket.ws.send(JSON.stringify({ text: 'more ', context_id: 'a' }));
+    await clock.advanceTo(50);
+    socket.ws.send(JSON.stringify({ context_id: 'a', close_context: true }));
+    await waitUntil(() => sim.stats.context('a')!.outcome === 'cancelled', 'the cancel');
+    expect(sim.stats.context('a')!.slotFreedAt).toBeNull();
+    await clock.advanceTo(200);
+    await waitUntil(
+      () => socket.messages.some((m) => m.isFinal === true && m.contextId === 'a'),
+      'its isFinal',
+    );
+    expect(sim.stats.context('a')!.slotFreedAt).toBe(200);
+    // The freed slot takes a new context; one more is too many.
+    socket.ws.send(JSON.stringify({ text: ' ', context_id: 'f' }));
+    socket.ws.send(JSON.stringify({ text: ' ', context_id: 'g' }));
+    await waitUntil(() => socket.closed !== null, 'the close');
+    expect(socket.closed).toEqual({ code: 1008, reason: 'max_active_conversations' });
+    expect(socket.messages.at(-1)).toMatchObject({ error: 'max_active_conversations', code: 1008 });
+    expect(sim.stats.sockets[0]!.mostContexts).toBe(5);
   });
 });

@@ -500,6 +500,74 @@ describe('OpenAiLlm against the OpenAI simulator (real SDK, virtual clock)', () 
     expect(h.sim.stats.requests[0]).toMatchObject({ includeUsage: true, outcome: 'completed' });
   });
 
+  it('sends no temperature to a reasoning model (GPT-5, o-series), which refuses any but the default', async () => {
+    for (const model of ['gpt-5-mini', 'o4-mini', 'openai/gpt-5']) {
+      const h = await setup({ settings: { model, temperature: 0.7 } });
+      const c = h.stream();
+      await h.deliver(c, 0);
+      await c.finished;
+      expect(c.error).toBeUndefined();
+      expect(c.text).toBe(weather.reply);
+      expect(h.sim.stats.requests).toHaveLength(1);
+      expect(h.sim.stats.requests[0]).toMatchObject({ model, temperature: undefined, outcome: 'completed' });
+    }
+    // A chat model still gets the temperature asked for.
+    const chat = await setup({ settings: { model: 'gpt-5-chat-latest', temperature: 0.4 } });
+    const c = chat.stream();
+    await chat.deliver(c, 0);
+    await c.finished;
+    expect(chat.sim.stats.requests[0]).toMatchObject({ temperature: 0.4, outcome: 'completed' });
+  });
+
+  it('a model that refuses the temperature (400 naming it) gets the request again without it, and never again', async () => {
+    const h = await setup({
+      settings: { model: 'house-reasoner-2', temperature: 0.7 },
+      sim: { defaultTemperatureOnly: ['house-reasoner-2'] },
+    });
+    const first = h.stream();
+    await h.deliver(first, 1);
+    await first.finished;
+    expect(first.error).toBeUndefined();
+    expect(first.text).toBe(weather.reply);
+    expect(h.sim.stats.requests.map((r) => [r.temperature, r.status])).toEqual([
+      [0.7, 400],
+      [undefined, 200],
+    ]);
+    expect(h.retries).toEqual([]);
+    const second = h.stream();
+    await h.deliver(second, 2);
+    await second.finished;
+    expect(h.sim.stats.requests).toHaveLength(3);
+    expect(h.sim.stats.requests[2]).toMatchObject({ temperature: undefined, outcome: 'completed' });
+  });
+
+  it('a server that refuses stream_options gets the request again without it, and never again', async () => {
+    const h = await setup({ sim: { refuseStreamOptions: true } });
+    const first = h.stream();
+    await h.deliver(first, 1);
+    await first.finished;
+    expect(first.error).toBeUndefined();
+    expect(first.text).toBe(weather.reply);
+    expect(first.usage).toEqual([]);
+    expect(h.sim.stats.requests.map((r) => [r.streamOptions, r.status])).toEqual([
+      [true, 400],
+      [false, 200],
+    ]);
+    expect(h.retries).toEqual([]);
+    const second = h.stream();
+    await h.deliver(second, 2);
+    await second.finished;
+    expect(h.sim.stats.requests.map((r) => r.streamOptions)).toEqual([true, false, false]);
+  });
+
+  it('a 400 about something else is not retried', async () => {
+    const h = await setup({ settings: { model: 'gpt-4o-mini' }, sim: { refuseStreamOptions: false } });
+    const c = h.stream([]);
+    await c.finished;
+    expect(expectProviderError(c.error).kind).toBe('bad_request');
+    expect(h.sim.stats.requests).toHaveLength(1);
+  });
+
   it('without a key: missing_key for OpenAI itself, a placeholder key for a local server', async () => {
     const clock = new VirtualClock();
     const missing = new Consumer(

@@ -78,6 +78,10 @@ function setup(
     settings?: Settings;
     vad?: () => DisposableVad;
     microphoneAccess?: () => Promise<{ ok: true } | { ok: false; message: string }>;
+    /** Changes the scripted providers (e.g. an STT that fails a frame). */
+    providers?: (
+      providers: ReturnType<typeof createScriptedProviders>,
+    ) => ReturnType<typeof createScriptedProviders>;
   } = {},
 ) {
   const clock = new VirtualClock();
@@ -96,10 +100,10 @@ function setup(
       shortcut: () => ({ accelerator: 'X', registered: true, hold: false }),
     },
     createVad: async () => options.vad?.() ?? new ScriptedVad(speechSegments(caseData)),
-    createProviders: (settings) => ({
-      ...createScriptedProviders(caseData, clock, settings.stt, { behaviour: ENGINE_TEST_STT }),
-      close: async () => undefined,
-    }),
+    createProviders: (settings) => {
+      const scripted = createScriptedProviders(caseData, clock, settings.stt, { behaviour: ENGINE_TEST_STT });
+      return { ...(options.providers?.(scripted) ?? scripted), close: async () => undefined };
+    },
     ...(options.turnModel ? { turnModel: options.turnModel } : {}),
     ...(options.microphoneAccess ? { microphoneAccess: options.microphoneAccess } : {}),
   });
@@ -214,6 +218,41 @@ describe('AppCore', () => {
     await core.request('session:stop', {});
     expect(states().at(-1)).toBe('stopped');
     expect(secrets.keys.size).toBe(3);
+  });
+
+  it('reports a microphone frame that fails and goes on with the frames after it', async () => {
+    let frames = 0;
+    const { core, events, converse } = setup(undefined, {
+      providers: (scripted) => {
+        const connect = scripted.stt.connect.bind(scripted.stt);
+        scripted.stt.connect = async (onEvent) => {
+          const stream = await connect(onEvent);
+          const send = stream.sendAudio.bind(stream);
+          stream.sendAudio = (samples) => {
+            // The third frame fails (a provider bug); the STT gets every other frame.
+            if (++frames === 3) throw new Error('socket buffer full');
+            send(samples);
+          };
+          return stream;
+        };
+        return scripted;
+      },
+    });
+    for (const [p, k] of Object.entries(KEYS))
+      await core.request('keys:set', { provider: p as ProviderId, key: k });
+    expect(await core.request('session:start', {})).toEqual({ ok: true });
+    await converse(8);
+    const notices = events.filter((e) => e.name === 'notice').map((e) => e.payload as Notice);
+    expect(notices).toEqual([
+      {
+        level: 'warning',
+        message:
+          'A piece of microphone audio could not be processed (socket buffer full); listening goes on.',
+      },
+    ]);
+    const turn = events.find((e) => e.name === 'turn')!.payload as { transcript: string };
+    expect(turn.transcript).toBe('what time is it');
+    await core.request('session:stop', {});
   });
 
   it('does not start a session the OS refuses the microphone to, and says why', async () => {

@@ -119,6 +119,7 @@ describe('ScriptedStt (nova)', () => {
           { word: 'book', start: 0.5, end: 0.8 },
           { word: 'a', start: 0.86, end: 0.96 },
         ],
+        fromFinalize: true,
       },
     ]);
     await streamAudio(clock, (s) => stream.sendAudio(s), 1);

@@ -57,6 +57,15 @@ describe('settings schema', () => {
     expect(problems({ vad: { activation_threshold: 0.3 } })).toEqual([
       'vad.deactivation_threshold: must be at most activation_threshold (0.3)',
     ]);
+    expect(problems({ stt: { flux: { eot_threshold: 0.6, eager_eot_threshold: 0.8 } } })).toEqual([
+      'stt.flux.eager_eot_threshold: must be at most eot_threshold (0.6); Deepgram refuses a Flux connection otherwise (got 0.8)',
+    ]);
+    expect(problems({ tts: { model_id: 'eleven_v3' } })).toEqual([
+      'tts.model_id: "eleven_v3" has no multi-context WebSocket at ElevenLabs: set tts.transport to "http" to use it, or choose another model (got "eleven_v3")',
+    ]);
+    expect(parseSettings({ tts: { model_id: 'eleven_v3', transport: 'http' } }).tts.model_id).toBe(
+      'eleven_v3',
+    );
     expect(problems({ agent: { voice: 'x' } })).toEqual(['agent.voice: unknown option']);
   });
 

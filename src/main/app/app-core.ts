@@ -48,6 +48,7 @@ import {
   type Providers,
 } from '../providers';
 import { missingKey } from '../providers/errors';
+import { MAX_PENDING_MIC_MS, MicFrameQueue } from './mic-frame-queue';
 import { RemoteAudioOutput } from './remote-audio-output';
 import {
   encodeEndpointKey,
@@ -107,6 +108,8 @@ const MAX_KEPT_NOTICES = 20;
 
 interface RunningSession {
   session: VoiceSession;
+  /** The microphone's frames on their way into the session. */
+  microphone: MicFrameQueue;
   providers: Providers;
   vad: DisposableVad;
   output: RemoteAudioOutput;
@@ -130,7 +133,6 @@ export class AppCore implements ContractHandler {
   private state: AppState;
   private readonly listeners = new Set<Listener>();
   private readonly audioListeners = new Set<(message: AudioDown) => void>();
-  private micQueue: Promise<void> = Promise.resolve();
   private starting: Promise<Response<'session:start'>> | null = null;
   /** The audio turn model, found and loaded once and shared by the sessions; null until asked or after a failure. */
   private turnModel: Promise<{ model: LoadedTurnModel; source: ResolvedTurnModel['source'] }> | null = null;
@@ -198,8 +200,7 @@ export class AppCore implements ContractHandler {
       return;
     }
     const capturedAt = this.deps.clock.now() - Math.max(0, message.ageMs);
-    const samples = message.samples;
-    this.micQueue = this.micQueue.then(() => running.session.pushAudio({ samples, capturedAt }));
+    running.microphone.push({ samples: message.samples, capturedAt });
   }
 
   onAudioDown(listener: (message: AudioDown) => void): () => void {
@@ -319,6 +320,7 @@ export class AppCore implements ContractHandler {
       const unsubscribeTimeline = session.subscribe((event) => this.onTimeline(session, event));
       const running: RunningSession = {
         session,
+        microphone: this.microphoneInto(session),
         providers,
         vad,
         output,
@@ -350,12 +352,37 @@ export class AppCore implements ContractHandler {
     }
   }
 
+  /**
+   * The queue that feeds the microphone into a session: a frame that fails is reported (each
+   * different problem once per session) and the stream goes on; audio that piles up beyond
+   * MAX_PENDING_MIC_MS while the engine is behind is dropped, oldest first, and reported.
+   */
+  private microphoneInto(session: VoiceSession): MicFrameQueue {
+    const reported = new Set<string>();
+    const warnOnce = (message: string) => {
+      if (reported.has(message)) return;
+      reported.add(message);
+      this.addNotice({ level: 'warning', message });
+    };
+    return new MicFrameQueue({
+      process: (frame) => session.pushAudio(frame),
+      onError: (error) =>
+        warnOnce(
+          `A piece of microphone audio could not be processed (${error instanceof Error ? error.message : String(error)}); listening goes on.`,
+        ),
+      onDropped: () =>
+        warnOnce(
+          `The voice engine fell more than ${MAX_PENDING_MIC_MS / 1000} s behind the microphone; the oldest audio was dropped to catch up.`,
+        ),
+    });
+  }
+
   private async stopSession(): Promise<void> {
     await this.starting;
     const running = this.running;
     if (!running) return;
     this.running = null;
-    await this.micQueue.catch(() => undefined);
+    await running.microphone.idle();
     this.lastReport = running.session.report();
     await running.session.stop();
     running.unsubscribe();

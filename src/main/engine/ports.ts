@@ -27,18 +27,27 @@ export interface SttWord {
 
 export type SttEvent =
   | { type: 'interim'; transcript: string; words?: SttWord[] }
-  /** Nova `is_final`; `speechFinal` is Deepgram's endpointing verdict. */
-  | { type: 'final'; transcript: string; speechFinal: boolean; words?: SttWord[] }
+  /**
+   * Nova `is_final`; `speechFinal` is Deepgram's endpointing verdict; `fromFinalize` marks the
+   * result that answers a Finalize (Deepgram's `from_finalize`), present only when true.
+   */
+  | { type: 'final'; transcript: string; speechFinal: boolean; words?: SttWord[]; fromFinalize?: true }
   | { type: 'utterance_end' }
   | { type: 'speech_started' }
-  /** Flux TurnInfo events, with the transcript of the turn so far. */
-  | { type: 'turn'; event: TurnEventName; transcript: string; confidence?: number }
+  /**
+   * Flux TurnInfo events, with the transcript of the Flux turn so far. `turnIndex` numbers Flux's
+   * turns in the stream (rising; Flux's own `turn_index` restarts on each connection).
+   */
+  | { type: 'turn'; event: TurnEventName; turnIndex: number; transcript: string; confidence?: number }
   | { type: 'error'; message: string; recoverable: boolean };
 
 export interface SttStream {
   /** Audio to transcribe, in capture order. */
   sendAudio(samples: Int16Array): void;
-  /** Asks for the buffered audio to be finalised now (push-to-talk release). */
+  /**
+   * Asks for the buffered audio to be finalised now (push-to-talk release). The answer is a final
+   * with `fromFinalize`; a provider may not answer when it holds no speech (Deepgram documents that).
+   */
   finalize(): void;
   /**
    * Applies end-of-turn thresholds mid-stream where the provider can (Flux Configure);

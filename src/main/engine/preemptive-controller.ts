@@ -117,6 +117,17 @@ export class PreemptiveController {
   }
 
   /**
+   * The turn detector judged the pause an unlikely end (the user is not done): the speculation
+   * made on it is dropped at once, and it does not count against max_retries, so pauses like this
+   * cannot use up the speculations meant for the real end of the turn.
+   */
+  onEndUnlikely(): void {
+    if (!this.speculation) return;
+    this.attempts = Math.max(0, this.attempts - 1);
+    this.cancel('turn detector: unlikely end of turn');
+  }
+
+  /**
    * The turn is over with this final transcript: returns the speculation to speak if the
    * strategy accepts it, otherwise discards it and returns null (the caller regenerates).
    */

@@ -37,6 +37,13 @@ export interface ReplyOptions {
 
 /** Fallback speaking rate for mapping played audio to text when the TTS gives no alignment. */
 const FALLBACK_MS_PER_CHAR = 65;
+/**
+ * What preemptive TTS synthesises of a speculation before it is committed: chunks up to about
+ * this many characters (two to three seconds of speech), enough for it to start playing at the
+ * commit while the rest is synthesised. Every character synthesised is billed, and a
+ * speculation is often discarded.
+ */
+export const SPECULATIVE_TTS_LEAD_CHARS = 40;
 
 interface AlignmentPoint {
   audioMs: number;
@@ -87,6 +94,11 @@ export class Reply {
   private readonly fixedText: string | undefined;
   private readonly synthesizeAtStart: boolean;
   private started = false;
+  /** A speculation chosen to be spoken (always true for other replies). */
+  private committed: boolean;
+  /** A speculation's text held back from TTS until it is committed, and whether its text has ended. */
+  private readonly heldForCommit: string[] = [];
+  private textEndHeld = false;
 
   constructor(
     private readonly deps: ReplyDeps,
@@ -101,6 +113,18 @@ export class Reply {
     this.startedAt = deps.clock.now();
     this.fixedText = options.fixedText;
     this.synthesizeAtStart = options.synthesize;
+    this.committed = !options.preemptive;
+  }
+
+  /**
+   * The speculation will be spoken: the text held back from TTS (beyond its lead) goes now, and so
+   * does the end of its text.
+   */
+  commit(): void {
+    if (this.committed) return;
+    this.committed = true;
+    for (const chunk of this.heldForCommit.splice(0)) this.sendToTts(chunk);
+    if (this.textEndHeld) this.ttsQueue?.close();
   }
 
   /** Sends the LLM request (and starts TTS at once when asked to). */
@@ -279,11 +303,17 @@ export class Reply {
     if (!this.chunker || !this.ttsQueue) return;
     const rest = this.chunker.flush();
     if (rest) this.sendToTts(rest);
-    this.ttsQueue.close();
+    // An uncommitted speculation's text stays open, so cancelling it stops what was not rendered.
+    if (this.committed) this.ttsQueue.close();
+    else this.textEndHeld = true;
   }
 
   private sendToTts(chunk: string): void {
     if (this.ttsFailed) return;
+    if (!this.committed && (this.heldForCommit.length || this.ttsCharacters >= SPECULATIVE_TTS_LEAD_CHARS)) {
+      this.heldForCommit.push(chunk);
+      return;
+    }
     this.firstTextAt ??= this.deps.clock.now();
     this.ttsCharacters += chunk.length;
     this.ttsQueue!.push(chunk);

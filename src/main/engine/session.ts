@@ -120,6 +120,7 @@ export class VoiceSession {
       detector: deps.turnDetector ?? new HeuristicTurnDetector(),
       history: () => this.history,
       turnAudio: (from, to) => this.turnAudio(from, to),
+      silentSince: () => (this.frameSpeech ? null : this.frameSilenceSince),
       listener: {
         onStartOfTurn: () => this.recorder.startTurn(this.bus.currentTurn),
         onTranscript: (transcript, source) => {
@@ -129,6 +130,7 @@ export class VoiceSession {
         },
         onEagerEndOfTurn: (transcript) => this.preemptive.onEagerEndOfTurn(transcript),
         onTurnResumed: () => this.preemptive.onTurnResumed(),
+        onEndUnlikely: () => this.preemptive.onEndUnlikely(),
         onEndOfTurn: (transcript) => this.endOfTurn(transcript),
         onTurnDropped: (reason) => {
           this.preemptive.resetTurn(reason);
@@ -422,7 +424,8 @@ export class VoiceSession {
     this.pushHistory(userMessage);
     this.lastCommitted = { turn, transcript, message: userMessage, reply };
     this.recorder.commitTurn(turn, transcript, reply, reused !== null);
-    if (!reused) reply.start();
+    if (reused) reused.commit();
+    else reply.start();
     this.speech.enqueue(reply);
   }
 

@@ -2,8 +2,9 @@ import type { TurnHandlingSettings } from '../../shared/settings';
 import type { ChatMessage } from '../../shared/report';
 import type { Clock, TimerHandle } from './clock';
 import type { EndpointingPolicy } from './endpointing';
-import type { SttEvent, TurnDetector, TurnDetectorVerdict } from './ports';
+import type { SttEvent, SttWord, TurnDetector, TurnDetectorVerdict } from './ports';
 import type { TimelineBus } from './timeline-bus';
+import { TurnTranscript } from './turn-transcript';
 
 export interface TurnTrackerListener {
   onStartOfTurn(): void;
@@ -11,6 +12,8 @@ export interface TurnTrackerListener {
   onTranscript(transcript: string, source: 'interim' | 'final'): void;
   onEagerEndOfTurn(transcript: string): void;
   onTurnResumed(): void;
+  /** The turn detector judged this transcript, at the current pause, an unlikely end (a veto). */
+  onEndUnlikely(transcript: string): void;
   onEndOfTurn(transcript: string): void;
   /** A turn with speech but no words (a cough, a noise) was dropped. */
   onTurnDropped(reason: string): void;
@@ -28,6 +31,11 @@ export interface TurnTrackerDeps {
    * audio turn detector; undefined or empty when there is none.
    */
   turnAudio: (from: number, to: number) => Int16Array | undefined;
+  /**
+   * Since when the microphone frames have been silent (no VAD smoothing), or null while they hold
+   * speech: where the user's speech really stopped, before the VAD's min_silence_duration says so.
+   */
+  silentSince: () => number | null;
   listener: TurnTrackerListener;
 }
 
@@ -42,6 +50,14 @@ const DETECTOR_AUDIO_LEAD_MS = 200;
 const DETECTOR_AUDIO_TAIL_MS = 200;
 /** Longest audio given to an audio turn detector (Smart Turn reads the last 8 s). */
 const DETECTOR_AUDIO_MS = 8000;
+/**
+ * Push-to-talk released with speech the STT has not finalised: the longest wait for its answer is
+ * this, plus FINALIZE_WAIT_PER_SPEECH of the unfinalised speech (capped by max_delay). Deepgram
+ * answers a Finalize within its final-result latency when it holds speech, and may not answer at
+ * all otherwise; then the turn commits on what was heard.
+ */
+const FINALIZE_WAIT_BASE_MS = 400;
+const FINALIZE_WAIT_PER_SPEECH = 0.25;
 
 interface DetectorVerdict {
   /** The transcript and the end of speech it judged. */
@@ -56,12 +72,7 @@ interface DetectorVerdict {
  */
 export class UserTurnTracker {
   private active = false;
-  private finals: string[] = [];
-  private interim = '';
-  /** Transcript of an earlier turn this one continues (see continueFrom). */
-  private continued = '';
-  /** Flux: the current Flux turn has reached EagerEndOfTurn, so its transcript is final. */
-  private fluxDraftFinal = false;
+  private readonly said = new TurnTranscript();
   private speaking = false;
   private speechStartedAt: number | null = null;
   private lastSpeechEndAt: number | null = null;
@@ -72,8 +83,12 @@ export class UserTurnTracker {
   /** Muted: nothing the user says is heard (the open turn, if any, still completes). */
   private muted = false;
   private pttReleasedAt: number | null = null;
-  /** Push-to-talk released and the STT has not yet answered the finalize request. */
+  /** The longest wait for the STT's answer to the Finalize sent at the release. */
+  private finalizeWaitMs = 0;
+  /** Push-to-talk released with unfinalised speech, and the STT has not answered the Finalize yet. */
   private awaitingFinalize = false;
+  /** When the transcript last became settled (a final with nothing pending, or a Flux draft). */
+  private settledAt: number | null = null;
   private waitTimer: TimerHandle | undefined;
   private waitUntil: number | null = null;
   private verdict: DetectorVerdict | null = null;
@@ -116,7 +131,7 @@ export class UserTurnTracker {
   }
 
   get transcript(): string {
-    return [this.continued, ...this.finals, this.interim].filter((s) => s.length > 0).join(' ');
+    return this.said.text;
   }
 
   /**
@@ -125,7 +140,7 @@ export class UserTurnTracker {
    */
   continueFrom(earlier: string): void {
     if (!this.active || !earlier) return;
-    this.continued = earlier;
+    this.said.continueFrom(earlier);
     this.emitTurnEvent('TurnResumed');
   }
 
@@ -134,7 +149,7 @@ export class UserTurnTracker {
   }
 
   private get settled(): boolean {
-    return this.finals.length > 0 && (this.interim === '' || this.fluxDraftFinal);
+    return this.said.settled;
   }
 
   // ---------- inputs ----------
@@ -184,27 +199,30 @@ export class UserTurnTracker {
     if (this.mode === 'manual' && !this.pttHeld && this.pttReleasedAt === null) return;
     switch (event.type) {
       case 'interim':
-        this.setInterim(event.transcript);
+        this.setInterim(this.said.newInNova(event.transcript, event.words, false), event.words);
         break;
-      case 'final':
-        if (this.pttReleasedAt !== null) this.awaitingFinalize = false;
-        this.addFinal(event.transcript, event.speechFinal);
+      case 'final': {
+        const answersFinalize = event.fromFinalize === true && this.pttReleasedAt !== null;
+        const text = this.said.newInNova(event.transcript, event.words, true);
+        if (text || this.active) this.addFinal(text, event.speechFinal);
+        if (answersFinalize) {
+          this.awaitingFinalize = false;
+          this.evaluate();
+        }
         if (event.speechFinal) this.providerEnded();
         break;
+      }
       case 'utterance_end':
         if (this.active) this.providerEnded();
         break;
       case 'speech_started':
         break;
-      case 'turn':
-        if (
-          this.pttReleasedAt !== null &&
-          (event.event === 'EndOfTurn' || event.event === 'EagerEndOfTurn')
-        ) {
-          this.awaitingFinalize = false;
-        }
-        this.onFluxTurn(event.event, event.transcript, event.confidence);
+      case 'turn': {
+        const text = this.said.newInFlux(event.turnIndex, event.transcript);
+        if (text === null) break; // about a Flux turn the engine has already committed
+        this.onFluxTurn(event.event, event.turnIndex, text, event.confidence);
         break;
+      }
       case 'error':
         break;
     }
@@ -218,12 +236,35 @@ export class UserTurnTracker {
       this.startTurn();
       this.pttReleasedAt = null;
     } else if (this.active) {
-      this.pttReleasedAt = this.deps.clock.now();
-      this.awaitingFinalize = true;
+      const now = this.deps.clock.now();
+      this.pttReleasedAt = now;
+      const speechEnd = this.speechStoppedAt(now);
+      this.finalizeWaitMs = this.finalizeWait(speechEnd);
+      this.awaitingFinalize = this.finalizeWaitMs > 0;
       this.speaking = false;
-      this.lastSpeechEndAt ??= this.pttReleasedAt;
+      this.lastSpeechEndAt = Math.max(this.lastSpeechEndAt ?? speechEnd, speechEnd);
       this.evaluate();
     }
+  }
+
+  /** When the user's speech stopped, as of `now`: the frames' silence, else the VAD's end of speech. */
+  private speechStoppedAt(now: number): number {
+    const silentSince = this.deps.silentSince();
+    if (silentSince === null) return now;
+    return this.speaking ? silentSince : Math.min(silentSince, this.lastSpeechEndAt ?? silentSince);
+  }
+
+  /**
+   * How long to wait for the STT's answer to the Finalize sent at release: nothing when all the
+   * speech heard is settled already (Deepgram may not answer at all then), otherwise a bound that
+   * grows with the speech not settled yet.
+   */
+  private finalizeWait(speechEnd: number): number {
+    const unsettledFrom = Math.max(this.settledAt ?? -Infinity, this.speechStartedAt ?? -Infinity);
+    const unsettledMs = Number.isFinite(unsettledFrom) ? Math.max(0, speechEnd - unsettledFrom) : 0;
+    if (unsettledMs === 0 && !this.said.hasUnsettledWords) return 0;
+    const bound = FINALIZE_WAIT_BASE_MS + unsettledMs * FINALIZE_WAIT_PER_SPEECH;
+    return Math.min(bound, this.settings.endpointing.max_delay * 1000);
   }
 
   setMuted(muted: boolean): void {
@@ -240,64 +281,79 @@ export class UserTurnTracker {
   reset(): void {
     this.cancelWait('reset');
     this.clearTurn();
+    this.said.reset();
   }
 
   // ---------- transcript bookkeeping ----------
 
-  private onFluxTurn(name: string, transcript: string, confidence?: number): void {
+  /**
+   * A Flux event, its transcript without the words an earlier commit took. Flux's transcript is the
+   * turn's: Update is a reading, EagerEndOfTurn a draft final that settles the turn as a final
+   * would (TurnResumed takes it back), EndOfTurn the final.
+   */
+  private onFluxTurn(name: string, fluxTurn: number, transcript: string, confidence?: number): void {
+    if (name === 'StartOfTurn' || this.active) this.said.startFluxTurn(fluxTurn);
     switch (name) {
       case 'StartOfTurn':
-        this.fluxDraftFinal = false;
-        if (!this.active) this.startTurn();
+        if (!this.active) {
+          this.startTurn();
+          this.said.startFluxTurn(fluxTurn);
+        }
         break;
       case 'Update':
-        this.fluxDraftFinal = false;
-        this.setInterim(transcript);
+        // After EagerEndOfTurn only TurnResumed takes the draft back; an Update repeating it does not.
+        if (this.setInterim(transcript) && this.said.isDraft) this.said.setDraft(false);
         break;
       case 'EagerEndOfTurn':
         this.setInterim(transcript);
-        this.fluxDraftFinal = true;
+        if (!this.active) break;
+        // Flux has no Finalize: its own end of turn answers a push-to-talk release.
+        if (this.pttReleasedAt !== null) this.awaitingFinalize = false;
+        this.said.setDraft(true);
+        this.settledAt = this.deps.clock.now();
         this.emitTurnEvent('EagerEndOfTurn', confidence);
         this.deps.listener.onEagerEndOfTurn(this.transcript);
         this.evaluate();
         break;
       case 'TurnResumed':
-        this.fluxDraftFinal = false;
+        if (!this.active) break;
+        this.said.setDraft(false);
         this.emitTurnEvent('TurnResumed', confidence);
         this.deps.listener.onTurnResumed();
         this.providerEndAt = null;
         this.cancelWait('TurnResumed');
         break;
       case 'EndOfTurn':
-        this.fluxDraftFinal = false;
+        if (this.pttReleasedAt !== null) this.awaitingFinalize = false;
         this.addFinal(transcript, true);
         this.providerEnded();
         break;
     }
   }
 
-  private setInterim(text: string): void {
+  /** A new reading of the words not final yet; false when it changes nothing. */
+  private setInterim(text: string, words?: readonly SttWord[]): boolean {
     const trimmed = text.trim();
-    if (trimmed === this.interim) return;
     if (!this.active) {
-      if (!trimmed) return;
+      if (!trimmed) return false;
       this.startTurn();
     }
+    if (!this.said.setInterim(trimmed, words)) return false;
     if (trimmed) this.providerEndAt = null;
-    this.interim = trimmed;
     this.deps.bus.emit({ type: 'transcript_interim', text: trimmed });
     this.transcriptChanged('interim');
+    return true;
   }
 
   private addFinal(text: string, speechFinal: boolean): void {
     const trimmed = text.trim();
-    if (!trimmed && !this.interim) return;
+    if (!trimmed && !this.said.hasUnsettledWords && !this.said.isDraft) return;
     if (!this.active) {
       if (!trimmed) return;
       this.startTurn();
     }
-    this.interim = '';
-    if (trimmed) this.finals.push(trimmed);
+    this.said.addFinal(trimmed);
+    if (this.said.settled) this.settledAt = this.deps.clock.now();
     this.deps.bus.emit({ type: 'transcript_final', text: trimmed, speech_final: speechFinal });
     this.transcriptChanged('final');
   }
@@ -321,9 +377,15 @@ export class UserTurnTracker {
     const now = this.deps.clock.now();
     if (this.mode === 'manual') {
       if (this.pttHeld || this.pttReleasedAt === null) return;
-      const fallback = this.pttReleasedAt + this.settings.endpointing.max_delay * 1000;
-      if (!this.awaitingFinalize && (this.settled || !this.transcript)) this.commitOrDrop();
-      else this.waitFor(fallback, 'push-to-talk released: waiting for the final transcript', 0);
+      // Released: commit on what was heard, once the STT has answered the Finalize (or the wait for
+      // its answer is over; the deadline commits then).
+      if (!this.awaitingFinalize) this.commitOrDrop();
+      else
+        this.waitFor(
+          this.pttReleasedAt + this.finalizeWaitMs,
+          'push-to-talk released: waiting for the final transcript',
+          this.finalizeWaitMs,
+        );
       return;
     }
     if (this.mode === 'stt') {
@@ -411,6 +473,7 @@ export class UserTurnTracker {
           likely_end: likelyEnd,
           source,
         });
+        if (!likelyEnd) this.deps.listener.onEndUnlikely(transcript);
         this.evaluate();
       });
     return null;
@@ -482,6 +545,7 @@ export class UserTurnTracker {
       return;
     }
     this.deps.bus.emit({ type: 'turn_event', event: 'EndOfTurn', transcript });
+    this.said.commit();
     this.clearTurn();
     this.deps.listener.onEndOfTurn(transcript);
   }
@@ -496,10 +560,8 @@ export class UserTurnTracker {
 
   private clearTurn(): void {
     this.active = false;
-    this.finals = [];
-    this.interim = '';
-    this.continued = '';
-    this.fluxDraftFinal = false;
+    this.said.clear();
+    this.settledAt = null;
     this.lastSpeechEndAt = null;
     this.pauseAt = null;
     this.providerEndAt = null;
@@ -507,6 +569,7 @@ export class UserTurnTracker {
     this.pendingDetection = null;
     this.detectorAudio = null;
     this.awaitingFinalize = false;
+    this.finalizeWaitMs = 0;
     this.pttReleasedAt = null;
     this.speechStartedAt = this.speaking ? this.deps.clock.now() : null;
   }

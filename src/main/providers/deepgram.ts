@@ -37,6 +37,8 @@ export const RECONNECT_INITIAL_DELAY_MS = 250;
 export const RECONNECT_MAX_DELAY_MS = 5000;
 /** Reconnect attempts in a row before the stream gives up. */
 export const RECONNECT_ATTEMPTS = 6;
+/** Flux gets its audio in chunks of this length: Deepgram recommends about 80 ms for Flux. */
+export const FLUX_CHUNK_MS = 80;
 /** How long close() waits for Deepgram to flush its last results after CloseStream. */
 export const CLOSE_TIMEOUT_MS = 2000;
 
@@ -94,6 +96,8 @@ interface Link {
   socket: AnySocket;
   /** Stream sample index of the connection's first audio sample (set when it opens). */
   base: number;
+  /** Flux: the stream's number of the connection's turn 0. */
+  fluxTurnBase: number;
   opened: boolean;
   /** The link's end has been handled (or it failed to open). */
   dead: boolean;
@@ -178,6 +182,11 @@ export class DeepgramSttStream implements SttStream {
   private reconnectTimer: TimerHandle | undefined;
   private failedAttempts = 0;
   private finalizePending = false;
+  /** Flux: audio waiting to make up a chunk of FLUX_CHUNK_MS. */
+  private readonly fluxPending: Int16Array[] = [];
+  private fluxPendingSamples = 0;
+  /** Flux turns of this stream that have ended (EndOfTurn). */
+  private fluxTurnsEnded = 0;
   private thresholds: FluxThresholds = {};
   private readonly configures: { resolve: () => void; reject: (error: Error) => void }[] = [];
   private closeWaiter: (() => void) | null = null;
@@ -231,14 +240,46 @@ export class DeepgramSttStream implements SttStream {
     this.armKeepAlive();
   }
 
+  /**
+   * Audio to transcribe. Nova gets it as it comes; Flux in chunks of FLUX_CHUNK_MS (what Deepgram
+   * recommends for Flux), the remainder going out with the stream's close.
+   */
   sendAudio(samples: Int16Array): void {
     if (this.state === 'closing' || this.state === 'closed' || samples.length === 0) return;
-    // A copy: the caller may reuse its buffer, and the history must keep what was sent.
-    const copy = samples.slice();
-    this.history.push(this.sent, copy);
-    this.sent += copy.length;
+    if (!this.flux) {
+      // A copy: the caller may reuse its buffer, and the history must keep what was sent.
+      this.forward(samples.slice());
+      return;
+    }
+    this.fluxPending.push(samples.slice());
+    this.fluxPendingSamples += samples.length;
+    const chunk = Math.round((FLUX_CHUNK_MS * this.sampleRate) / 1000);
+    while (this.fluxPendingSamples >= chunk) this.forward(this.takeFluxPending(chunk));
+  }
+
+  /** Audio handed on: kept for a replay, sent when the socket is open. */
+  private forward(samples: Int16Array): void {
+    this.history.push(this.sent, samples);
+    this.sent += samples.length;
     this.lastSentAt = this.clock.now();
-    if (this.state === 'open' && this.link) this.sendMedia(this.link, copy);
+    if (this.state === 'open' && this.link) this.sendMedia(this.link, samples);
+  }
+
+  /** The first `count` samples waiting to go to Flux (all of them when fewer wait). */
+  private takeFluxPending(count: number): Int16Array {
+    const n = Math.min(count, this.fluxPendingSamples);
+    const out = new Int16Array(n);
+    let filled = 0;
+    while (filled < n) {
+      const head = this.fluxPending[0]!;
+      const take = Math.min(head.length, n - filled);
+      out.set(head.subarray(0, take), filled);
+      filled += take;
+      if (take === head.length) this.fluxPending.shift();
+      else this.fluxPending[0] = head.subarray(take);
+    }
+    this.fluxPendingSamples -= n;
+    return out;
   }
 
   /** Nova: Deepgram finalises what it has heard (the next Results carry `from_finalize`). Flux: nothing. */
@@ -296,6 +337,7 @@ export class DeepgramSttStream implements SttStream {
 
   private async closeOnce(): Promise<void> {
     if (this.state === 'closed') return;
+    if (this.fluxPendingSamples > 0) this.forward(this.takeFluxPending(this.fluxPendingSamples));
     const wasOpen = this.state === 'open';
     this.state = 'closing';
     this.clock.clearTimeout(this.keepAliveTimer);
@@ -324,6 +366,7 @@ export class DeepgramSttStream implements SttStream {
     const link: Link = {
       socket,
       base: this.sent,
+      fluxTurnBase: this.fluxTurnsEnded,
       opened: false,
       dead: false,
       closeCode: null,
@@ -600,8 +643,9 @@ export class DeepgramSttStream implements SttStream {
       this.markFinalized(link, start + duration);
       const speechFinal = message.speech_final === true;
       // Empty finals mark silence; only an endpoint or an answer to Finalize matters to the engine.
-      if (!transcript && !speechFinal && message.from_finalize !== true) return;
-      this.emit({ type: 'final', transcript, speechFinal, words });
+      const fromFinalize = message.from_finalize === true;
+      if (!transcript && !speechFinal && !fromFinalize) return;
+      this.emit({ type: 'final', transcript, speechFinal, words, ...(fromFinalize ? { fromFinalize } : {}) });
       return;
     }
     if (!transcript) return;
@@ -612,9 +656,14 @@ export class DeepgramSttStream implements SttStream {
     const event = str(message.event);
     if (!TURN_EVENTS.has(event)) return;
     if (event === 'EndOfTurn') this.markFinalized(link, num(message.audio_window_end));
+    // Flux numbers its turns per connection. A new connection replays the audio since the last
+    // EndOfTurn, so its first turn is the stream's first unfinished one.
+    const turnIndex = link.fluxTurnBase + Math.max(0, Math.round(num(message.turn_index)));
+    if (event === 'EndOfTurn') this.fluxTurnsEnded = Math.max(this.fluxTurnsEnded, turnIndex + 1);
     const out: SttEvent = {
       type: 'turn',
       event: event as TurnEventName,
+      turnIndex,
       transcript: str(message.transcript).trim(),
     };
     if (typeof message.end_of_turn_confidence === 'number') out.confidence = message.end_of_turn_confidence;

@@ -65,10 +65,16 @@ export interface ElevenLabsWebSocketTtsOptions extends ElevenLabsTtsOptions {
   inactivityTimeoutS?: number;
   /** Keep-alive after this long without sending anything (ms; default a third of the inactivity timeout; 0: none). */
   keepAliveMs?: number;
-  /** `auto_mode`: render each text message as it arrives instead of buffering to the chunk schedule (default true). */
+  /**
+   * `auto_mode`: render each text message as it arrives, which ElevenLabs documents for whole
+   * phrases only. Default false: the server schedules its renders (`chunkLengthSchedule`) and the
+   * client flushes a reply's first text and each sentence end, so speech starts as soon as with
+   * auto mode while text cut mid-phrase is rendered with what follows it.
+   */
   autoMode?: boolean;
-  /** `generation_config.chunk_length_schedule` sent when each context opens (only matters without auto mode). */
+  /** `generation_config.chunk_length_schedule` sent when each context opens (without auto mode; default DEFAULT_CHUNK_LENGTH_SCHEDULE). */
   chunkLengthSchedule?: number[];
+  /** Sent with the socket's first context only: ElevenLabs refuses (1008) a later context that changes them. */
   voiceSettings?: ElevenLabsVoiceSettings;
   /** Open the socket at construction (default true; false: at the first reply). */
   warm?: boolean;
@@ -364,10 +370,19 @@ export class ElevenLabsHttpTts implements TtsProvider {
 
 const DEFAULT_INACTIVITY_TIMEOUT_S = 60;
 const MAX_INACTIVITY_TIMEOUT_S = 180;
-/** Context id a keep-alive names when no reply is under way. */
-const IDLE_KEEPALIVE_CONTEXT = 'cue-keepalive';
+/** Contexts one multi-context socket may hold at once: ElevenLabs' documented limit. */
+export const MAX_CONTEXTS_PER_SOCKET = 5;
+/**
+ * The server frees a closed context's slot when it has finished closing it, and then sends its
+ * isFinal. One that never comes is given up on after this long.
+ */
+export const CONTEXT_RELEASE_TIMEOUT_MS = 5_000;
+/** Renders once 50 characters are buffered (ElevenLabs' smallest step), then in growing steps. */
+export const DEFAULT_CHUNK_LENGTH_SCHEDULE: readonly number[] = [50, 120, 160, 250];
 /** Tolerance (ms) when deciding that a character's audio has been delivered (alignment is in whole ms). */
 const ALIGNMENT_TOLERANCE_MS = 1;
+/** A text that ends a sentence (what follows it starts a new phrase). */
+const SENTENCE_END = /[.!?…]["'’”)\]]*\s*$/;
 
 interface Alignment {
   chars: string[];
@@ -389,15 +404,55 @@ function parseAlignment(value: unknown): Alignment | undefined {
   };
 }
 
-/** One reply on the socket. */
+/** `eleven_v3` has no multi-context socket (ElevenLabs documents it). */
+export function hasMultiContextSocket(modelId: string): boolean {
+  return !modelId.trim().toLowerCase().startsWith('eleven_v3');
+}
+
+/**
+ * Why the server closed a socket, as a ProviderError. ElevenLabs refuses a wrong key or voice, a
+ * changed voice_settings, a sixth context or an exhausted quota with a 1008 close whose reason
+ * says which (the error message it sent just before, if any, is `detail`).
+ */
+export function socketCloseError(code: number, reason: string, detail = ''): ProviderError {
+  const why = [reason, detail].filter(Boolean).join('; ');
+  const text = `the TTS socket closed (${code}${why ? ` ${why}` : ''})`;
+  if (code === 1008) {
+    if (/voice_settings/i.test(why)) return new ProviderError('ElevenLabs', 'protocol', text, false);
+    if (/api[ _-]?key|unauthori[sz]ed|authoriz/i.test(why)) {
+      return new ProviderError('ElevenLabs', 'invalid_key', `${code} ${why}`, false);
+    }
+    if (/voice/i.test(why)) {
+      return new ProviderError('ElevenLabs', 'bad_request', `${text}; check the voice (tts.voice_id)`, false);
+    }
+    if (/model/i.test(why)) {
+      return new ProviderError('ElevenLabs', 'bad_request', `${text}; check tts.model_id`, false);
+    }
+    if (/quota/i.test(why)) return new ProviderError('ElevenLabs', 'rate_limited', text, false);
+  }
+  return new ProviderError('ElevenLabs', 'connection', text, true);
+}
+
+/**
+ * One reply on the socket. It holds one of the socket's slots from its opening until the server
+ * says it is closed (its isFinal), which for a cancelled context comes after the consumer has
+ * stopped listening.
+ */
 class TtsContext {
-  state: 'open' | 'closing' | 'done' = 'open';
+  /**
+   * open: taking text; closing: flush and close_context sent, its audio still coming; cancelled:
+   * close_context sent and nobody listening, waiting for the server to finish closing it; done:
+   * its slot is free.
+   */
+  state: 'open' | 'closing' | 'cancelled' | 'done' = 'open';
   private readonly decoder = new PcmDecoder();
   private audioMs = 0;
   /** End times (ms into the context's audio) of aligned characters not yet delivered in full. */
   private pendingEnds: number[] = [];
   private aligned = false;
   private readonly watchdog: Watchdog;
+  private readonly releaseTimer: Watchdog;
+  private textSent = false;
 
   constructor(
     readonly id: string,
@@ -406,14 +461,19 @@ class TtsContext {
     private readonly sampleRate: number,
     clock: Clock,
     stallMs: number,
+    private readonly autoMode: boolean,
   ) {
     this.watchdog = new Watchdog(clock, stallMs, () => {
       this.fail(stalled(stallMs, `context ${id} after the end of its text`));
     });
+    this.releaseTimer = new Watchdog(clock, CONTEXT_RELEASE_TIMEOUT_MS, () => this.release());
   }
 
+  /** Without auto mode, the reply's first text and each sentence end are flushed (rendered now). */
   sendText(text: string): void {
-    this.socket.send(wire.SendTextMulti.jsonOrThrow({ text, contextId: this.id, flush: false }));
+    const flush = !this.autoMode && (!this.textSent || SENTENCE_END.test(text));
+    this.textSent = true;
+    this.socket.send(wire.SendTextMulti.jsonOrThrow({ text, contextId: this.id, flush }));
   }
 
   /** The reply's text is complete: render the rest, and close so that isFinal follows the last audio. */
@@ -426,86 +486,117 @@ class TtsContext {
   }
 
   /**
-   * Abort: cancel the context server-side (when its text is still open), then end the iterable
-   * quietly, or with `error` when given.
+   * The consumer stops listening (abort, or it left): an open context is closed server-side (what
+   * was not rendered is not), and the iterable ends quietly, or with `error`. The slot stays taken
+   * until the server has finished closing the context.
    */
   cancel(error?: unknown): void {
-    if (this.state === 'done') return;
-    // After flush + close_context ElevenLabs finishes the flushed text whatever we send; we stop listening.
-    if (this.state === 'open' && this.socket.isOpen) {
+    if (this.state === 'done' || this.state === 'cancelled') return;
+    if (!this.socket.isOpen) {
+      this.fail(error);
+      return;
+    }
+    // After flush + close_context ElevenLabs renders the flushed text whatever we send: only its
+    // isFinal is awaited then.
+    if (this.state === 'open') {
       try {
         this.socket.send(wire.CloseContext.jsonOrThrow({ contextId: this.id, closeContext: true }));
       } catch {
         // the socket is going away: nothing more will be rendered for it anyway
       }
     }
-    if (error === undefined) this.finish();
-    else this.fail(error);
+    this.state = 'cancelled';
+    this.watchdog.stop();
+    this.releaseTimer.kick();
+    if (error === undefined) this.out.close();
+    else this.out.fail(error);
   }
 
-  fail(error: unknown): void {
+  /** Fails the consumer and frees the slot (the socket is going away, or the context is stuck). */
+  fail(error?: unknown): void {
     if (this.state === 'done') return;
-    this.done();
-    this.out.fail(error);
+    const listening = this.state !== 'cancelled';
+    this.release();
+    if (!listening) return;
+    if (error === undefined) this.out.close();
+    else this.out.fail(error);
+  }
+
+  /** Stops sending keep-alives for it, and lets go of its slot. */
+  private release(): void {
+    if (this.state === 'done') return;
+    this.state = 'done';
+    this.watchdog.stop();
+    this.releaseTimer.stop();
+    this.socket.released(this);
   }
 
   onMessage(message: Record<string, unknown>): void {
     if (this.state === 'done') return;
+    const final = message.isFinal === true || message.is_final === true;
+    if (this.state === 'cancelled') {
+      if (final) this.release();
+      return;
+    }
     if (this.state === 'closing') this.watchdog.kick();
-    if (typeof message.audio === 'string' && message.audio.length) {
-      const samples = this.decoder.decode(Buffer.from(message.audio, 'base64'));
-      const alignment = parseAlignment(message.alignment) ?? parseAlignment(message.normalizedAlignment);
-      if (alignment) {
-        this.aligned = true;
-        for (let i = 0; i < alignment.chars.length; i++) {
-          this.pendingEnds.push(this.audioMs + alignment.starts[i]! + alignment.durations[i]!);
-        }
-      }
-      this.audioMs += (samples.length / this.sampleRate) * 1000;
-      let characters: number | undefined;
-      if (this.aligned) {
-        const heard = this.audioMs + ALIGNMENT_TOLERANCE_MS;
-        const before = this.pendingEnds.length;
-        this.pendingEnds = this.pendingEnds.filter((end) => end > heard);
-        characters = before - this.pendingEnds.length;
-      }
-      if (samples.length || characters) {
-        this.out.push(
-          characters === undefined
-            ? { samples, sampleRate: this.sampleRate }
-            : { samples, sampleRate: this.sampleRate, characters },
-        );
+    if (typeof message.audio === 'string' && message.audio.length) this.onAudio(message);
+    if (final) {
+      this.release();
+      this.out.close();
+    }
+  }
+
+  private onAudio(message: Record<string, unknown>): void {
+    const samples = this.decoder.decode(Buffer.from(message.audio as string, 'base64'));
+    const alignment = parseAlignment(message.alignment) ?? parseAlignment(message.normalizedAlignment);
+    if (alignment) {
+      this.aligned = true;
+      for (let i = 0; i < alignment.chars.length; i++) {
+        this.pendingEnds.push(this.audioMs + alignment.starts[i]! + alignment.durations[i]!);
       }
     }
-    if (message.isFinal === true || message.is_final === true) this.finish();
-  }
-
-  private finish(): void {
-    if (this.state === 'done') return;
-    this.done();
-    this.out.close();
-  }
-
-  private done(): void {
-    this.state = 'done';
-    this.watchdog.stop();
-    this.socket.forget(this);
+    this.audioMs += (samples.length / this.sampleRate) * 1000;
+    let characters: number | undefined;
+    if (this.aligned) {
+      const heard = this.audioMs + ALIGNMENT_TOLERANCE_MS;
+      const before = this.pendingEnds.length;
+      this.pendingEnds = this.pendingEnds.filter((end) => end > heard);
+      characters = before - this.pendingEnds.length;
+    }
+    if (samples.length || characters) {
+      this.out.push(
+        characters === undefined
+          ? { samples, sampleRate: this.sampleRate }
+          : { samples, sampleRate: this.sampleRate, characters },
+      );
+    }
   }
 }
 
-/** The multi-context socket: opening, routing by context id, keep-alive, failure of its contexts. */
+/**
+ * One multi-context socket: opening, routing by context id, keep-alive, the slots its contexts
+ * hold (at most MAX_CONTEXTS_PER_SOCKET, counted until the server has closed each), and what its
+ * close means for the contexts on it.
+ */
 class TtsSocket {
   readonly opened: Promise<void>;
   closed = false;
   private readonly ws: WebSocket;
   private readonly contexts = new Map<string, TtsContext>();
+  /** Slots promised to replies that are waiting for the socket to open. */
+  private reserved = 0;
+  private contextsOpened = 0;
   private readonly keepAlive: Watchdog;
+  /** The last error the server sent without naming a context: it explains the close that follows. */
+  private lastError = '';
 
   constructor(
     url: string,
     apiKey: string,
     private readonly clock: Clock,
     keepAliveMs: number,
+    private readonly options: ElevenLabsWebSocketTtsOptions,
+    private readonly onIdle: (socket: TtsSocket) => void,
   ) {
     this.keepAlive = new Watchdog(clock, keepAliveMs, () => this.sendKeepAlive());
     this.ws = new WebSocket(url, { headers: { 'xi-api-key': apiKey } });
@@ -535,9 +626,7 @@ class TtsSocket {
           ),
         );
       });
-      this.ws.on('close', () =>
-        reject(new ProviderError('ElevenLabs', 'connection', 'the TTS socket closed', true)),
-      );
+      this.ws.on('close', (code, reason) => reject(socketCloseError(code, reason.toString('utf8'))));
     });
     this.opened.catch(() => this.markClosed());
     this.ws.on('message', (data, isBinary) => this.onMessage(data, isBinary));
@@ -548,8 +637,29 @@ class TtsSocket {
     return !this.closed && this.ws.readyState === WebSocket.OPEN;
   }
 
-  openContext(id: string, out: AsyncQueue<TtsAudio>, options: ElevenLabsWebSocketTtsOptions): TtsContext {
+  /** Contexts holding a slot, and slots promised. */
+  get slotsInUse(): number {
+    return this.contexts.size + this.reserved;
+  }
+
+  get hasFreeSlot(): boolean {
+    return !this.closed && this.slotsInUse < MAX_CONTEXTS_PER_SOCKET;
+  }
+
+  reserve(): void {
+    this.reserved++;
+  }
+
+  unreserve(): void {
+    this.reserved = Math.max(0, this.reserved - 1);
+    if (this.slotsInUse === 0) this.onIdle(this);
+  }
+
+  /** Opens a context in a reserved slot. Voice settings go with the socket's first context only. */
+  openContext(id: string, out: AsyncQueue<TtsAudio>): TtsContext {
+    const options = this.options;
     const { sampleRate } = pcmFormat(options.settings);
+    const autoMode = options.autoMode ?? false;
     const context = new TtsContext(
       id,
       this,
@@ -557,16 +667,18 @@ class TtsSocket {
       sampleRate,
       this.clock,
       options.stallTimeoutMs ?? DEFAULT_STALL_TIMEOUT_MS,
+      autoMode,
     );
+    this.reserved = Math.max(0, this.reserved - 1);
     this.contexts.set(id, context);
+    const first = this.contextsOpened++ === 0;
+    const schedule = options.chunkLengthSchedule ?? (autoMode ? undefined : DEFAULT_CHUNK_LENGTH_SCHEDULE);
     this.send(
       wire.InitializeConnectionMulti.jsonOrThrow({
         text: ' ',
         contextId: id,
-        voiceSettings: options.voiceSettings,
-        generationConfig: options.chunkLengthSchedule
-          ? { chunkLengthSchedule: options.chunkLengthSchedule }
-          : undefined,
+        ...(first && options.voiceSettings ? { voiceSettings: options.voiceSettings } : {}),
+        ...(schedule ? { generationConfig: { chunkLengthSchedule: [...schedule] } } : {}),
       }),
     );
     return context;
@@ -578,14 +690,16 @@ class TtsSocket {
     this.keepAlive.kick();
   }
 
-  forget(context: TtsContext): void {
+  /** The server has closed the context (or it was given up on): its slot is free. */
+  released(context: TtsContext): void {
     if (this.contexts.get(context.id) === context) this.contexts.delete(context.id);
+    if (this.slotsInUse === 0) this.onIdle(this);
   }
 
   /** close_socket, then close; the contexts still open end quietly. */
   shutdown(): void {
     this.keepAlive.stop();
-    for (const context of [...this.contexts.values()]) context.cancel();
+    for (const context of [...this.contexts.values()]) context.fail();
     if (this.isOpen) {
       this.ws.send(JSON.stringify(wire.CloseSocket.jsonOrThrow({ closeSocket: true })));
       this.ws.close(1000);
@@ -595,12 +709,19 @@ class TtsSocket {
     this.markClosed();
   }
 
+  /**
+   * Each open context's own inactivity timer is reset; with none open, a context-less `{"text":""}`
+   * keeps the socket alive (a keep-alive naming a context would open it, and it would hold a slot).
+   */
   private sendKeepAlive(): void {
     if (!this.isOpen) return;
-    // Each open context's own inactivity timer is reset; when idle, a fixed id that never carries
-    // text (not a finished reply's id: text for it would open a new context under that id).
-    const ids = this.contexts.size ? [...this.contexts.keys()] : [IDLE_KEEPALIVE_CONTEXT];
-    for (const id of ids) this.send(wire.KeepContextAlive.jsonOrThrow({ text: '', contextId: id }));
+    const open = [...this.contexts.values()].filter((c) => c.state === 'open');
+    if (!open.length) {
+      this.send({ text: '' });
+      return;
+    }
+    for (const context of open)
+      this.send(wire.KeepContextAlive.jsonOrThrow({ text: '', contextId: context.id }));
   }
 
   private onMessage(data: RawData, isBinary: boolean): void {
@@ -634,33 +755,30 @@ class TtsSocket {
       message.audio === undefined && message.isFinal === undefined && message.is_final === undefined;
     if (isError && (typeof message.error === 'string' || typeof message.message === 'string')) {
       const detail = [message.error, message.message].filter((v) => typeof v === 'string').join(': ');
-      const error = new ProviderError('ElevenLabs', 'protocol', `the TTS socket reported: ${detail}`, true);
-      if (context) context.fail(error);
-      else this.terminate(error);
+      // An error is about its context only (LiveKit handles it so too); one about a context no
+      // longer tracked concerns nobody; one naming none may explain a close that follows.
+      if (id === undefined) this.lastError = detail;
+      else
+        context?.fail(
+          new ProviderError('ElevenLabs', 'protocol', `the TTS socket reported: ${detail}`, true),
+        );
       return;
     }
-    context?.onMessage(message); // messages for a context we left (aborted) are dropped
+    context?.onMessage(message); // messages for a context already closed are dropped
   }
 
   /** Fails every context and drops the socket (a new one opens for the next reply). */
   private terminate(error: ProviderError): void {
-    for (const context of [...this.contexts.values()]) context.fail(error);
-    this.contexts.clear();
     this.markClosed();
+    for (const context of [...this.contexts.values()]) context.fail(error);
     this.ws.terminate();
   }
 
   private onClose(code: number, reason: string): void {
     this.markClosed();
     if (!this.contexts.size) return;
-    const error = new ProviderError(
-      'ElevenLabs',
-      'connection',
-      `the TTS socket closed (${code}${reason ? ` ${reason}` : ''})`,
-      true,
-    );
+    const error = socketCloseError(code, reason, this.lastError);
     for (const context of [...this.contexts.values()]) context.fail(error);
-    this.contexts.clear();
   }
 
   private markClosed(): void {
@@ -669,15 +787,23 @@ class TtsSocket {
   }
 }
 
-/** ElevenLabs over the multi-context WebSocket: one warm socket, one context per reply. */
+/**
+ * ElevenLabs over the multi-context WebSocket: one context per reply on a warm socket. A socket
+ * holds at most MAX_CONTEXTS_PER_SOCKET contexts, counted until the server has closed each; when
+ * the warm socket's slots are all taken (replies cancelled faster than the server closes them,
+ * speculations), the reply goes to another socket, which is closed again once it is idle.
+ */
 export class ElevenLabsWebSocketTts implements TtsProvider {
-  private socket: TtsSocket | undefined;
+  /** Open or opening sockets; the first is the warm one. */
+  private sockets: TtsSocket[] = [];
   private nextContext = 1;
   /** Sockets opened so far. */
   socketsOpened = 0;
 
   constructor(private readonly options: ElevenLabsWebSocketTtsOptions) {
-    if (options.apiKey && options.warm !== false) this.connect().catch(() => {});
+    if (options.apiKey && options.warm !== false && hasMultiContextSocket(options.settings.model_id)) {
+      this.connect().catch(() => {});
+    }
   }
 
   /** The socket URL (the key goes in the `xi-api-key` header, not here). */
@@ -692,58 +818,84 @@ export class ElevenLabsWebSocketTts implements TtsProvider {
       model_id: settings.model_id,
       output_format: pcmFormat(settings).format,
       inactivity_timeout: String(timeout),
-      auto_mode: String(this.options.autoMode ?? true),
+      auto_mode: String(this.options.autoMode ?? false),
     });
     return `${base}/v1/text-to-speech/${encodeURIComponent(settings.voice_id)}/multi-stream-input?${query}`;
   }
 
-  /** Opens the socket unless one is open or opening; resolves when it is open. */
+  /** Opens the warm socket unless one is open or opening; resolves when it is open. */
   async connect(): Promise<void> {
-    await this.ensureSocket();
+    this.prune();
+    const socket = this.sockets[0] ?? this.openSocket();
+    await socket.opened;
   }
 
-  /** Closes the socket (close_socket first); a later reply opens a new one. */
+  /** Closes the sockets (close_socket first); a later reply opens a new one. */
   async close(): Promise<void> {
-    const socket = this.socket;
-    this.socket = undefined;
-    socket?.shutdown();
+    for (const socket of this.sockets.splice(0)) socket.shutdown();
   }
 
   synthesize(request: TtsRequest): AsyncIterable<TtsAudio> {
     return this.run(request);
   }
 
-  private ensureSocket(): Promise<TtsSocket> {
-    const apiKey = this.options.apiKey;
-    if (!apiKey) return Promise.reject(missingKey('ElevenLabs'));
-    let socket = this.socket;
-    if (!socket || socket.closed) {
-      const inactivityMs =
-        Math.min(MAX_INACTIVITY_TIMEOUT_S, this.options.inactivityTimeoutS ?? DEFAULT_INACTIVITY_TIMEOUT_S) *
-        1000;
-      socket = new TtsSocket(
-        this.url,
-        apiKey,
-        this.options.clock,
-        this.options.keepAliveMs ?? inactivityMs / 3,
-      );
-      this.socket = socket;
-      this.socketsOpened++;
-    }
-    const current = socket;
-    return current.opened.then(() => current);
+  private openSocket(): TtsSocket {
+    const apiKey = this.options.apiKey!;
+    const inactivityMs =
+      Math.min(MAX_INACTIVITY_TIMEOUT_S, this.options.inactivityTimeoutS ?? DEFAULT_INACTIVITY_TIMEOUT_S) *
+      1000;
+    const socket = new TtsSocket(
+      this.url,
+      apiKey,
+      this.options.clock,
+      this.options.keepAliveMs ?? inactivityMs / 3,
+      this.options,
+      (idle) => this.onIdle(idle),
+    );
+    this.sockets.push(socket);
+    this.socketsOpened++;
+    return socket;
+  }
+
+  /** A socket with a free slot, the slot reserved (a new socket when every one is full). */
+  private acquire(): TtsSocket {
+    this.prune();
+    const socket = this.sockets.find((s) => s.hasFreeSlot) ?? this.openSocket();
+    socket.reserve();
+    return socket;
+  }
+
+  /** An extra socket with nothing on it is closed; the warm one stays. */
+  private onIdle(socket: TtsSocket): void {
+    if (socket === this.sockets[0] || !this.sockets.includes(socket)) return;
+    this.sockets = this.sockets.filter((s) => s !== socket);
+    socket.shutdown();
+  }
+
+  private prune(): void {
+    this.sockets = this.sockets.filter((s) => !s.closed);
   }
 
   private async *run(request: TtsRequest): AsyncGenerator<TtsAudio> {
     if (!this.options.apiKey) throw missingKey('ElevenLabs');
+    const model = this.options.settings.model_id;
+    if (!hasMultiContextSocket(model)) {
+      throw new ProviderError(
+        'ElevenLabs',
+        'bad_request',
+        `the model "${model}" has no multi-context WebSocket (ElevenLabs documents this); set tts.transport to "http" to use it, or choose another tts.model_id`,
+        false,
+      );
+    }
     const { signal } = request;
     if (signal.aborted) return;
     const out = new AsyncQueue<TtsAudio>();
-    const connecting = this.ensureSocket();
-    connecting.catch(() => {}); // awaited below once there is text
     let context: TtsContext | undefined;
+    let pending: TtsSocket | undefined;
     const onAbort = () => {
       context?.cancel();
+      pending?.unreserve();
+      pending = undefined;
       out.close();
     };
     signal.addEventListener('abort', onAbort, { once: true });
@@ -751,12 +903,15 @@ export class ElevenLabsWebSocketTts implements TtsProvider {
     void (async () => {
       try {
         for await (const text of request.text) {
-          if (signal.aborted || context?.state === 'done') return;
+          if (signal.aborted || context?.state === 'done' || context?.state === 'cancelled') return;
           if (!text.trim()) continue; // " " opens a context and "" keeps one alive: never send them as text
           if (!context) {
-            const socket = await connecting;
-            if (signal.aborted) return;
-            context = socket.openContext(`cue-${this.nextContext++}`, out, this.options);
+            const socket = this.acquire();
+            pending = socket;
+            await socket.opened;
+            if (signal.aborted || pending !== socket) return;
+            pending = undefined;
+            context = socket.openContext(`cue-${this.nextContext++}`, out);
           }
           context.sendText(text);
         }
@@ -764,6 +919,8 @@ export class ElevenLabsWebSocketTts implements TtsProvider {
         if (context) context.end();
         else out.close(); // no text: nothing to say
       } catch (error) {
+        pending?.unreserve();
+        pending = undefined;
         if (signal.aborted) return;
         if (context) context.cancel(error);
         else out.fail(error);

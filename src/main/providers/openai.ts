@@ -10,6 +10,12 @@
  *
  * Aborting the request's signal aborts the HTTP request (and closes the connection); the
  * iterable then ends quietly, whether it was waiting for headers, streaming or backing off.
+ *
+ * Parameters some servers refuse: OpenAI's reasoning models (o1, o3, o4-mini, GPT-5 but its chat
+ * variants) accept only the default temperature and answer any other with 400, so `temperature`
+ * is not sent to them; and some OpenAI-compatible servers refuse `stream_options`. A 400 that
+ * names either parameter is answered by sending the request again at once without it (not
+ * counted as a retry), and the provider leaves it out from then on.
  */
 import OpenAI, { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError } from 'openai';
 import { delay, type Clock, type TimerHandle } from '../engine/clock';
@@ -53,6 +59,23 @@ interface RetryableFailure {
   retryAfterMs?: number;
 }
 
+/** Request parameters a server may refuse; the request is then sent again without them. */
+type OptionalParameter = 'temperature' | 'stream_options';
+
+/** An attempt refused because of a parameter the server does not take. */
+interface RefusedParameter {
+  refused: OptionalParameter;
+}
+
+/**
+ * OpenAI's reasoning models accept only the default temperature: o1, o3, o4-mini, GPT-5 and its
+ * mini/nano/pro variants (not the chat ones), also behind a router prefix such as "openai/gpt-5".
+ */
+export function refusesCustomTemperature(model: string): boolean {
+  const name = model.trim().toLowerCase().split('/').at(-1) ?? '';
+  return /^(o\d|gpt-5)/.test(name) && !name.includes('chat');
+}
+
 export class OpenAiLlm implements LlmProvider {
   readonly baseUrl: string;
   private readonly client: OpenAI | null;
@@ -60,9 +83,12 @@ export class OpenAiLlm implements LlmProvider {
   private readonly clock: Clock;
   private readonly settings: LlmSettings;
   private readonly onRetry: ((event: OpenAiRetryEvent) => void) | undefined;
+  /** Parameters this provider no longer sends (the model or server refuses them). */
+  private readonly leftOut = new Set<OptionalParameter>();
 
   constructor(options: OpenAiLlmOptions) {
     this.settings = options.settings;
+    if (refusesCustomTemperature(options.settings.model)) this.leftOut.add('temperature');
     this.clock = options.clock;
     this.onRetry = options.onRetry;
     const configured = (options.baseUrl ?? options.settings.base_url).trim();
@@ -106,6 +132,12 @@ export class OpenAiLlm implements LlmProvider {
     for (let attempt = 1; ; attempt++) {
       const failure = yield* this.attempt(client, request);
       if (!failure) return;
+      if ('refused' in failure) {
+        // Sent again at once without it; the same attempt number (the parameter is never sent again).
+        this.leftOut.add(failure.refused);
+        attempt--;
+        continue;
+      }
       if (attempt > this.settings.max_retries) throw afterAttempts(failure.error, attempt);
       const delayMs = backoff(attempt, failure.retryAfterMs);
       this.onRetry?.({ attempt, delayMs, error: failure.error });
@@ -125,7 +157,7 @@ export class OpenAiLlm implements LlmProvider {
   private async *attempt(
     client: OpenAI,
     request: LlmRequest,
-  ): AsyncGenerator<LlmChunk, RetryableFailure | undefined> {
+  ): AsyncGenerator<LlmChunk, RetryableFailure | RefusedParameter | undefined> {
     const { signal } = request;
     const controller = new AbortController();
     const forwardAbort = () => controller.abort(signal.reason);
@@ -151,9 +183,9 @@ export class OpenAiLlm implements LlmProvider {
           {
             model: this.settings.model,
             messages: request.messages.map((m) => ({ role: m.role, content: m.content })),
-            temperature: this.settings.temperature,
+            ...(this.leftOut.has('temperature') ? {} : { temperature: this.settings.temperature }),
             stream: true,
-            stream_options: { include_usage: true },
+            ...(this.leftOut.has('stream_options') ? {} : { stream_options: { include_usage: true } }),
           },
           { signal: controller.signal },
         );
@@ -177,6 +209,8 @@ export class OpenAiLlm implements LlmProvider {
         }
       } catch (error) {
         if (signal.aborted) return undefined;
+        const refused = tokens === 0 ? this.refusedParameter(error) : null;
+        if (refused) return { refused };
         const failure = timedOut ? { error: this.timeoutError() } : classify(error, tokens);
         if (tokens > 0 || !failure.error.retryable) throw failure.error;
         return failure;
@@ -206,6 +240,17 @@ export class OpenAiLlm implements LlmProvider {
     // Servers that ignore stream_options (Ollama, llama.cpp) send no usage: then none is emitted.
     if (usage) yield { type: 'usage', usage };
     return undefined;
+  }
+
+  /** The parameter a 400 (or 422) refuses, when it is one this provider sent and can do without. */
+  private refusedParameter(error: unknown): OptionalParameter | null {
+    if (!(error instanceof APIError) || (error.status !== 400 && error.status !== 422)) return null;
+    const param = (error.error as { param?: unknown } | undefined)?.param;
+    const text = `${typeof param === 'string' ? param : ''} ${apiMessage(error)}`;
+    for (const name of ['temperature', 'stream_options'] as const) {
+      if (!this.leftOut.has(name) && text.includes(name)) return name;
+    }
+    return null;
   }
 
   private timeoutError(): ProviderError {

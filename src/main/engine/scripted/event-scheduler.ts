@@ -7,7 +7,11 @@
  * - an event is scheduled once the audio up to its `audioAt` has been received, `delayMs` later;
  * - events go out in order, never before the one before them (a socket is ordered);
  * - a final covers only words no earlier final (or Finalize) covered, and an interim only
- *   words not finalised yet.
+ *   words not finalised yet;
+ * - a Finalize is answered (a final marked from_finalize) only when speech is buffered: words
+ *   heard, or being spoken, that no final sent so far covers. Deepgram
+ *   documents that the answer "typically occurs when there is a noticeable amount of audio
+ *   buffered"; with nothing but silence since the last final, no answer comes.
  */
 import type { Clock, TimerHandle } from '../clock';
 import { SAMPLE_RATE } from '../ports';
@@ -152,11 +156,12 @@ export class CaseEventScheduler {
   }
 
   /**
-   * A final (not speech-final) for the words heard so far and not finalised yet, even if none,
-   * released `delayMs` later (after anything already scheduled).
+   * Answers a Finalize: when speech is buffered (hasBufferedSpeech), a final (not speech-final)
+   * for the words heard so far and not finalised yet, released `delayMs` later (after anything
+   * already scheduled); otherwise nothing. Returns whether an answer is on its way.
    */
-  finalize(delayMs: number): void {
-    if (this.closed) return;
+  finalize(delayMs: number): boolean {
+    if (this.closed || !this.hasBufferedSpeech()) return false;
     const heardSeconds = this.caseSeconds;
     const heard = wordsHeardBy(this.words, heardSeconds);
     this.release(delayMs, () => {
@@ -169,6 +174,16 @@ export class CaseEventScheduler {
         audioAt: heardSeconds,
       });
     });
+    return true;
+  }
+
+  /**
+   * Some word has been heard, or is being spoken, that no final sent so far covers (a final on its
+   * way still counts as buffered: the provider holds that audio until it sends the result).
+   */
+  hasBufferedSpeech(): boolean {
+    const heardSeconds = this.caseSeconds;
+    return this.words.some((w) => w.index > this.finalizedThrough && w.start < heardSeconds - EPSILON);
   }
 
   /**

@@ -123,7 +123,10 @@ export class ScriptedSttStream implements SttStream {
     this.scheduler.receive(samples.length);
   }
 
-  /** Nova: a final (speechFinal false) for the words heard but not yet finalised, even if none. Flux has no Finalize: no-op. */
+  /**
+   * Nova: a final (speechFinal false, fromFinalize) for the words heard but not yet finalised,
+   * when speech is buffered; nothing otherwise (event-scheduler.ts). Flux has no Finalize: no-op.
+   */
   finalize(): void {
     if (this.flux) return;
     this.scheduler.finalize(this.profile.stt_final_lag_ms);
@@ -145,6 +148,7 @@ export class ScriptedSttStream implements SttStream {
         this.emit({
           type: 'turn',
           event: event.payload.event,
+          turnIndex: event.payload.turnIndex,
           transcript: event.payload.transcript,
           confidence: event.payload.confidence,
         });
@@ -166,6 +170,7 @@ export class ScriptedSttStream implements SttStream {
             start: event.words[t.from]!.start,
             end: event.words[t.to - 1]!.end,
           })),
+          ...(event.fromFinalize ? { fromFinalize: true as const } : {}),
         });
         return;
     }
