@@ -71,9 +71,11 @@ export const SettingsDrawer = memo(function SettingsDrawer(props: SettingsDrawer
     const field = document.getElementById(`field-${fieldId(path)}`);
     if (!field) return;
     field.scrollIntoView({ block: 'center', behavior: prefersReducedMotion() ? 'auto' : 'smooth' });
-    field
-      .querySelector<HTMLElement>('input:checked, input, select, textarea')
-      ?.focus({ preventScroll: true });
+    // The selected radio of a choice, else the field's first control.
+    const control =
+      field.querySelector<HTMLElement>('input:checked') ??
+      field.querySelector<HTMLElement>('input, select, textarea');
+    control?.focus({ preventScroll: true });
     field.classList.add('field--flash');
     field.addEventListener('animationend', () => field.classList.remove('field--flash'), { once: true });
   }, []);
