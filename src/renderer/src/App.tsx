@@ -81,6 +81,7 @@ export function App() {
                   subscribeTimeline={actions.subscribeTimeline}
                   turns={cue.turns}
                   running={state?.running ?? false}
+                  vadThreshold={cue.settings?.vad.activation_threshold ?? null}
                 />
               ) : null}
             </section>

@@ -77,9 +77,11 @@ export interface TimelineMountProps {
   subscribeTimeline: (listener: (event: TimelineEvent) => void) => () => void;
   turns: readonly TurnReport[];
   running: boolean;
+  /** vad.activation_threshold, drawn on the speech probability trace. */
+  vadThreshold: number | null;
 }
 
 /** The live turn timeline, fed from the app's one timeline subscription and the turn reports. */
-export function TimelineMount({ subscribeTimeline, turns }: TimelineMountProps) {
-  return <LiveTimeline subscribeTimeline={subscribeTimeline} turns={turns} />;
+export function TimelineMount({ subscribeTimeline, turns, vadThreshold }: TimelineMountProps) {
+  return <LiveTimeline subscribeTimeline={subscribeTimeline} turns={turns} vadThreshold={vadThreshold} />;
 }

@@ -133,6 +133,8 @@ export class TimelineCanvas {
     lanes: new Map(),
   };
   private charWidth = 6.5;
+  /** The VAD's activation threshold, drawn across the probability trace (null: not drawn). */
+  private threshold: number | null = null;
   private readonly disposers: (() => void)[] = [];
   private disposed = false;
 
@@ -224,6 +226,13 @@ export class TimelineCanvas {
     }
     if (!inView || span > window * 0.9) this.following = false;
     this.view = this.clampView(this.view);
+    this.invalidate();
+  }
+
+  /** Draws the VAD activation threshold across the speech probability trace (null: none). */
+  setProbabilityThreshold(threshold: number | null): void {
+    if (threshold === this.threshold) return;
+    this.threshold = threshold;
     this.invalidate();
   }
 
@@ -881,6 +890,18 @@ export class TimelineCanvas {
     if (fineStart !== null && fineStart <= to) {
       this.sparkPath(ctx, view, fine, Math.max(view.startT, fineStart), to, bottom, scale);
     }
+    if (this.threshold !== null) {
+      const y = Math.round(bottom - this.threshold * scale) + 0.5;
+      ctx.globalAlpha = 0.8;
+      ctx.setLineDash([3, 3]);
+      ctx.lineWidth = 1;
+      ctx.beginPath();
+      ctx.moveTo(view.x0, y);
+      ctx.lineTo(view.x0 + view.width, y);
+      ctx.stroke();
+      ctx.setLineDash([]);
+      ctx.globalAlpha = 1;
+    }
     ctx.restore();
   }
 
@@ -1073,8 +1094,39 @@ export class TimelineCanvas {
       case 'detector': {
         const x = box.x + box.w / 2;
         const y = box.y + box.h / 2;
+        // The silence judged: a bracket from where it began to the verdict (solid: a short pause).
+        if (item.silenceStart !== null) {
+          const x0 = timeToX(view, item.silenceStart);
+          ctx.save();
+          ctx.strokeStyle = theme.endpointing;
+          ctx.lineWidth = 1;
+          if (!item.early) ctx.setLineDash([2, 2]);
+          ctx.beginPath();
+          ctx.moveTo(x0 + 0.5, y - 4);
+          ctx.lineTo(x0 + 0.5, y);
+          ctx.lineTo(x, y);
+          ctx.stroke();
+          ctx.restore();
+        }
         this.circle(ctx, x, y, 3, theme.endpointing, item.likelyEnd);
         if (view.msPerPx < 6) this.markLabel(ctx, x, y, detectorLabel(item));
+        break;
+      }
+      case 'settings': {
+        // Across every lane: the turns after it run under the new settings.
+        const x = Math.round(box.x) + 0.5;
+        const { layout } = this;
+        ctx.save();
+        ctx.strokeStyle = theme.accent;
+        ctx.lineWidth = 1.5;
+        ctx.setLineDash([4, 3]);
+        ctx.beginPath();
+        ctx.moveTo(x, layout.axisHeight);
+        ctx.lineTo(x, layout.totalHeight);
+        ctx.stroke();
+        ctx.restore();
+        this.diamond(ctx, x, box.y + box.h / 2, 5, theme.accent, true);
+        this.markLabel(ctx, x, box.y + box.h / 2, `settings ${item.number}`);
         break;
       }
       case 'skipped':
