@@ -513,6 +513,11 @@ export class TimelineModel {
   readonly sparklineCoarse: ProbabilityRing;
   /** Bumped on every change. */
   version = 0;
+  /**
+   * Bumped on every change but a VAD probability frame: what is drawn away from the live edge
+   * can only have changed when this did.
+   */
+  itemsVersion = 0;
   /** Bumped when turns are added or dropped or a turn's summary changes (not on VAD frames). */
   summaryVersion = 0;
   /** Turns dropped to keep memory bounded. */
@@ -716,6 +721,7 @@ export class TimelineModel {
   ingest(event: TimelineEvent, wallNow?: number): void {
     this.apply(event, wallNow ?? this.now());
     this.version++;
+    if (event.type !== 'vad_probability') this.itemsVersion++;
     this.emit();
   }
 
@@ -724,6 +730,7 @@ export class TimelineModel {
     const wall = wallNow ?? this.now();
     for (const event of events) this.apply(event, wall);
     this.version++;
+    this.itemsVersion++;
     this.summaryVersion++;
     this.emit();
   }
@@ -743,6 +750,7 @@ export class TimelineModel {
     if (report.transcript) turn.transcript = this.text(report.transcript);
     this.touchSummary(turn);
     this.version++;
+    this.itemsVersion++;
     this.emit();
   }
 
@@ -764,6 +772,7 @@ export class TimelineModel {
     this.turnsDropped = 0;
     this.eventCount = 0;
     this.version++;
+    this.itemsVersion++;
     this.summaryVersion++;
     this.emit();
   }
