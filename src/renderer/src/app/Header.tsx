@@ -8,6 +8,7 @@ import {
   MoonIcon,
   PlayIcon,
   SettingsIcon,
+  SlidersIcon,
   StopIcon,
   SunIcon,
   SystemThemeIcon,
@@ -26,6 +27,8 @@ export interface HeaderProps {
   theme: ThemeChoice;
   onTheme: (choice: ThemeChoice) => void;
   onOpenSettings: () => void;
+  tuningOpen: boolean;
+  onToggleTuning: () => void;
 }
 
 export function Header(props: HeaderProps) {
@@ -63,27 +66,23 @@ export function Header(props: HeaderProps) {
       </div>
 
       <div className="controls" role="group" aria-label="Session">
-        {running ? (
-          <button
-            type="button"
-            className="btn btn--stop"
-            onClick={() => void actions.stop()}
-            disabled={busy.stopping}
-          >
-            <StopIcon />
-            <span>{busy.stopping ? 'Stopping…' : 'Stop'}</span>
-          </button>
-        ) : (
-          <button
-            type="button"
-            className="btn btn--primary"
-            onClick={() => void actions.start()}
-            disabled={!connected || busy.starting}
-          >
-            <PlayIcon />
-            <span>{busy.starting ? 'Starting…' : 'Start'}</span>
-          </button>
-        )}
+        {/* One button for Start and Stop, so the focus stays on it when it changes. */}
+        <button
+          type="button"
+          className={`btn ${running ? 'btn--stop' : 'btn--primary'}`}
+          onClick={() => {
+            if (busy.starting || busy.stopping) return;
+            void (running ? actions.stop() : actions.start());
+          }}
+          disabled={!connected}
+          // Busy, it stays focusable (a disabled button would drop the focus to the page).
+          aria-disabled={busy.starting || busy.stopping || undefined}
+        >
+          {running ? <StopIcon /> : <PlayIcon />}
+          <span>
+            {running ? (busy.stopping ? 'Stopping…' : 'Stop') : busy.starting ? 'Starting…' : 'Start'}
+          </span>
+        </button>
         <button
           type="button"
           className={`btn${state?.muted ? ' btn--muted' : ''}`}
@@ -132,6 +131,17 @@ export function Header(props: HeaderProps) {
           ) : (
             <SystemThemeIcon />
           )}
+        </button>
+        <button
+          type="button"
+          className="btn btn--ghost"
+          aria-expanded={props.tuningOpen}
+          aria-controls="tuning-panel"
+          onClick={props.onToggleTuning}
+          disabled={!connected}
+        >
+          <SlidersIcon />
+          <span>Tune</span>
         </button>
         <button
           type="button"
