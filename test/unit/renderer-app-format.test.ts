@@ -100,6 +100,10 @@ describe('keys', () => {
     expect(describeKey('deepgram', { set: false, source: null })).toBe('Not set');
     expect(describeKey('deepgram', { set: true, source: 'environment' })).toBe('Set · from DEEPGRAM_API_KEY');
     expect(describeKey('openai', { set: true, source: 'store' })).toBe('Set · saved by Cue');
+    // Without a key store to encrypt with, a key is kept for this run only: never "saved".
+    expect(describeKey('openai', { set: true, source: 'store' }, false)).toBe(
+      'Set · in memory until Cue quits',
+    );
     expect(describeKey('elevenlabs', { set: true, source: 'override' })).toBe('Set · given to this run');
   });
 

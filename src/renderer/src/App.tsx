@@ -79,7 +79,11 @@ export function App() {
               info={cue.info}
               keys={cue.keys}
               llmBaseUrl={cue.settings?.llm.base_url ?? ''}
-              onOpenProviders={() => openSettings({ section: 'providers' })}
+              onOpenProviders={
+                cue.notices.some((n) => n.action?.kind === 'open-settings')
+                  ? null
+                  : () => openSettings({ section: 'providers' })
+              }
             />
             {/* Microphone capture and playback, with the input level, once connected. */}
             {connected && cue.api && state ? (

@@ -18,7 +18,8 @@ export interface ConversationProps {
   keys: Readonly<Record<KeyId, KeyStatus>> | null;
   /** llm.base_url: a custom (e.g. local) endpoint needs no OpenAI key. */
   llmBaseUrl: string;
-  onOpenProviders: () => void;
+  /** Null when a notice already offers to open the provider settings (one such button, not two). */
+  onOpenProviders: (() => void) | null;
 }
 
 export function Conversation(props: ConversationProps) {
@@ -149,7 +150,7 @@ interface EmptyStateProps {
   info: AppInfo | null;
   keys: Readonly<Record<KeyId, KeyStatus>> | null;
   llmBaseUrl: string;
-  onOpenProviders: () => void;
+  onOpenProviders: (() => void) | null;
 }
 
 function EmptyState({ state, info, keys, llmBaseUrl, onOpenProviders }: EmptyStateProps) {
@@ -187,9 +188,11 @@ function EmptyState({ state, info, keys, llmBaseUrl, onOpenProviders }: EmptySta
               );
             })}
           </ul>
-          <button type="button" className="btn btn--primary" onClick={onOpenProviders}>
-            Open provider settings
-          </button>
+          {onOpenProviders ? (
+            <button type="button" className="btn btn--primary" onClick={onOpenProviders}>
+              Open provider settings
+            </button>
+          ) : null}
         </>
       ) : null}
       {shortcut ? (
