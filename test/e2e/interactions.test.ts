@@ -321,10 +321,12 @@ describe('interactions in Chromium over the WebSocket bridge', () => {
 
     // Scroll back (horizontal wheel over the plot) until turn 0 is in view again.
     const canvas = page.locator('canvas.cue-timeline__canvas');
-    const box = (await canvas.boundingBox())!;
-    await page.mouse.move(box.x + box.width * 0.6, box.y + 40);
+    let box = (await canvas.boundingBox())!;
     let wheels = 0;
     while (!(await inView(0)) && wheels < 20) {
+      // Where the plot is now (the stats above it may wrap as their figures grow).
+      box = (await canvas.boundingBox())!;
+      await page.mouse.move(box.x + box.width * 0.6, box.y + 40);
       await page.mouse.wheel(-250, 0);
       wheels++;
       await page.waitForFunction(() => new Promise((resolve) => requestAnimationFrame(() => resolve(true))));
