@@ -179,6 +179,10 @@ describe('interactions in Chromium over the WebSocket bridge', () => {
       .poll(async () => (await page.locator('.banners').textContent()) ?? '', { timeout: 5_000 })
       .toContain('The microphone was disconnected. Reconnect it or connect another one');
     expect(await status.locator('.audio-status-label').textContent()).toBe('Microphone unavailable');
+    // The header does not claim to listen without a microphone.
+    await expect
+      .poll(() => page.locator('.status-label').textContent(), { timeout: 5_000 })
+      .toBe('Not hearing you');
     expect(await page.getByRole('button', { name: 'Retry microphone' }).isVisible()).toBe(true);
     // The app tried to reopen a microphone at once (the new default), found none, and while
     // unplugged no microphone audio reaches main: over 0.6 s of audio time, not one frame more
@@ -198,6 +202,9 @@ describe('interactions in Chromium over the WebSocket bridge', () => {
     await page.evaluate(() => window.__cueDevices!.plugIn());
     await expect.poll(() => status.getAttribute('data-mic-state'), { timeout: 5_000 }).toBe('capturing');
     expect(await status.locator('.audio-status-label').textContent()).toBe(label);
+    await expect
+      .poll(() => page.locator('.status-label').textContent(), { timeout: 5_000 })
+      .not.toBe('Not hearing you');
     await expect
       .poll(async () => (await captureFrames()).slice(nodesBefore).reduce((a, b) => a + b, 0), {
         timeout: 5_000,

@@ -42,6 +42,18 @@ describe('status pill', () => {
       label: 'Stopped',
     });
   });
+
+  it('does not say Listening while the microphone is unavailable', () => {
+    const ok = { status: 'connected' } as const;
+    expect(describeStatus(ok, state(), 'error')).toEqual({
+      tone: 'offline',
+      label: 'Not hearing you',
+      detail: 'microphone unavailable',
+    });
+    expect(describeStatus(ok, state(), 'capturing').label).toBe('Listening');
+    // Its reply still plays: speaking is speaking.
+    expect(describeStatus(ok, state({ status: 'speaking' }), 'error').label).toBe('Speaking');
+  });
 });
 
 describe('formatting', () => {

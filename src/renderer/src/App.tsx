@@ -21,6 +21,7 @@ import { SettingsDrawer, type SettingsTarget } from './settings/SettingsDrawer';
 import { TuningPanel } from './settings/TuningPanel';
 import { useSettingsDraft } from './settings/use-settings-draft';
 import { InForce } from './app/InForce';
+import type { AudioEngineState } from './audio/audio-engine';
 import { loadTuningOpen, saveTuningOpen } from './app/tuning-open';
 
 export function App() {
@@ -29,6 +30,7 @@ export function App() {
   const [theme, setTheme] = useState<ThemeChoice>(loadTheme);
   const [settingsTarget, setSettingsTarget] = useState<SettingsTarget | null>(null);
   const [tuningOpen, setTuningOpen] = useState<boolean>(loadTuningOpen);
+  const [microphone, setMicrophone] = useState<AudioEngineState>('idle');
   const form = useSettingsDraft(cue.settings, cue.options, actions.updateSettings);
 
   useEffect(() => applyTheme(theme), [theme]);
@@ -60,6 +62,7 @@ export function App() {
         onOpenSettings={() => openSettings()}
         tuningOpen={tuningOpen}
         onToggleTuning={() => setTuningOpen((open) => !open)}
+        microphone={microphone}
       />
       <InForce settings={cue.settings} state={state} />
 
@@ -93,6 +96,7 @@ export function App() {
                 settings={cue.settings}
                 onNotice={actions.pushNotice}
                 onDismissNotice={actions.dismissNotice}
+                onMicrophone={setMicrophone}
               />
             ) : null}
             <section className="timeline-region" aria-label="Live timeline">

@@ -1,5 +1,6 @@
 /** The top bar: name, status pill, session controls, report export, theme and settings. */
 import type { AppInfo, AppState } from '../../../shared/contract';
+import type { AudioEngineState } from '../audio/audio-engine';
 import { describeStatus, formatAccelerator } from './format';
 import {
   DownloadIcon,
@@ -29,13 +30,15 @@ export interface HeaderProps {
   onOpenSettings: () => void;
   tuningOpen: boolean;
   onToggleTuning: () => void;
+  /** The microphone's capture state (AudioMount). */
+  microphone: AudioEngineState;
 }
 
 export function Header(props: HeaderProps) {
   const { connection, info, state, busy, actions } = props;
   const connected = connection.status === 'connected' && state !== null;
   const running = state?.running ?? false;
-  const status = describeStatus(connection, state);
+  const status = describeStatus(connection, state, props.microphone);
   const shortcut = info?.shortcut;
   const shortcutText =
     shortcut && shortcut.registered && shortcut.accelerator
