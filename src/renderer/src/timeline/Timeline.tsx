@@ -48,18 +48,23 @@ export interface TimelineProps {
 const ZOOM_STEP = 1.5;
 const WINDOW_PRESETS = [2_000, 5_000, 10_000, 20_000, 60_000, 300_000, 1_800_000, 3_600_000];
 
-/** Subscribes to the model's summary changes, at most once per animation frame. */
+/**
+ * Subscribes to the model's summary changes, at most once per animation frame. A change that
+ * leaves the summary as it was (a VAD frame, thirty a second) asks for no frame at all: even an
+ * empty animation frame runs the page's whole rendering update.
+ */
 function useSummaryVersion(model: TimelineModel): number {
   const subscribe = useCallback(
     (notify: () => void) => {
       let frame = 0;
+      let seen = model.summaryVersion;
       const unsubscribe = model.subscribe(() => {
-        if (!frame) {
-          frame = requestAnimationFrame(() => {
-            frame = 0;
-            notify();
-          });
-        }
+        if (frame || model.summaryVersion === seen) return;
+        frame = requestAnimationFrame(() => {
+          frame = 0;
+          seen = model.summaryVersion;
+          notify();
+        });
       });
       return () => {
         unsubscribe();
