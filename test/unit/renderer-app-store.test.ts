@@ -243,4 +243,22 @@ describe('CueStore', () => {
       error: 'keys:set: key: must be at least 8 characters',
     });
   });
+
+  it('withdraws the STT reconnecting warning once transcripts come again', async () => {
+    const fake = fakeApi();
+    const store = new CueStore({ getApi: async () => fake.api, saveReport: () => undefined });
+    await store.connect();
+    const message = 'Deepgram: connection lost (socket closed); reconnecting';
+    fake.emit('timeline', { type: 'error', t: 1000, turn: 0, source: 'stt', message, recoverable: true });
+    fake.emit('notice', { level: 'warning', message });
+    const shown = () => store.getSnapshot().notices.map((n) => n.message);
+    expect(shown()).toContain(message);
+    // Audio and VAD frames say nothing about the STT: the warning stays.
+    fake.emit('timeline', { type: 'vad_probability', t: 1100, turn: 0, probability: 0.9, speaking: true });
+    expect(shown()).toContain(message);
+    fake.emit('timeline', { type: 'transcript_interim', t: 2500, turn: 0, text: 'what time' });
+    expect(shown()).not.toContain(message);
+    // Other notices are left alone.
+    expect(shown()).toContain('Keys are only obfuscated on disk.');
+  });
 });

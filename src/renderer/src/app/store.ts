@@ -100,6 +100,8 @@ export class CueStore {
   private generation = 0;
   private nextNoticeId = 1;
   private pttHeld = false;
+  /** Warnings that the STT lost its connection and is reconnecting, until it delivers again. */
+  private readonly sttReconnecting = new Set<string>();
 
   constructor(private readonly deps: CueStoreDeps) {}
 
@@ -308,6 +310,7 @@ export class CueStore {
   }
 
   private onTimeline(event: TimelineEvent): void {
+    this.followSttConnection(event);
     const conversation = applyTimelineEvent(this.snapshot.conversation, event);
     if (event.type === 'session_started') this.set({ conversation, turns: [] });
     else if (conversation !== this.snapshot.conversation) this.set({ conversation });
@@ -318,6 +321,28 @@ export class CueStore {
         console.error('cue: a timeline listener failed:', error);
       }
     }
+  }
+
+  /**
+   * "Connection lost; reconnecting" is true until the STT delivers again: its next transcript
+   * withdraws the warning (it stayed up for minutes after a reconnect that had succeeded).
+   */
+  private followSttConnection(event: TimelineEvent): void {
+    if (
+      event.type === 'error' &&
+      event.source === 'stt' &&
+      event.recoverable &&
+      /reconnecting/i.test(event.message)
+    ) {
+      this.sttReconnecting.add(noticeKey({ level: 'warning', message: event.message }));
+      return;
+    }
+    const delivering =
+      event.type === 'transcript_interim' || event.type === 'transcript_final' || event.type === 'turn_event';
+    if (!delivering || this.sttReconnecting.size === 0) return;
+    const stale = this.snapshot.notices.filter((notice) => this.sttReconnecting.has(noticeKey(notice)));
+    this.sttReconnecting.clear();
+    for (const notice of stale) this.dismissNotice(notice.id);
   }
 
   private onTurn(report: TurnReport): void {
