@@ -20,7 +20,8 @@
  *    fake device) and no requestAnimationFrame loop of the benchmark's own, the CPU time of
  *    Chromium's processes is read from /proc while the conversation streams (`--cpu-seconds`,
  *    default 20 s): the renderer (page, canvas, audio worklet) and the GPU process (the software
- *    compositor with --disable-gpu), as % of one core. Then the same with the page hidden.
+ *    compositor with --disable-gpu), as % of one core. Then the same with the page told it is
+ *    hidden, and with the microphone closed (what following the conversation costs on its own).
  *    The JS heap (after a forced GC) is read on an empty timeline, after the hour was ingested and
  *    at the end.
  *
@@ -522,6 +523,13 @@ async function runMode(
         share: await measureCpu((cpuSeconds * 1000) / 2),
       });
       await setHidden(false);
+      // The same conversation with the microphone closed: what following it costs on its own.
+      emit('state', { ...LISTENING, running: false, status: 'stopped' });
+      await page.locator('.audio-status').waitFor({ state: 'detached', timeout: 30_000 });
+      cpu.push({
+        name: 'following the conversation, microphone closed',
+        share: await measureCpu((cpuSeconds * 1000) / 2),
+      });
     }
 
     const phases: RunResult['phases'] = [];
