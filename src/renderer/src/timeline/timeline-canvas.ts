@@ -51,7 +51,7 @@ import {
   type TimelineModel,
   type TurnTrack,
 } from './timeline-model';
-import { fallbackTheme, readTheme, type TimelineTheme } from './timeline-theme';
+import { fallbackTheme, readableOn, readTheme, type TimelineTheme } from './timeline-theme';
 
 export interface HoverInfo {
   hit: Hit;
@@ -1134,7 +1134,7 @@ export class TimelineCanvas {
         const decided = timeToX(view, item.decidedAt);
         ctx.fillStyle = colour;
         ctx.fillRect(Math.round(decided) - 0.5, box.y, 1.5, box.h);
-        this.label(ctx, box, spanLabel(item), theme.foreground);
+        this.label(ctx, box, spanLabel(item), readableOn(colour, 0.28, theme.background));
         break;
       }
       case 'speculation': {
@@ -1149,7 +1149,8 @@ export class TimelineCanvas {
         this.bar(ctx, box, colour, item.outcome === 'pending' || item.outcome === 'reused' ? 0.75 : 0.35);
         if (item.outcome === 'cancelled' || item.outcome === 'discarded') this.strike(ctx, box, colour);
         if (item.end === null) this.openEdge(ctx, box, colour);
-        this.label(ctx, box, spanLabel(item), theme.foreground);
+        const strong = item.outcome === 'pending' || item.outcome === 'reused';
+        this.label(ctx, box, spanLabel(item), readableOn(colour, strong ? 0.75 : 0.35, theme.background));
         break;
       }
       case 'llm':
@@ -1169,7 +1170,8 @@ export class TimelineCanvas {
         if (item.kind === 'llm' && item.preemptive) this.outline(ctx, box, colour, [2, 2]);
         if (aborted) this.endCap(ctx, box, theme.discarded);
         if (item.end === null) this.openEdge(ctx, box, colour);
-        this.label(ctx, box, spanLabel(item), theme.foreground);
+        // The label starts on the light part (waiting for the first token or audio).
+        this.label(ctx, box, spanLabel(item), readableOn(colour, aborted ? 0.18 : 0.3, theme.background));
         break;
       }
       case 'agent': {
@@ -1183,7 +1185,7 @@ export class TimelineCanvas {
         }
         if (item.outcome === 'interrupted') this.endCap(ctx, box, theme.interruption);
         if (item.end === null) this.openEdge(ctx, box, theme.agent);
-        this.label(ctx, box, spanLabel(item), theme.background);
+        this.label(ctx, box, spanLabel(item), readableOn(theme.agent, 0.85, theme.background));
         break;
       }
       case 'transcript': {
