@@ -323,4 +323,26 @@ describe('the window in Chromium: accessible, usable by keyboard, at any size', 
     await screenshot(page, 'tuning-change-marked');
     expect(app.consoleErrors).toEqual([]);
   }, 90_000);
+
+  it('a reload during a session rebuilds the conversation and the timeline turns from main', async () => {
+    const app = await suite.start({ caseDir: WEATHER });
+    const { page } = app;
+    await page.getByRole('button', { name: 'Start' }).click();
+    await page.locator('.message--agent .message-meta').first().waitFor({ timeout: 30_000 });
+    await page.reload();
+    await page.locator('.message--user').first().waitFor({ timeout: 10_000 });
+    expect(
+      (await page.locator('.message--user .message-text').first().textContent())?.toLowerCase(),
+    ).toContain("what's the weather like in paris today");
+    expect(await page.locator('.message--agent .message-text').first().textContent()).toContain(
+      "It's sunny and 22 degrees in Paris today.",
+    );
+    const card = page.locator('.cue-timeline__card', { hasText: 'Turn 0' });
+    await expect
+      .poll(async () => (await card.locator('.cue-timeline__card-e2e').textContent()) ?? '', {
+        timeout: 10_000,
+      })
+      .toMatch(/\d+ ms/);
+    expect(app.consoleErrors).toEqual([]);
+  }, 60_000);
 });

@@ -11,6 +11,7 @@ import {
   detectorLabel,
 } from '../../src/renderer/src/timeline/timeline-format';
 import { TimelineModel, type DetectorMark } from '../../src/renderer/src/timeline/timeline-model';
+import type { TurnReport } from '../../src/shared/report';
 import type { TimelineEvent } from '../../src/shared/timeline';
 import { listeningState } from '../helpers/app-state';
 
@@ -202,5 +203,49 @@ describe('the turn decision and settings changes on the timeline model', () => {
       text: 'The turns after this mark run under these settings.',
     });
     expect(model.turns.map((turn) => turn.settingsNumber)).toEqual([0, 1]);
+  });
+});
+
+describe('a timeline that joins a running session', () => {
+  it('shows the turns it knows only from their reports, with their latency', () => {
+    const model = new TimelineModel({ now: () => 0 });
+    const report = {
+      index: 0,
+      transcript: 'what time is it',
+      started_ms: 1000,
+      committed_ms: 3000,
+      first_audio_ms: 3600,
+      e2e_latency_ms: 900,
+      end_of_turn_delay_ms: 400,
+      vad_end_of_speech_ms: 2600,
+      transcript_lag_ms: 100,
+      preemptive_lead_ms: null,
+      llm_ttft_ms: 300,
+      tts_ttfb_ms: 200,
+      llm_requests: 1,
+      llm_requests_wasted: 0,
+      tts_characters: 11,
+      tts_characters_wasted: 0,
+      speculation_reused: false,
+      interrupted: false,
+      reply: 'It is noon.',
+      spoken_reply: 'It is noon.',
+      requests: [],
+    } as unknown as TurnReport;
+    model.ingestReport(report);
+    expect(model.turns).toHaveLength(1);
+    expect(model.turns[0]).toMatchObject({ index: 0, start: 1000, end: 3600, transcript: 'what time is it' });
+    expect(model.latency(model.turns[0]!)).toMatchObject({ source: 'report', e2e: 900, endOfTurnDelay: 400 });
+    // Later events of the same turn land on it.
+    model.ingest({
+      type: 'agent_speech_ended',
+      t: 4800,
+      turn: 0,
+      request: 1,
+      interrupted: false,
+      played_ms: 1200,
+      spoken_text: 'It is noon.',
+    });
+    expect(model.turns).toHaveLength(1);
   });
 });

@@ -19,7 +19,13 @@ import type {
 import type { SessionReport, TurnReport } from '../../../shared/report';
 import type { OptionInfo, Settings } from '../../../shared/settings';
 import type { TimelineEvent } from '../../../shared/timeline';
-import { applyTimelineEvent, applyTurnReport, EMPTY_CONVERSATION, type Conversation } from './conversation';
+import {
+  applyTimelineEvent,
+  applyTurnReport,
+  conversationFromReport,
+  EMPTY_CONVERSATION,
+  type Conversation,
+} from './conversation';
 import { addNotice, dismissNotice, noticeKey, type NoticeAction, type NoticeItem } from './notices';
 
 /** Turn reports kept for the current session. */
@@ -161,7 +167,10 @@ export class CueStore {
         const warning = info.secretStorage.warning;
         if (warning) this.addQuietly({ level: 'warning', message: warning });
       }),
-      load('app:state', (state) => this.onState(state)),
+      load('app:state', (state) => {
+        this.onState(state);
+        if (state.running) void this.restoreSession(api, live);
+      }),
       load('settings:get', ({ settings, notices }) => {
         this.set({ settings });
         for (const notice of notices) this.addQuietly(notice);
@@ -170,6 +179,25 @@ export class CueStore {
       load('keys:status', (keys) => this.set({ keys })),
     ]);
   };
+
+  /**
+   * A window that connects while a session runs (a reload) rebuilds the conversation and the
+   * turns' reports from main's session report, unless events have already started filling them.
+   */
+  private async restoreSession(api: CueApi, live: () => boolean): Promise<void> {
+    let report: SessionReport | null;
+    try {
+      report = await api.request('session:report', {});
+    } catch {
+      return;
+    }
+    if (!report || !live() || this.snapshot.conversation.entries.length > 0 || this.snapshot.turns.length > 0)
+      return;
+    this.set({
+      conversation: conversationFromReport(report),
+      turns: report.turns.slice(-MAX_TURN_REPORTS),
+    });
+  }
 
   /** Stops listening to main (the snapshot stays as it was). */
   readonly disconnect = (): void => {

@@ -737,7 +737,7 @@ export class TimelineModel {
 
   /** Feeds a turn's report (from `api.on('turn')`): its latency breakdown becomes authoritative. */
   ingestReport(report: TurnReport): void {
-    const turn = this.byIndex.get(report.index);
+    const turn = this.byIndex.get(report.index) ?? this.restoreTurn(report);
     if (!turn) return;
     turn.report = report;
     if (report.committed_ms !== null && turn.committedAt === null) {
@@ -752,6 +752,19 @@ export class TimelineModel {
     this.version++;
     this.itemsVersion++;
     this.emit();
+  }
+
+  /**
+   * A turn known only from its report (the window reconnected mid-session): placed at its times
+   * on the session clock, with no lane items, its latency from the report.
+   */
+  private restoreTurn(report: TurnReport): TurnTrack | null {
+    if (this.sessionIndex < 0) this.startSession(report.started_ms, this.now(), false);
+    const turn = this.turnFor(report.index, report.started_ms + this.offset);
+    if (!turn) return null;
+    const end = report.first_audio_ms ?? report.committed_ms;
+    if (end !== null) this.extend(turn, turn.start, end + this.offset);
+    return turn;
   }
 
   /** Forgets everything (a new recording). */
