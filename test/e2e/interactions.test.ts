@@ -342,7 +342,10 @@ describe('interactions in Chromium over the WebSocket bridge', () => {
     expect(wheels).toBeGreaterThan(0);
     expect(await section.getAttribute('data-following')).toBe('false');
 
-    // Hover: an item under the pointer shows its exact times, as the engine sent them.
+    // Hover: an item under the pointer shows its exact times, as the engine sent them. The whole
+    // plot in the window first (a small window scrolls the page).
+    await canvas.scrollIntoViewIfNeeded();
+    box = (await canvas.boundingBox())!;
     const found = await hoverFind(page, box, app.timeline);
     expect(found, 'no agent or user speech under the pointer in the view').not.toBeNull();
     expect(found!.rows).toEqual(found!.expected);
@@ -404,6 +407,10 @@ async function hoverFind(
     const y = box.y + laneBox.top + laneBox.height / 2;
     for (let x = box.x + 120; x < box.x + box.width - 4; x += 6) {
       await page.mouse.move(x, y);
+      // The tooltip renders on the page's next frame: wait for it (a busy machine delays it).
+      await page.evaluate(
+        () => new Promise((resolve) => requestAnimationFrame(() => setTimeout(resolve, 0))),
+      );
       if ((await tooltip.count()) === 0) continue;
       const title = (await tooltip.locator('.cue-timeline__tooltip-title').textContent()) ?? '';
       const rows = await tooltip

@@ -220,8 +220,17 @@ describe('the window in Chromium: accessible, usable by keyboard, at any size', 
       )
       .toBe(0.45);
     await page.locator('.foot-status', { hasText: 'All changes saved' }).waitFor({ timeout: 5_000 });
+    // Another step up, unsaved: Escape asks first, with the focus on Keep editing.
+    await page.keyboard.press('ArrowUp');
     await page.keyboard.press('Escape');
+    const confirm = page.getByRole('alertdialog', { name: /1 unsaved change/ });
+    await confirm.waitFor({ timeout: 5_000 });
+    expect(await page.evaluate(() => document.activeElement?.textContent?.trim())).toBe('Keep editing');
+    // Discard and close (one Shift+Tab back), and the setting stays as saved.
+    await page.keyboard.press('Shift+Tab');
+    await page.keyboard.press('Enter');
     await page.getByRole('dialog', { name: 'Settings' }).waitFor({ state: 'detached' });
+    expect((await core.request('settings:get', {})).settings.turn_handling.endpointing.min_delay).toBe(0.45);
     expect(await page.evaluate(() => document.activeElement?.textContent?.trim())).toBe('Settings');
 
     // The timeline: its lanes take the focus; an arrow selects an item and shows its details.
