@@ -328,12 +328,11 @@ describe('interactions in Chromium over the WebSocket bridge', () => {
 
     // Scroll back (horizontal wheel over the plot) until turn 0 is in view again.
     const canvas = page.locator('canvas.cue-timeline__canvas');
-    let box = (await canvas.boundingBox())!;
     let wheels = 0;
     while (!(await inView(0)) && wheels < 20) {
       // Where the plot is now (the stats above it may wrap as their figures grow).
-      box = (await canvas.boundingBox())!;
-      await page.mouse.move(box.x + box.width * 0.6, box.y + 40);
+      const plot = (await canvas.boundingBox())!;
+      await page.mouse.move(plot.x + plot.width * 0.6, plot.y + 40);
       await page.mouse.wheel(-250, 0);
       wheels++;
       await page.waitForFunction(() => new Promise((resolve) => requestAnimationFrame(() => resolve(true))));
@@ -345,7 +344,7 @@ describe('interactions in Chromium over the WebSocket bridge', () => {
     // Hover: an item under the pointer shows its exact times, as the engine sent them. The whole
     // plot in the window first (a small window scrolls the page).
     await canvas.scrollIntoViewIfNeeded();
-    box = (await canvas.boundingBox())!;
+    const box = (await canvas.boundingBox())!;
     const found = await hoverFind(page, box, app.timeline);
     expect(found, 'no agent or user speech under the pointer in the view').not.toBeNull();
     expect(found!.rows).toEqual(found!.expected);
