@@ -403,8 +403,14 @@ async function hoverFind(
   const tooltip = page.locator('.cue-timeline__tooltip');
   for (const lane of ['agent', 'speech'] as const) {
     const laneBox = layout.lanes.find((l) => l.id === lane)!;
-    const y = box.y + laneBox.top + laneBox.height / 2;
-    for (let x = box.x + 120; x < box.x + box.width - 4; x += 6) {
+    // The lanes scroll inside the timeline when it is short: bring this one into the window.
+    await page
+      .locator('.cue-timeline__viewport')
+      .evaluate((el, top) => el.scrollTo({ top: Math.max(0, top - 8) }), laneBox.top);
+    await page.locator('canvas.cue-timeline__canvas').scrollIntoViewIfNeeded();
+    const plot = (await page.locator('canvas.cue-timeline__canvas').boundingBox())!;
+    const y = plot.y + laneBox.top + laneBox.height / 2;
+    for (let x = plot.x + 120; x < plot.x + plot.width - 4; x += 6) {
       await page.mouse.move(x, y);
       // The tooltip renders on the page's next frame: wait for it (a busy machine delays it).
       await page.evaluate(

@@ -120,6 +120,16 @@ describe('the window in Chromium: accessible, usable by keyboard, at any size', 
     for (const scheme of ['light', 'dark'] as const) {
       // Reduced motion: no colour transition half-way between the themes while axe reads colours.
       await page.emulateMedia({ colorScheme: scheme, reducedMotion: 'reduce' });
+      // The page sees the change on a task of its own: wait until it does, then for a frame.
+      await page.waitForFunction(
+        (dark) =>
+          matchMedia('(prefers-color-scheme: dark)').matches === dark &&
+          matchMedia('(prefers-reduced-motion: reduce)').matches,
+        scheme === 'dark',
+      );
+      await page.evaluate(
+        () => new Promise((resolve) => requestAnimationFrame(() => setTimeout(resolve, 0))),
+      );
       const screens: [string, () => Promise<unknown>][] = [
         ['main window, before the first start', async () => undefined],
         [
@@ -189,6 +199,9 @@ describe('the window in Chromium: accessible, usable by keyboard, at any size', 
     await tabTo(page, /^Mute$/);
     await page.keyboard.press('Space');
     await expect.poll(async () => (await state()).muted, { timeout: 5_000 }).toBe(true);
+    // Unmute once the button shows it is muted, as a user would.
+    const pressed = () => page.evaluate(() => document.activeElement?.getAttribute('aria-pressed'));
+    await expect.poll(pressed, { timeout: 5_000 }).toBe('true');
     await page.keyboard.press('Space');
     await expect.poll(async () => (await state()).muted, { timeout: 5_000 }).toBe(false);
 
