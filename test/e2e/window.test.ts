@@ -283,6 +283,28 @@ describe('the window in Chromium: accessible, usable by keyboard, at any size', 
       expect(sizes.lanes, label).toBeGreaterThanOrEqual(LANES_MIN);
       await screenshot(page, `window-${size.width}x${size.height}`);
     }
+    // In the settings at the smaller sizes that show their section list (below 760 px it hides),
+    // jumping to a section scrolls the sections, never the dialog itself: Close stays in the window.
+    for (const size of SIZES.filter((s) => s.width > 760 && s.width < 1280)) {
+      await page.setViewportSize(size);
+      await page.locator('.toolbar').getByRole('button', { name: 'Settings' }).click();
+      const dialog = page.getByRole('dialog', { name: 'Settings' });
+      await dialog.waitFor();
+      for (const section of ['Providers', 'Shortcuts']) {
+        await page.locator('.drawer-nav').getByRole('button', { name: section }).click();
+        await expect
+          .poll(() => page.evaluate(() => document.activeElement?.tagName), { timeout: 5_000 })
+          .toBe('H3');
+        expect(await dialog.evaluate((el) => el.scrollTop), `${size.width}×${size.height} ${section}`).toBe(
+          0,
+        );
+        const close = (await page.getByRole('button', { name: 'Close settings' }).boundingBox())!;
+        expect(close.y).toBeGreaterThanOrEqual(0);
+        expect(close.x + close.width).toBeLessThanOrEqual(size.width);
+      }
+      await page.keyboard.press('Escape');
+      await dialog.waitFor({ state: 'detached' });
+    }
     expect(app.consoleErrors).toEqual([]);
   }, 90_000);
 
