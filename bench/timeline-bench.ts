@@ -11,11 +11,17 @@
  * 2. The renderer build is served by the WebSocket bridge (as `npm run web` does) against the real
  *    app core, with the synthetic events injected into the bridge's event stream, so the whole
  *    window handles them: the store, the conversation and the live timeline.
- * 3. All but the last 30 s of the hour are sent in one burst (the timeline ingests an hour), then
+ * 3. All but the last 90 s of the hour are sent in one burst (the timeline ingests an hour), then
  *    the rest streams in real time while frames are measured with requestAnimationFrame:
  *      A. following live, the default 20 s window (`--seconds`, default 10 s);
  *      B. following live, zoomed out to the whole hour (half as long);
  *      C. paused at a 1 minute window, scrolling back continuously (wheel events every frame).
+ *    Before those, with the window told a session is listening (its microphone capturing Chromium's
+ *    fake device) and no requestAnimationFrame loop of the benchmark's own, the CPU time of
+ *    Chromium's processes is read from /proc while the conversation streams (`--cpu-seconds`,
+ *    default 20 s): the renderer (page, canvas, audio worklet) and the GPU process (the software
+ *    compositor with --disable-gpu), as % of one core. Then the same with the page told it is
+ *    hidden, and with the microphone closed (what following the conversation costs on its own).
  *    The JS heap (after a forced GC) is read on an empty timeline, after the hour was ingested and
  *    at the end.
  *
@@ -26,7 +32,7 @@
  * only; nothing is asserted (exit 0 unless something crashes).
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser, type CDPSession, type Page } from 'playwright-core';
@@ -36,17 +42,17 @@ import { startWebBridge, type WebBridge } from '../src/main/bridge/ws-bridge';
 import { CommandLineExit, parseCommandLine, runCommand } from '../src/main/cli/command-line';
 import { RealClock } from '../src/main/engine/clock';
 import { replayCase } from '../src/main/engine/replay';
-import type { EventName, Events } from '../src/shared/contract';
+import type { AppState, EventName, Events } from '../src/shared/contract';
 import type { TimelineEvent } from '../src/shared/timeline';
 import { ScriptedVad, buildCase, speechSegments, type TurnSpec } from '../test/helpers/session-harness';
 
 const usage =
-  'usage: npm run bench:timeline -- [--minutes <n>] [--seconds <n>] [--mode vsync|unthrottled|both] [--json]';
+  'usage: npm run bench:timeline -- [--minutes <n>] [--seconds <n>] [--cpu-seconds <n>] [--mode vsync|unthrottled|both] [--json]';
 
 const ROOT = join(import.meta.dirname, '..');
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 /** The part of the session streamed in real time while measuring (s). */
-const LIVE_TAIL_S = 30;
+const LIVE_TAIL_S = 90;
 /** Silero's frame: the app sends one vad_probability per 32 ms. */
 const VAD_FRAME_MS = 32;
 const FRAME_60HZ_MS = 1000 / 60;
@@ -260,6 +266,120 @@ async function measureFrames(
   };
 }
 
+// ---------------------------------------------------------------- CPU of Chromium's processes
+
+const CLOCK_TICKS_PER_S = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+
+type ChromiumRole = 'browser' | 'renderer' | 'gpu' | 'utility' | 'other';
+
+/** Chromium's processes started by this benchmark (descendants of this Node process), by role. */
+function chromiumProcesses(): Map<number, ChromiumRole> {
+  const parents = new Map<number, number>();
+  const commands = new Map<number, string>();
+  for (const entry of readdirSync('/proc')) {
+    const pid = Number(entry);
+    if (!Number.isInteger(pid)) continue;
+    try {
+      parents.set(pid, Number(statFields(pid)[1]));
+      commands.set(pid, readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' '));
+    } catch {
+      // Gone meanwhile.
+    }
+  }
+  const isOurs = (pid: number): boolean => {
+    for (let p = parents.get(pid); p !== undefined && p > 1; p = parents.get(p))
+      if (p === process.pid) return true;
+    return false;
+  };
+  const out = new Map<number, ChromiumRole>();
+  for (const [pid, command] of commands) {
+    if (!isOurs(pid) || !/chrom/i.test(command)) continue;
+    const type = /--type=([\w-]+)/.exec(command)?.[1];
+    out.set(
+      pid,
+      type === undefined
+        ? 'browser'
+        : type === 'renderer'
+          ? 'renderer'
+          : type === 'gpu-process'
+            ? 'gpu'
+            : type === 'utility'
+              ? 'utility'
+              : 'other',
+    );
+  }
+  return out;
+}
+
+/** /proc/<pid>/stat after the command name: [state, ppid, …]; utime and stime are [11] and [12]. */
+function statFields(pid: number): string[] {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+}
+
+function cpuTicks(pid: number): number {
+  try {
+    const fields = statFields(pid);
+    return Number(fields[11]) + Number(fields[12]);
+  } catch {
+    return 0;
+  }
+}
+
+export interface CpuShare {
+  seconds: number;
+  /** % of one core over the interval, per role (summed over the processes of that role). */
+  percent: Record<ChromiumRole, number>;
+  /** The renderer's threads by name (CrRendererMain, Compositor, AudioWorklet…), % of one core. */
+  rendererThreads: Record<string, number>;
+}
+
+/** CPU ticks of each thread of `pid`, by thread name (threads of one name summed). */
+function threadTicks(pid: number): Map<string, number> {
+  const out = new Map<string, number>();
+  let tasks: string[];
+  try {
+    tasks = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return out;
+  }
+  for (const tid of tasks) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')).replace(/\d+$/, '');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      out.set(name, (out.get(name) ?? 0) + Number(fields[11]) + Number(fields[12]));
+    } catch {
+      // Gone meanwhile.
+    }
+  }
+  return out;
+}
+
+/** CPU of Chromium's processes over `ms` (a plain wait: nothing in the page is driven meanwhile). */
+async function measureCpu(ms: number): Promise<CpuShare> {
+  const processes = chromiumProcesses();
+  const before = new Map([...processes.keys()].map((pid) => [pid, cpuTicks(pid)]));
+  const renderers = [...processes].filter(([, role]) => role === 'renderer').map(([pid]) => pid);
+  const threadsBefore = renderers.map((pid) => threadTicks(pid));
+  const start = performance.now();
+  await new Promise((resolve) => setTimeout(resolve, ms));
+  const seconds = (performance.now() - start) / 1000;
+  const rendererThreads: Record<string, number> = {};
+  renderers.forEach((pid, i) => {
+    for (const [name, ticks] of threadTicks(pid)) {
+      const share = ((ticks - (threadsBefore[i]!.get(name) ?? 0)) / CLOCK_TICKS_PER_S / seconds) * 100;
+      if (share >= 0.5) rendererThreads[name] = (rendererThreads[name] ?? 0) + share;
+    }
+  });
+  const percent: Record<ChromiumRole, number> = { browser: 0, renderer: 0, gpu: 0, utility: 0, other: 0 };
+  for (const [pid, role] of processes) {
+    const ticks = cpuTicks(pid) - (before.get(pid) ?? 0);
+    percent[role] += (ticks / CLOCK_TICKS_PER_S / seconds) * 100;
+  }
+  return { seconds, percent, rendererThreads };
+}
+
 async function heapMb(cdp: CDPSession): Promise<number> {
   await cdp.send('HeapProfiler.collectGarbage');
   const { usedSize } = await cdp.send('Runtime.getHeapUsage');
@@ -281,14 +401,27 @@ interface RunResult {
   ingest: { events: number; seconds: number; events_per_s: number };
   turns_shown: string;
   heap_mb: { empty: number; after_hour: number; end: number };
+  /** vsync mode only: CPU while listening and following the conversation, visible and hidden. */
+  cpu: { name: string; share: CpuShare }[];
   phases: { name: string; frames: FrameStats }[];
 }
+
+/** What main sends the window once a session listens: the page then captures its microphone. */
+const LISTENING: AppState = {
+  status: 'listening',
+  running: true,
+  muted: false,
+  talking: false,
+  mode: 'always-on',
+  pendingRestart: [],
+};
 
 async function runMode(
   mode: 'vsync' | 'unthrottled',
   staticDir: string,
   events: readonly TimelineEvent[],
   seconds: number,
+  cpuSeconds: number,
 ): Promise<RunResult> {
   const clock = new RealClock();
   const core = await createAppCore({
@@ -322,10 +455,15 @@ async function runMode(
       '--disable-background-networking',
       '--disable-component-update',
       '--disable-sync',
+      // A microphone for the listening window (Chromium's fake device: a beep).
+      '--use-fake-ui-for-media-stream',
+      '--use-fake-device-for-media-stream',
+      '--autoplay-policy=no-user-gesture-required',
       ...(mode === 'unthrottled' ? ['--disable-frame-rate-limit', '--disable-gpu-vsync'] : []),
     ];
     browser = await chromium.launch({ executablePath: CHROMIUM, args: flags });
-    const page = await browser.newPage({ viewport: VIEWPORT });
+    const context = await browser.newContext({ viewport: VIEWPORT });
+    const page = await context.newPage();
     // tsx keeps function names with a helper the page does not have.
     await page.addInitScript({ content: 'window.__name = (fn) => fn;' });
     await page.goto(bridge.url);
@@ -359,8 +497,42 @@ async function runMode(
       while (next < live.length && live[next]!.t <= due) emit('timeline', live[next++]!);
     }, 8);
 
-    const phases: RunResult['phases'] = [];
     const vsync = mode === 'vsync';
+    const cpu: RunResult['cpu'] = [];
+    if (vsync) {
+      emit('state', LISTENING);
+      await page.locator('.audio-status[data-mic-state="capturing"]').waitFor({ timeout: 30_000 });
+      cpu.push({
+        name: 'listening, following live, 20 s window',
+        share: await measureCpu(cpuSeconds * 1000),
+      });
+      // Hidden: headless Chromium keeps every page visible (a minimised window or a tab behind
+      // another included), so the page is told it is hidden as a browser would tell it.
+      const setHidden = (hidden: boolean) =>
+        page.evaluate((hidden) => {
+          Object.defineProperty(document, 'visibilityState', {
+            configurable: true,
+            get: () => (hidden ? 'hidden' : 'visible'),
+          });
+          Object.defineProperty(document, 'hidden', { configurable: true, get: () => hidden });
+          document.dispatchEvent(new Event('visibilitychange'));
+        }, hidden);
+      await setHidden(true);
+      cpu.push({
+        name: 'listening, page told it is hidden',
+        share: await measureCpu((cpuSeconds * 1000) / 2),
+      });
+      await setHidden(false);
+      // The same conversation with the microphone closed: what following it costs on its own.
+      emit('state', { ...LISTENING, running: false, status: 'stopped' });
+      await page.locator('.audio-status').waitFor({ state: 'detached', timeout: 30_000 });
+      cpu.push({
+        name: 'following the conversation, microphone closed',
+        share: await measureCpu((cpuSeconds * 1000) / 2),
+      });
+    }
+
+    const phases: RunResult['phases'] = [];
     phases.push({
       name: 'following live, 20 s window',
       frames: await measureFrames(page, seconds * 1000, vsync),
@@ -386,6 +558,7 @@ async function runMode(
       ingest: { events: burst.length, seconds: ingestSeconds, events_per_s: burst.length / ingestSeconds },
       turns_shown: await timelineStat(page, 'turns'),
       heap_mb: { empty, after_hour: afterHour, end },
+      cpu,
       phases,
     };
   } finally {
@@ -422,6 +595,17 @@ function print(result: RunResult): void {
     `  ingest: ${result.ingest.events} events of the hour in ${f(result.ingest.seconds, 2)} s ` +
       `(${f(result.ingest.events_per_s, 0)} events/s); turns kept by the timeline: ${result.turns_shown}`,
   );
+  for (const { name, share } of result.cpu) {
+    const p = share.percent;
+    console.log(
+      `  CPU, ${name} (${f(share.seconds)} s, % of one core): renderer ${f(p.renderer)} %, GPU process ` +
+        `(compositor) ${f(p.gpu)} %, browser ${f(p.browser)} %, utility ${f(p.utility)} %`,
+    );
+    const threads = Object.entries(share.rendererThreads)
+      .sort((a, b) => b[1] - a[1])
+      .map(([name, v]) => `${name} ${f(v)} %`);
+    if (threads.length) console.log(`    renderer threads (≥ 0.5 %): ${threads.join(', ')}`);
+  }
   for (const phase of result.phases) console.log(`  ${phase.name}: ${frameLine(phase.frames, vsync)}`);
   const h = result.heap_mb;
   console.log(
@@ -435,7 +619,8 @@ const LIMITATIONS = [
   'vsync mode: headless Chromium paces requestAnimationFrame at 60 Hz (the idle page line shows it); a frame that misses its 16.7 ms shows as a ~33 ms interval, so "over 16.7 ms" counts intervals over 20 ms.',
   'unthrottled mode (--disable-frame-rate-limit --disable-gpu-vsync): while the timeline redraws, frames run back to back, so an interval is what one frame costs (main thread and software compositor): the headroom under 16.7 ms. With nothing to redraw (the idle page line) Chromium produces no frames back to back, so that line is not a cost.',
   "The benchmark's own requestAnimationFrame loop keeps frames coming even when the timeline has nothing to redraw; the timeline redraws every frame while following a running session anyway.",
-  'The hour is compressed: all but the last 30 s are ingested in one burst, then events stream in real time while measuring. Two cores are shared by Chromium and the Node process streaming the events.',
+  'The hour is compressed: all but the last 90 s are ingested in one burst, then events stream in real time while measuring. Two cores are shared by Chromium and the Node process streaming the events.',
+  'CPU is read from /proc (utime + stime of each Chromium process this benchmark started) over a plain wait while the conversation streams, with the window in the listening state (microphone capture from the fake device, level meter, audio sent over the bridge and dropped by a core with no session). Other load on the machine slows the page but is not counted in its CPU time.',
   "The JS heap is the page's V8 heap after a forced GC (CDP HeapProfiler.collectGarbage, Runtime.getHeapUsage); canvas and DOM memory outside V8 are not included.",
 ];
 
@@ -444,6 +629,7 @@ async function main(): Promise<void> {
     {
       minutes: { type: 'string', default: '60' },
       seconds: { type: 'string', default: '10' },
+      'cpu-seconds': { type: 'string', default: '20' },
       mode: { type: 'string', default: 'both' },
       json: { type: 'boolean', default: false },
     },
@@ -451,8 +637,9 @@ async function main(): Promise<void> {
   );
   const minutes = Number(args.minutes);
   const seconds = Number(args.seconds);
-  if (!(minutes >= 1) || !(seconds >= 1))
-    throw new CommandLineExit(2, `--minutes and --seconds must be at least 1\n${usage}`);
+  const cpuSeconds = Number(args['cpu-seconds']);
+  if (!(minutes >= 1) || !(seconds >= 1) || !(cpuSeconds >= 1))
+    throw new CommandLineExit(2, `--minutes, --seconds and --cpu-seconds must be at least 1\n${usage}`);
   if (!['vsync', 'unthrottled', 'both'].includes(args.mode))
     throw new CommandLineExit(2, `--mode must be vsync, unthrottled or both (got ${args.mode})\n${usage}`);
   const modes: ('vsync' | 'unthrottled')[] =
@@ -474,7 +661,7 @@ async function main(): Promise<void> {
   const results: RunResult[] = [];
   try {
     for (const mode of modes) {
-      const result = await runMode(mode, build.dir, session.events, seconds);
+      const result = await runMode(mode, build.dir, session.events, seconds, cpuSeconds);
       results.push(result);
       if (!args.json) print(result);
     }

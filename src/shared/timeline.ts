@@ -12,6 +12,14 @@ export type SpeculationTrigger = 'interim' | 'final' | 'eager_end_of_turn';
 
 export type ProviderKind = 'stt' | 'llm' | 'tts' | 'vad' | 'turn_detector';
 
+/** One option changed by the user mid-session; `live`: applied at once (else at the next start). */
+export interface SettingChange {
+  path: string;
+  from: string | number | boolean;
+  to: string | number | boolean;
+  live: boolean;
+}
+
 interface Base {
   t: number;
   turn: number;
@@ -80,6 +88,8 @@ export type TimelineEvent = Base &
       }
     | { type: 'turn_committed'; transcript: string; speculation_reused: boolean }
     | { type: 'error'; source: ProviderKind | 'engine'; message: string; recoverable: boolean }
+    /** The settings changed while the session runs: the turns after it run under the new ones. */
+    | { type: 'settings_changed'; changes: SettingChange[] }
   );
 
 export type TimelineEventType = TimelineEvent['type'];

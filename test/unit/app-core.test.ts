@@ -111,16 +111,17 @@ function setup(
   core.onAudioDown((m) => down.push(m));
   const states = () =>
     events.filter((e) => e.name === 'state').map((e) => (e.payload as { status: string }).status);
+  // Audio messages from main already answered (kept across converse() calls).
+  let seen = 0;
 
   /**
    * Plays the renderer: streams the case audio as the mic, starts playing each utterance as its
    * first audio arrives, and reports it finished once all of its audio has played.
    */
-  async function converse(seconds: number) {
+  async function converse(seconds: number, fromSeconds = 0) {
     const step = (20 * SAMPLE_RATE) / 1000;
-    let seen = 0;
     const playing = new Map<number, { startedAt: number; ms: number; ended: boolean }>();
-    for (let offset = 0; offset < seconds * SAMPLE_RATE; offset += step) {
+    for (let offset = fromSeconds * SAMPLE_RATE; offset < seconds * SAMPLE_RATE; offset += step) {
       const samples = caseData.audio.subarray(offset, offset + step);
       await clock.advanceTo(((offset + step) * 1000) / SAMPLE_RATE);
       core.audioUp({ type: 'mic', samples: samples.length ? samples : new Int16Array(step), ageMs: 20 });
@@ -194,6 +195,45 @@ describe('AppCore', () => {
     expect(store.saved.at(-1)!.turn_handling.turn_detection).toBe('manual');
     expect(events.some((e) => e.name === 'settings:changed')).toBe(true);
     expect((await core.request('app:state', {})).mode).toBe('push-to-talk');
+  });
+
+  it('marks a live settings change on the timeline, and the next turn runs under it', async () => {
+    const caseData = buildCase([
+      { at: 0.5, text: 'what time is it', reply: 'It is noon.' },
+      { at: 6, text: 'what day is it', reply: 'It is Monday.' },
+    ]);
+    const { core, events, converse } = setup(caseData);
+    for (const [p, k] of Object.entries(KEYS))
+      await core.request('keys:set', { provider: p as ProviderId, key: k });
+    // Without a session there is no timeline to mark.
+    await core.request('settings:update', { patch: { agent: { greeting: '' } } });
+    expect(await core.request('session:start', {})).toEqual({ ok: true });
+    await converse(5.5);
+    const update = await core.request('settings:update', {
+      patch: { turn_handling: { endpointing: { min_delay: 0.8 } }, llm: { model: 'gpt-4.1-mini' } },
+    });
+    expect(update).toMatchObject({ ok: true, needsRestart: ['llm.model'] });
+    await converse(14, 5.5);
+    const all = events.filter((e) => e.name === 'timeline').map((e) => e.payload as TimelineEvent);
+    const marks = all.filter((e) => e.type === 'settings_changed');
+    expect(marks).toHaveLength(1);
+    expect(marks[0]).toMatchObject({
+      type: 'settings_changed',
+      turn: 0,
+      changes: [
+        { path: 'turn_handling.endpointing.min_delay', from: 0.4, to: 0.8, live: true },
+        { path: 'llm.model', from: 'gpt-4o-mini', to: 'gpt-4.1-mini', live: false },
+      ],
+    });
+    // Turn 0 waited min_delay 0.4 s after a likely end, turn 1 (after the mark) 0.8 s.
+    const waits = all.filter((e) => e.type === 'endpointing_wait_started');
+    const byTurn = (turn: number) => waits.filter((w) => w.turn === turn).map((w) => w.delay);
+    const [first] = byTurn(0);
+    const [second] = byTurn(1);
+    expect(first).toBeDefined();
+    expect(second! - first!).toBeCloseTo(400, 6);
+    expect(marks[0]!.t).toBeLessThan(all.find((e) => e.type === 'user_speech_started' && e.turn === 1)!.t);
+    await core.shutdown();
   });
 
   it('runs a conversation over the audio channel, reporting status and each turn', async () => {

@@ -42,6 +42,18 @@ describe('status pill', () => {
       label: 'Stopped',
     });
   });
+
+  it('does not say Listening while the microphone is unavailable', () => {
+    const ok = { status: 'connected' } as const;
+    expect(describeStatus(ok, state(), 'error')).toEqual({
+      tone: 'offline',
+      label: 'Not hearing you',
+      detail: 'microphone unavailable',
+    });
+    expect(describeStatus(ok, state(), 'capturing').label).toBe('Listening');
+    // Its reply still plays: speaking is speaking.
+    expect(describeStatus(ok, state({ status: 'speaking' }), 'error').label).toBe('Speaking');
+  });
 });
 
 describe('formatting', () => {
@@ -100,6 +112,10 @@ describe('keys', () => {
     expect(describeKey('deepgram', { set: false, source: null })).toBe('Not set');
     expect(describeKey('deepgram', { set: true, source: 'environment' })).toBe('Set · from DEEPGRAM_API_KEY');
     expect(describeKey('openai', { set: true, source: 'store' })).toBe('Set · saved by Cue');
+    // Without a key store to encrypt with, a key is kept for this run only: never "saved".
+    expect(describeKey('openai', { set: true, source: 'store' }, false)).toBe(
+      'Set · in memory until Cue quits',
+    );
     expect(describeKey('elevenlabs', { set: true, source: 'override' })).toBe('Set · given to this run');
   });
 

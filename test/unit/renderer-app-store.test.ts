@@ -243,4 +243,65 @@ describe('CueStore', () => {
       error: 'keys:set: key: must be at least 8 characters',
     });
   });
+
+  it('withdraws the STT reconnecting warning once transcripts come again', async () => {
+    const fake = fakeApi();
+    const store = new CueStore({ getApi: async () => fake.api, saveReport: () => undefined });
+    await store.connect();
+    const message = 'Deepgram: connection lost (socket closed); reconnecting';
+    fake.emit('timeline', { type: 'error', t: 1000, turn: 0, source: 'stt', message, recoverable: true });
+    fake.emit('notice', { level: 'warning', message });
+    const shown = () => store.getSnapshot().notices.map((n) => n.message);
+    expect(shown()).toContain(message);
+    // Audio and VAD frames say nothing about the STT: the warning stays.
+    fake.emit('timeline', { type: 'vad_probability', t: 1100, turn: 0, probability: 0.9, speaking: true });
+    expect(shown()).toContain(message);
+    fake.emit('timeline', { type: 'transcript_interim', t: 2500, turn: 0, text: 'what time' });
+    expect(shown()).not.toContain(message);
+    // Other notices are left alone.
+    expect(shown()).toContain('Keys are only obfuscated on disk.');
+  });
+
+  it('rebuilds the conversation and the turn reports from main when it connects mid-session (a reload)', async () => {
+    const turn = (index: number, transcript: string, reply: string, interrupted = false): TurnReport =>
+      ({
+        index,
+        transcript,
+        reply,
+        spoken_reply: interrupted ? reply.slice(0, 10) : reply,
+        interrupted,
+        speculation_reused: false,
+        started_ms: 1000 + index * 5000,
+        committed_ms: 3000 + index * 5000,
+        first_audio_ms: 3600 + index * 5000,
+        e2e_latency_ms: 900,
+        requests: [{ id: index + 1, outcome: 'spoken' }],
+      }) as unknown as TurnReport;
+    const report = {
+      turns: [
+        turn(0, 'what time is it', 'It is noon.'),
+        turn(1, 'tell me a story', 'Once upon a time…', true),
+      ],
+    } as unknown as SessionReport;
+    const fake = fakeApi({
+      'app:state': () => ({ ...idle, running: true, status: 'listening' }),
+      'session:report': () => report,
+    });
+    const store = new CueStore({ getApi: async () => fake.api, saveReport: () => undefined });
+    await store.connect();
+    await vi.waitFor(() => expect(store.getSnapshot().turns).toHaveLength(2));
+    const entries = store.getSnapshot().conversation.entries;
+    expect(entries.map((e) => (e.kind === 'session' ? 'session' : `${e.kind}: ${e.text}`))).toEqual([
+      'user: what time is it',
+      'agent: It is noon.',
+      'user: tell me a story',
+      'agent: Once upon ',
+    ]);
+    expect(entries[3]).toMatchObject({ interrupted: true, state: 'done' });
+    // Not running: nothing to rebuild, and the report is not asked for.
+    const stopped = fakeApi();
+    const fresh = new CueStore({ getApi: async () => stopped.api, saveReport: () => undefined });
+    await fresh.connect();
+    expect(stopped.sent.some((r) => r.name === 'session:report')).toBe(false);
+  });
 });

@@ -5,8 +5,14 @@
 import { describe, expect, it } from 'vitest';
 import type { AppState, TurnModelView } from '../../src/shared/contract';
 import { describeStatus, describeTurnModel } from '../../src/renderer/src/app/format';
-import { describeItem, detectorLabel } from '../../src/renderer/src/timeline/timeline-format';
-import type { DetectorMark } from '../../src/renderer/src/timeline/timeline-model';
+import {
+  describeDecision,
+  describeItem,
+  detectorLabel,
+} from '../../src/renderer/src/timeline/timeline-format';
+import { TimelineModel, type DetectorMark } from '../../src/renderer/src/timeline/timeline-model';
+import type { TurnReport } from '../../src/shared/report';
+import type { TimelineEvent } from '../../src/shared/timeline';
 import { listeningState } from '../helpers/app-state';
 
 const NAME = 'Smart Turn v3.2';
@@ -102,6 +108,9 @@ describe('turn detector decisions on the timeline', () => {
     threshold: 0.5,
     likelyEnd: false,
     source: 'smart-turn-v3 0.99 + heuristic 0.15 (preposition): veto',
+    silenceStart: null,
+    early: false,
+    wait: null,
   };
 
   it('labels each decision with its probability', () => {
@@ -113,10 +122,130 @@ describe('turn detector decisions on the timeline', () => {
     expect(describeItem(mark)).toEqual({
       title: 'Turn detector',
       rows: [
-        ['at', '3.920 s'],
+        ['judged at', '3.920 s'],
         ['end of turn', 'p 0.15 < 0.50: not done'],
         ['judged by', 'smart-turn-v3 0.99 + heuristic 0.15 (preposition): veto'],
       ],
     });
+  });
+});
+
+describe('the turn decision and settings changes on the timeline model', () => {
+  const events: TimelineEvent[] = [
+    { type: 'session_started', t: 0, turn: -1 },
+    { type: 'user_speech_started', t: 1100, turn: 0, at: 1000 },
+    { type: 'transcript_final', t: 2050, turn: 0, text: 'what time is it', speech_final: true },
+    // Silent since 2000 for decision_silence (0.2 s): judged before the VAD's end of speech.
+    { type: 'user_paused', t: 2200, turn: 0, at: 2000 },
+    {
+      type: 'turn_detector_decision',
+      t: 2200,
+      turn: 0,
+      probability: 0.9,
+      threshold: 0.5,
+      likely_end: true,
+      source: 'heuristic 0.90 (complete)',
+    },
+    { type: 'endpointing_wait_started', t: 2200, turn: 0, delay: 200, until: 2400, reason: 'likely end' },
+    { type: 'user_speech_ended', t: 2550, turn: 0, at: 2000, duration: 1000 },
+    { type: 'turn_committed', t: 2400, turn: 0, transcript: 'what time is it', speculation_reused: true },
+    {
+      type: 'settings_changed',
+      t: 4000,
+      turn: 0,
+      changes: [{ path: 'turn_handling.endpointing.min_delay', from: 0.4, to: 0.8, live: true }],
+    },
+    { type: 'user_speech_started', t: 5100, turn: 1, at: 5000 },
+    { type: 'user_speech_ended', t: 6550, turn: 1, at: 6000, duration: 1000 },
+    {
+      type: 'turn_detector_decision',
+      t: 6550,
+      turn: 1,
+      probability: 0.2,
+      threshold: 0.5,
+      likely_end: false,
+      source: 'heuristic 0.20 (preposition)',
+    },
+  ];
+
+  it('keeps when each turn was judged, after how much silence, by what, how sure, and the wait it set', () => {
+    const model = new TimelineModel({ now: () => 0 });
+    for (const event of events) model.ingest(event, 0);
+    const [first, second] = model.turns;
+    expect(first!.decision).toMatchObject({ silenceStart: 2000, early: true, wait: 200, likelyEnd: true });
+    expect(describeDecision(first!.decision!)).toBe(
+      'judged after 200 ms pause: p 0.90 ≥ 0.50 (heuristic 0.90 (complete)), wait 200 ms',
+    );
+    expect(detectorLabel(first!.decision!)).toBe('p 0.90 @ 200 ms');
+    expect(describeItem(first!.decision!).title).toBe('Turn judged at a short pause');
+    expect(describeItem(first!.decision!).rows).toContainEqual([
+      'after silence',
+      "200 ms (a short pause, before the VAD's end of speech)",
+    ]);
+    // Turn 1 was judged after the VAD's own end of speech, 550 ms into the silence.
+    expect(second!.decision).toMatchObject({ silenceStart: 6000, early: false, wait: null });
+    expect(describeDecision(second!.decision!)).toBe(
+      'judged after 550 ms silence: p 0.20 < 0.50 (heuristic 0.20 (preposition))',
+    );
+  });
+
+  it('marks a settings change, and the turns after it run under it', () => {
+    const model = new TimelineModel({ now: () => 0 });
+    for (const event of events) model.ingest(event, 0);
+    const mark = model.turns[0]!.items.find((item) => item.kind === 'settings');
+    expect(mark).toMatchObject({ kind: 'settings', lane: 'turn', start: 4000, number: 1 });
+    expect(describeItem(mark!)).toEqual({
+      title: 'Settings change 1',
+      rows: [
+        ['at', '4.000 s'],
+        ['turn_handling.endpointing.min_delay', '0.4 → 0.8'],
+      ],
+      text: 'The turns after this mark run under these settings.',
+    });
+    expect(model.turns.map((turn) => turn.settingsNumber)).toEqual([0, 1]);
+  });
+});
+
+describe('a timeline that joins a running session', () => {
+  it('shows the turns it knows only from their reports, with their latency', () => {
+    const model = new TimelineModel({ now: () => 0 });
+    const report = {
+      index: 0,
+      transcript: 'what time is it',
+      started_ms: 1000,
+      committed_ms: 3000,
+      first_audio_ms: 3600,
+      e2e_latency_ms: 900,
+      end_of_turn_delay_ms: 400,
+      vad_end_of_speech_ms: 2600,
+      transcript_lag_ms: 100,
+      preemptive_lead_ms: null,
+      llm_ttft_ms: 300,
+      tts_ttfb_ms: 200,
+      llm_requests: 1,
+      llm_requests_wasted: 0,
+      tts_characters: 11,
+      tts_characters_wasted: 0,
+      speculation_reused: false,
+      interrupted: false,
+      reply: 'It is noon.',
+      spoken_reply: 'It is noon.',
+      requests: [],
+    } as unknown as TurnReport;
+    model.ingestReport(report);
+    expect(model.turns).toHaveLength(1);
+    expect(model.turns[0]).toMatchObject({ index: 0, start: 1000, end: 3600, transcript: 'what time is it' });
+    expect(model.latency(model.turns[0]!)).toMatchObject({ source: 'report', e2e: 900, endOfTurnDelay: 400 });
+    // Later events of the same turn land on it.
+    model.ingest({
+      type: 'agent_speech_ended',
+      t: 4800,
+      turn: 0,
+      request: 1,
+      interrupted: false,
+      played_ms: 1200,
+      spoken_text: 'It is noon.',
+    });
+    expect(model.turns).toHaveLength(1);
   });
 });

@@ -6,6 +6,7 @@ import {
   axisTicks,
   clampMsPerPx,
   followView,
+  sweepView,
   hitTest,
   hitTestItems,
   itemBox,
@@ -350,5 +351,31 @@ describe('wiring', () => {
     expect(model.turns).toHaveLength(1);
     off();
     expect(listeners.size).toBe(0);
+  });
+});
+
+describe('sweepView: following live without scrolling every frame', () => {
+  const view = { startT: 0, msPerPx: 20, x0: 116, width: 1000 };
+
+  it('keeps the view while the live edge crosses it', () => {
+    expect(sweepView(view, 0, 28)).toBe(view);
+    expect(sweepView(view, 15_000, 28)).toBe(view);
+    // 972 px: the last position before the right margin.
+    expect(sweepView(view, 972 * 20, 28)).toBe(view);
+  });
+
+  it('jumps on whole pixels when the edge reaches the right margin, landing it at 60 %', () => {
+    const next = sweepView(view, 973 * 20 + 7, 28);
+    expect(next.startT).toBe(Math.floor((973 * 20 + 7 - 600 * 20) / 20) * 20);
+    expect(Number.isInteger(next.startT / next.msPerPx)).toBe(true);
+    const x = (973 * 20 + 7 - next.startT) / next.msPerPx;
+    expect(x).toBeGreaterThanOrEqual(600);
+    expect(x).toBeLessThan(601);
+    // Then still again until the next time the edge reaches the margin.
+    expect(sweepView(next, 973 * 20 + 7 + 5000, 28)).toBe(next);
+  });
+
+  it('brings back a live edge left of the view (after zooming in)', () => {
+    expect(sweepView({ ...view, startT: 10_000 }, 5_000, 28).startT).toBe(5_000 - 12_000);
   });
 });

@@ -27,6 +27,7 @@ import {
   type Settings,
 } from '../../shared/settings';
 import type { TimelineEvent } from '../../shared/timeline';
+import { settingChanges } from './setting-changes';
 import { RealClock, type Clock } from '../engine/clock';
 import type { TurnDetector } from '../engine/ports';
 import { VoiceSession, type VadStage } from '../engine/session';
@@ -419,8 +420,13 @@ export class AppCore implements ContractHandler {
   /** Saves and applies settings; returns the options waiting for a session restart. */
   private applySettings(next: Settings): string[] {
     this.deps.settingsStore.save(next);
+    const previous = this.settings;
     this.settings = next;
-    const restart = this.running ? this.running.session.updateSettings(next).needsRestart : [];
+    const session = this.running?.session;
+    const restart = session ? session.updateSettings(next).needsRestart : [];
+    // On the running session's timeline: the turns after this mark run under the new settings.
+    const changes = session ? settingChanges(previous, next, restart) : [];
+    if (session && changes.length) session.bus.emit({ type: 'settings_changed', changes });
     this.prepareTurnModel();
     this.setState({
       mode: this.modeOf(next),

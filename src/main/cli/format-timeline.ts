@@ -79,6 +79,10 @@ export function describeEvent(event: TimelineEvent): string | null {
       return `turn committed ${quote(event.transcript)}${event.speculation_reused ? ' (speculation reused)' : ''}`;
     case 'error':
       return `ERROR ${event.source}: ${event.message}`;
+    case 'settings_changed':
+      return `settings changed: ${event.changes
+        .map((c) => `${c.path} ${String(c.from)} -> ${String(c.to)}${c.live ? '' : ' (at the next start)'}`)
+        .join(', ')}`;
   }
 }
 

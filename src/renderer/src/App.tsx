@@ -1,7 +1,9 @@
 /**
- * Cue's window: the top bar (status, start/stop, mute, push-to-talk, report, theme, settings),
- * notices and the pending-restart banner, the conversation, the live timeline's region, and the
- * settings drawer. All state comes from useCue() (src/renderer/src/app/use-cue.ts).
+ * Cue's window: the top bar (status, start/stop, mute, push-to-talk, report, tuning, theme,
+ * settings), what is in force, notices and the pending-restart banner, then the conversation and
+ * the live timeline with the tuning panel beside them (under them in a narrow window), and the
+ * full settings drawer for providers and keys. All state comes from useCue()
+ * (src/renderer/src/app/use-cue.ts).
  *
  * src/renderer/src/app/mounts.tsx holds <AudioMount> (microphone and speaker through the audio
  * engine) and <TimelineMount> (the live turn timeline).
@@ -16,16 +18,23 @@ import type { NoticeAction } from './app/notices';
 import { applyTheme, loadTheme, type ThemeChoice } from './app/theme';
 import { useCue } from './app/use-cue';
 import { SettingsDrawer, type SettingsTarget } from './settings/SettingsDrawer';
+import { TuningPanel } from './settings/TuningPanel';
 import { useSettingsDraft } from './settings/use-settings-draft';
+import { InForce } from './app/InForce';
+import type { AudioEngineState } from './audio/audio-engine';
+import { loadTuningOpen, saveTuningOpen } from './app/tuning-open';
 
 export function App() {
   const cue = useCue();
   const { actions, connection, state } = cue;
   const [theme, setTheme] = useState<ThemeChoice>(loadTheme);
   const [settingsTarget, setSettingsTarget] = useState<SettingsTarget | null>(null);
+  const [tuningOpen, setTuningOpen] = useState<boolean>(loadTuningOpen);
+  const [microphone, setMicrophone] = useState<AudioEngineState>('idle');
   const form = useSettingsDraft(cue.settings, cue.options, actions.updateSettings);
 
   useEffect(() => applyTheme(theme), [theme]);
+  useEffect(() => saveTuningOpen(tuningOpen), [tuningOpen]);
 
   const openSettings = useCallback((target: SettingsTarget = {}) => setSettingsTarget(target), []);
   const closeSettings = useCallback(() => setSettingsTarget(null), []);
@@ -51,19 +60,34 @@ export function App() {
         theme={theme}
         onTheme={setTheme}
         onOpenSettings={() => openSettings()}
+        tuningOpen={tuningOpen}
+        onToggleTuning={() => setTuningOpen((open) => !open)}
+        microphone={microphone}
       />
+      <InForce settings={cue.settings} state={state} />
 
       <div className="banners">
         <RestartBanner state={state} options={cue.options} restarting={restarting} onRestart={restart} />
         <Notices notices={cue.notices} onDismiss={actions.dismissNotice} onAction={onNoticeAction} />
       </div>
 
-      <main className="main" id="main">
+      <main className="main" id="main" data-tuning={tuningOpen && connected ? 'open' : 'closed'}>
         {connection.status === 'failed' ? (
           <Disconnected error={connection.error} onRetry={() => void actions.connect()} retrying={false} />
         ) : (
           <>
-            <Conversation conversation={cue.conversation} state={state} info={cue.info} />
+            <Conversation
+              conversation={cue.conversation}
+              state={state}
+              info={cue.info}
+              keys={cue.keys}
+              llmBaseUrl={cue.settings?.llm.base_url ?? ''}
+              onOpenProviders={
+                cue.notices.some((n) => n.action?.kind === 'open-settings')
+                  ? null
+                  : () => openSettings({ section: 'providers' })
+              }
+            />
             {/* Microphone capture and playback, with the input level, once connected. */}
             {connected && cue.api && state ? (
               <AudioMount
@@ -72,6 +96,7 @@ export function App() {
                 settings={cue.settings}
                 onNotice={actions.pushNotice}
                 onDismissNotice={actions.dismissNotice}
+                onMicrophone={setMicrophone}
               />
             ) : null}
             <section className="timeline-region" aria-label="Live timeline">
@@ -81,9 +106,23 @@ export function App() {
                   subscribeTimeline={actions.subscribeTimeline}
                   turns={cue.turns}
                   running={state?.running ?? false}
+                  vadThreshold={cue.settings?.vad.activation_threshold ?? null}
                 />
               ) : null}
             </section>
+            {tuningOpen && connected && cue.settings ? (
+              <aside className="tuning-region" id="tuning-panel" aria-label="Tuning">
+                {/* The full settings are modal: their fields stand in for these meanwhile. */}
+                {settingsTarget ? null : (
+                  <TuningPanel
+                    settings={cue.settings}
+                    options={cue.options}
+                    form={form}
+                    onOpenSettings={() => openSettings()}
+                  />
+                )}
+              </aside>
+            ) : null}
           </>
         )}
       </main>

@@ -1,6 +1,6 @@
 /** The conversation transcript: committed turns, the live transcript, and the agent's replies. */
 import { memo, useEffect, useLayoutEffect, useRef } from 'react';
-import type { AppInfo, AppState } from '../../../shared/contract';
+import type { AppInfo, AppState, KeyId, KeyStatus } from '../../../shared/contract';
 import {
   liveText,
   type AgentMessage,
@@ -14,9 +14,16 @@ export interface ConversationProps {
   conversation: ConversationData;
   state: AppState | null;
   info: AppInfo | null;
+  /** Which provider keys main has (for the first-run checklist); null until known. */
+  keys: Readonly<Record<KeyId, KeyStatus>> | null;
+  /** llm.base_url: a custom (e.g. local) endpoint needs no OpenAI key. */
+  llmBaseUrl: string;
+  /** Null when a notice already offers to open the provider settings (one such button, not two). */
+  onOpenProviders: (() => void) | null;
 }
 
-export function Conversation({ conversation, state, info }: ConversationProps) {
+export function Conversation(props: ConversationProps) {
+  const { conversation, state, info, keys, llmBaseUrl, onOpenProviders } = props;
   const scroller = useRef<HTMLDivElement>(null);
   const pinned = useRef(true);
   const live = liveText(conversation.live);
@@ -44,6 +51,9 @@ export function Conversation({ conversation, state, info }: ConversationProps) {
   };
 
   const empty = conversation.entries.length === 0 && !live;
+  // While the agent speaks, its words are not read out over its own voice: the log is busy, and
+  // screen readers announce what was added once it is not.
+  const speaking = conversation.entries.some((e) => e.kind === 'agent' && e.state !== 'done');
   return (
     <section className="conversation" aria-labelledby="conversation-title">
       <h2 id="conversation-title" className="visually-hidden">
@@ -57,13 +67,21 @@ export function Conversation({ conversation, state, info }: ConversationProps) {
         aria-label="Transcript"
       >
         {empty ? (
-          <EmptyState state={state} info={info} />
+          <EmptyState
+            state={state}
+            info={info}
+            keys={keys}
+            llmBaseUrl={llmBaseUrl}
+            onOpenProviders={onOpenProviders}
+          />
         ) : (
-          <ol className="messages" role="log" aria-label="Messages">
-            {conversation.entries.map((entry) => (
-              <Entry key={entry.id} entry={entry} />
-            ))}
-          </ol>
+          <div role="log" aria-label="Messages" aria-busy={speaking}>
+            <ol className="messages">
+              {conversation.entries.map((entry) => (
+                <Entry key={entry.id} entry={entry} />
+              ))}
+            </ol>
+          </div>
         )}
         {live ? (
           <div className="message message--user message--live">
@@ -100,7 +118,7 @@ function AgentEntry({ entry }: { entry: AgentMessage }) {
       <span className="message-who">
         Cue
         {entry.state === 'speaking' ? (
-          <span className="speaking-bars" aria-label="speaking">
+          <span className="speaking-bars" role="img" aria-label="speaking">
             <span />
             <span />
             <span />
@@ -127,12 +145,21 @@ function AgentEntry({ entry }: { entry: AgentMessage }) {
   );
 }
 
-function EmptyState({ state, info }: { state: AppState | null; info: AppInfo | null }) {
+interface EmptyStateProps {
+  state: AppState | null;
+  info: AppInfo | null;
+  keys: Readonly<Record<KeyId, KeyStatus>> | null;
+  llmBaseUrl: string;
+  onOpenProviders: (() => void) | null;
+}
+
+function EmptyState({ state, info, keys, llmBaseUrl, onOpenProviders }: EmptyStateProps) {
   const shortcut =
     info?.shortcut.registered && info.shortcut.accelerator
       ? formatAccelerator(info.shortcut.accelerator, info.platform)
       : null;
   const running = state?.running ?? false;
+  const missing = keys ? PROVIDER_NEEDS.filter((need) => !need.satisfied(keys, llmBaseUrl)) : [];
   return (
     <div className="empty">
       <span className="empty-icon">
@@ -144,8 +171,30 @@ function EmptyState({ state, info }: { state: AppState | null; info: AppInfo | n
           ? state?.mode === 'push-to-talk'
             ? 'Hold “Hold to talk” (or Space on it) while you speak, and let go when you are done.'
             : 'Just talk. Cue answers when you have finished, and stops when you interrupt it.'
-          : 'Press Start, then talk. What you say and what Cue answers appear here.'}
+          : missing.length
+            ? 'Cue needs three services to hear you, think and answer. Before you press Start:'
+            : 'Press Start, then talk. What you say and what Cue answers appear here.'}
       </p>
+      {!running && missing.length ? (
+        <>
+          <ul className="first-run">
+            {PROVIDER_NEEDS.map((need) => {
+              const ok = keys ? need.satisfied(keys, llmBaseUrl) : false;
+              return (
+                <li key={need.id} className={ok ? 'first-run-ok' : undefined}>
+                  <strong>{need.title}</strong>
+                  {ok ? ' (ready)' : ''}: {need.how}
+                </li>
+              );
+            })}
+          </ul>
+          {onOpenProviders ? (
+            <button type="button" className="btn btn--primary" onClick={onOpenProviders}>
+              Open provider settings
+            </button>
+          ) : null}
+        </>
+      ) : null}
       {shortcut ? (
         <p className="empty-hint">
           Push-to-talk from anywhere: <kbd>{shortcut}</kbd>
@@ -154,3 +203,30 @@ function EmptyState({ state, info }: { state: AppState | null; info: AppInfo | n
     </div>
   );
 }
+
+/** What a first session needs, where to get it, and when it is there. */
+const PROVIDER_NEEDS: readonly {
+  id: string;
+  title: string;
+  how: string;
+  satisfied: (keys: Readonly<Record<KeyId, KeyStatus>>, llmBaseUrl: string) => boolean;
+}[] = [
+  {
+    id: 'deepgram',
+    title: 'Speech-to-text: Deepgram',
+    how: 'an API key from console.deepgram.com.',
+    satisfied: (keys) => keys.deepgram.set,
+  },
+  {
+    id: 'llm',
+    title: 'Language model',
+    how: 'an OpenAI API key from platform.openai.com, or a local model with no key: run Ollama and set the Base URL to http://127.0.0.1:11434/v1.',
+    satisfied: (keys, llmBaseUrl) => keys.openai.set || llmBaseUrl !== '',
+  },
+  {
+    id: 'elevenlabs',
+    title: 'Voice: ElevenLabs',
+    how: 'an API key from elevenlabs.io.',
+    satisfied: (keys) => keys.elevenlabs.set,
+  },
+];

@@ -1,5 +1,6 @@
 /** The top bar: name, status pill, session controls, report export, theme and settings. */
 import type { AppInfo, AppState } from '../../../shared/contract';
+import type { AudioEngineState } from '../audio/audio-engine';
 import { describeStatus, formatAccelerator } from './format';
 import {
   DownloadIcon,
@@ -8,6 +9,7 @@ import {
   MoonIcon,
   PlayIcon,
   SettingsIcon,
+  SlidersIcon,
   StopIcon,
   SunIcon,
   SystemThemeIcon,
@@ -26,13 +28,17 @@ export interface HeaderProps {
   theme: ThemeChoice;
   onTheme: (choice: ThemeChoice) => void;
   onOpenSettings: () => void;
+  tuningOpen: boolean;
+  onToggleTuning: () => void;
+  /** The microphone's capture state (AudioMount). */
+  microphone: AudioEngineState;
 }
 
 export function Header(props: HeaderProps) {
   const { connection, info, state, busy, actions } = props;
   const connected = connection.status === 'connected' && state !== null;
   const running = state?.running ?? false;
-  const status = describeStatus(connection, state);
+  const status = describeStatus(connection, state, props.microphone);
   const shortcut = info?.shortcut;
   const shortcutText =
     shortcut && shortcut.registered && shortcut.accelerator
@@ -63,27 +69,23 @@ export function Header(props: HeaderProps) {
       </div>
 
       <div className="controls" role="group" aria-label="Session">
-        {running ? (
-          <button
-            type="button"
-            className="btn btn--stop"
-            onClick={() => void actions.stop()}
-            disabled={busy.stopping}
-          >
-            <StopIcon />
-            <span>{busy.stopping ? 'Stopping…' : 'Stop'}</span>
-          </button>
-        ) : (
-          <button
-            type="button"
-            className="btn btn--primary"
-            onClick={() => void actions.start()}
-            disabled={!connected || busy.starting}
-          >
-            <PlayIcon />
-            <span>{busy.starting ? 'Starting…' : 'Start'}</span>
-          </button>
-        )}
+        {/* One button for Start and Stop, so the focus stays on it when it changes. */}
+        <button
+          type="button"
+          className={`btn ${running ? 'btn--stop' : 'btn--primary'}`}
+          onClick={() => {
+            if (busy.starting || busy.stopping) return;
+            void (running ? actions.stop() : actions.start());
+          }}
+          disabled={!connected}
+          // Busy, it stays focusable (a disabled button would drop the focus to the page).
+          aria-disabled={busy.starting || busy.stopping || undefined}
+        >
+          {running ? <StopIcon /> : <PlayIcon />}
+          <span>
+            {running ? (busy.stopping ? 'Stopping…' : 'Stop') : busy.starting ? 'Starting…' : 'Start'}
+          </span>
+        </button>
         <button
           type="button"
           className={`btn${state?.muted ? ' btn--muted' : ''}`}
@@ -132,6 +134,17 @@ export function Header(props: HeaderProps) {
           ) : (
             <SystemThemeIcon />
           )}
+        </button>
+        <button
+          type="button"
+          className="btn btn--ghost"
+          aria-expanded={props.tuningOpen}
+          aria-controls="tuning-panel"
+          onClick={props.onToggleTuning}
+          disabled={!connected}
+        >
+          <SlidersIcon />
+          <span>Tune</span>
         </button>
         <button
           type="button"

@@ -11,7 +11,7 @@
  * Events that change nothing (the VAD lane's per-frame probability above all) return the same
  * object, so a store can skip re-rendering for them.
  */
-import type { TurnReport } from '../../../shared/report';
+import type { SessionReport, TurnReport } from '../../../shared/report';
 import type { TimelineEvent } from '../../../shared/timeline';
 
 /** Entries kept in memory; the oldest are dropped past this (a long session stays light). */
@@ -207,6 +207,39 @@ export function applyTurnReport(conv: Conversation, report: TurnReport): Convers
     }
   }
   return conv;
+}
+
+/**
+ * The conversation of a running session rebuilt from its report, for a window that (re)connects
+ * mid-session (a reload): each turn's words and what was heard of the reply, with its report.
+ */
+export function conversationFromReport(report: SessionReport): Conversation {
+  const entries: ConversationEntry[] = [];
+  for (const turn of report.turns) {
+    if (turn.index >= 0 && turn.transcript)
+      entries.push({
+        kind: 'user',
+        id: `r${turn.index}-user`,
+        session: 1,
+        turn: turn.index,
+        text: turn.transcript,
+      });
+    const spoken = turn.requests.find((r) => r.outcome === 'spoken');
+    const text = turn.spoken_reply || (turn.interrupted ? '' : turn.reply);
+    if (!spoken && !text) continue;
+    entries.push({
+      kind: 'agent',
+      id: `r${turn.index}-agent`,
+      session: 1,
+      turn: turn.index,
+      request: spoken?.id ?? -1,
+      text,
+      state: 'done',
+      interrupted: turn.interrupted,
+      report: turn,
+    });
+  }
+  return { session: 1, entries: bounded(entries), live: null, userSpeaking: false, replyText: {} };
 }
 
 /** The conversation a whole event stream builds (for tests and for replaying a recorded run). */

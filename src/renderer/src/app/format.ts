@@ -53,10 +53,20 @@ export interface StatusView {
   detail: string | null;
 }
 
-export function describeStatus(connection: ConnectionState, state: AppState | null): StatusView {
+/**
+ * The status pill. `microphone` is the window's capture state: a session that runs while the
+ * microphone is unavailable (unplugged, refused) is not listening, whatever main's status says.
+ */
+export function describeStatus(
+  connection: ConnectionState,
+  state: AppState | null,
+  microphone: 'idle' | 'starting' | 'capturing' | 'error' = 'capturing',
+): StatusView {
   if (connection.status === 'failed') return { tone: 'offline', label: 'Not connected', detail: null };
   if (connection.status === 'connecting' || !state)
     return { tone: 'offline', label: 'Connecting…', detail: null };
+  if (state.running && state.status === 'listening' && microphone === 'error')
+    return { tone: 'offline', label: 'Not hearing you', detail: 'microphone unavailable' };
   const details: string[] = [];
   if (state.muted) details.push('microphone muted');
   if (state.talking) details.push('push-to-talk held');

@@ -138,3 +138,9 @@ export const WaveIcon = () => (
     <path d="M3 12h2M7 8v8M11 5v14M15 8v8M19 11v2" />
   </Icon>
 );
+
+export const SlidersIcon = () => (
+  <Icon>
+    <path d="M4 21v-7M4 10V3M12 21v-9M12 8V3M20 21v-5M20 12V3M1 14h6M9 8h6M17 16h6" />
+  </Icon>
+);

@@ -6,6 +6,8 @@ import type { AppState, CueApi, Notice } from '../../../shared/contract';
 import type { TurnReport } from '../../../shared/report';
 import type { Settings } from '../../../shared/settings';
 import type { TimelineEvent } from '../../../shared/timeline';
+import { useEffect } from 'react';
+import type { AudioEngineState } from '../audio/audio-engine';
 import { useAudioEngine } from '../audio/use-audio-engine';
 import { LiveTimeline } from '../timeline';
 import { useMicrophoneNotice } from './use-microphone-notice';
@@ -18,13 +20,16 @@ export interface AudioMountProps {
   /** Shows a notice; returns its id. */
   onNotice: (notice: Notice) => number | undefined;
   onDismissNotice: (id: number) => void;
+  /** The capture state whenever it changes (the header does not say Listening without a microphone). */
+  onMicrophone: (state: AudioEngineState) => void;
 }
 
 /**
  * Captures the microphone and plays the agent while the session runs; shows the input level and
  * the microphone's state, and raises microphone problems as notices for as long as they stand.
  */
-export function AudioMount({ api, state, settings, onNotice, onDismissNotice }: AudioMountProps) {
+export function AudioMount(props: AudioMountProps) {
+  const { api, state, settings, onNotice, onDismissNotice, onMicrophone } = props;
   const audio = useAudioEngine({
     api,
     enabled: state.running,
@@ -35,6 +40,7 @@ export function AudioMount({ api, state, settings, onNotice, onDismissNotice }: 
   });
   const { state: micState, message } = audio.status;
   useMicrophoneNotice(micState, message, onNotice, onDismissNotice);
+  useEffect(() => onMicrophone(micState), [micState, onMicrophone]);
   if (!state.running) return null;
   const level = Math.max(-60, Math.min(0, audio.status.level));
   return (
@@ -77,9 +83,11 @@ export interface TimelineMountProps {
   subscribeTimeline: (listener: (event: TimelineEvent) => void) => () => void;
   turns: readonly TurnReport[];
   running: boolean;
+  /** vad.activation_threshold, drawn on the speech probability trace. */
+  vadThreshold: number | null;
 }
 
 /** The live turn timeline, fed from the app's one timeline subscription and the turn reports. */
-export function TimelineMount({ subscribeTimeline, turns }: TimelineMountProps) {
-  return <LiveTimeline subscribeTimeline={subscribeTimeline} turns={turns} />;
+export function TimelineMount({ subscribeTimeline, turns, vadThreshold }: TimelineMountProps) {
+  return <LiveTimeline subscribeTimeline={subscribeTimeline} turns={turns} vadThreshold={vadThreshold} />;
 }

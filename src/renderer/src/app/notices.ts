@@ -56,9 +56,9 @@ export function dismissNotice(list: readonly NoticeItem[], id: number): readonly
   return next.length === list.length ? list : next;
 }
 
-/** Keys and providers: offer to open the provider settings. */
+/** A missing key: offer to open the provider settings (the notice about key encryption needs no button). */
 function suggestAction(message: string): NoticeAction | undefined {
-  if (/api key|secret store/i.test(message))
+  if (/api key/i.test(message))
     return { kind: 'open-settings', section: 'providers', label: 'Open provider settings' };
   return undefined;
 }

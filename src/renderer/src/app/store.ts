@@ -19,7 +19,13 @@ import type {
 import type { SessionReport, TurnReport } from '../../../shared/report';
 import type { OptionInfo, Settings } from '../../../shared/settings';
 import type { TimelineEvent } from '../../../shared/timeline';
-import { applyTimelineEvent, applyTurnReport, EMPTY_CONVERSATION, type Conversation } from './conversation';
+import {
+  applyTimelineEvent,
+  applyTurnReport,
+  conversationFromReport,
+  EMPTY_CONVERSATION,
+  type Conversation,
+} from './conversation';
 import { addNotice, dismissNotice, noticeKey, type NoticeAction, type NoticeItem } from './notices';
 
 /** Turn reports kept for the current session. */
@@ -100,6 +106,8 @@ export class CueStore {
   private generation = 0;
   private nextNoticeId = 1;
   private pttHeld = false;
+  /** Warnings that the STT lost its connection and is reconnecting, until it delivers again. */
+  private readonly sttReconnecting = new Set<string>();
 
   constructor(private readonly deps: CueStoreDeps) {}
 
@@ -159,7 +167,10 @@ export class CueStore {
         const warning = info.secretStorage.warning;
         if (warning) this.addQuietly({ level: 'warning', message: warning });
       }),
-      load('app:state', (state) => this.onState(state)),
+      load('app:state', (state) => {
+        this.onState(state);
+        if (state.running) void this.restoreSession(api, live);
+      }),
       load('settings:get', ({ settings, notices }) => {
         this.set({ settings });
         for (const notice of notices) this.addQuietly(notice);
@@ -168,6 +179,25 @@ export class CueStore {
       load('keys:status', (keys) => this.set({ keys })),
     ]);
   };
+
+  /**
+   * A window that connects while a session runs (a reload) rebuilds the conversation and the
+   * turns' reports from main's session report, unless events have already started filling them.
+   */
+  private async restoreSession(api: CueApi, live: () => boolean): Promise<void> {
+    let report: SessionReport | null;
+    try {
+      report = await api.request('session:report', {});
+    } catch {
+      return;
+    }
+    if (!report || !live() || this.snapshot.conversation.entries.length > 0 || this.snapshot.turns.length > 0)
+      return;
+    this.set({
+      conversation: conversationFromReport(report),
+      turns: report.turns.slice(-MAX_TURN_REPORTS),
+    });
+  }
 
   /** Stops listening to main (the snapshot stays as it was). */
   readonly disconnect = (): void => {
@@ -308,6 +338,7 @@ export class CueStore {
   }
 
   private onTimeline(event: TimelineEvent): void {
+    this.followSttConnection(event);
     const conversation = applyTimelineEvent(this.snapshot.conversation, event);
     if (event.type === 'session_started') this.set({ conversation, turns: [] });
     else if (conversation !== this.snapshot.conversation) this.set({ conversation });
@@ -318,6 +349,28 @@ export class CueStore {
         console.error('cue: a timeline listener failed:', error);
       }
     }
+  }
+
+  /**
+   * "Connection lost; reconnecting" is true until the STT delivers again: its next transcript
+   * withdraws the warning (it stayed up for minutes after a reconnect that had succeeded).
+   */
+  private followSttConnection(event: TimelineEvent): void {
+    if (
+      event.type === 'error' &&
+      event.source === 'stt' &&
+      event.recoverable &&
+      /reconnecting/i.test(event.message)
+    ) {
+      this.sttReconnecting.add(noticeKey({ level: 'warning', message: event.message }));
+      return;
+    }
+    const delivering =
+      event.type === 'transcript_interim' || event.type === 'transcript_final' || event.type === 'turn_event';
+    if (!delivering || this.sttReconnecting.size === 0) return;
+    const stale = this.snapshot.notices.filter((notice) => this.sttReconnecting.has(noticeKey(notice)));
+    this.sttReconnecting.clear();
+    for (const notice of stale) this.dismissNotice(notice.id);
   }
 
   private onTurn(report: TurnReport): void {

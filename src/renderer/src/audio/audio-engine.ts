@@ -4,7 +4,7 @@
  *
  * Capture: getUserMedia (echo cancellation, noise suppression and auto gain as asked) → the
  * capture worklet (mono, 16 kHz, 20 ms Int16 frames) → `sendAudio({type:'mic'})` with the age of
- * each frame's first sample; the input level (dBFS) goes to status listeners ~20 times a second.
+ * each frame's first sample; the input level (dBFS) goes to status listeners at most 10 times a second.
  *
  * Playback: AudioDown from main → resampled from the provider's rate to the context rate → the
  * playback worklet. Its reports become `played` (the first sample of an utterance is audible) and
@@ -103,6 +103,9 @@ export const AUDIO_MESSAGES: Record<AudioProblem, string> = {
   failed: 'The microphone could not be started.',
 };
 
+/** Smallest level change (dB) worth a status update. */
+const LEVEL_STEP_DB = 1;
+
 export class AudioDeviceError extends Error {
   override name = 'AudioDeviceError';
   constructor(
@@ -162,7 +165,7 @@ export interface AudioEngineDeps {
   onPlayback?: (report: PlaybackReport) => void;
   /** Playback prebuffer per utterance, ms (at most 100). */
   prebufferMs?: number;
-  /** Minimum interval of level-only status updates, ms. */
+  /** Minimum interval of level-only status updates, ms (default 100). */
   levelIntervalMs?: number;
   // Seams for tests and other hosts; the browser's by default.
   mediaDevices?: MediaDevicesLike;
@@ -653,7 +656,10 @@ export class AudioEngine {
     const ageMs = Math.max(0, (this.context.currentTime - time) * 1000) + this.capture.inputLatencyMs;
     this.api?.sendAudio({ type: 'mic', samples, ageMs });
     const now = this.now();
-    if (now - this.lastLevelAt >= (this.deps.levelIntervalMs ?? 50)) {
+    // The meter moves ten times a second at most, and only when the level moved by a decibel:
+    // every update repaints the window, all day long while Cue listens.
+    const moved = Math.abs(reading.level - this.currentStatus.level) >= LEVEL_STEP_DB;
+    if (moved && now - this.lastLevelAt >= (this.deps.levelIntervalMs ?? 100)) {
       this.lastLevelAt = now;
       this.setStatus({ level: reading.level, peak: reading.peak });
     }

@@ -6,7 +6,7 @@
  *   const audio = useAudioEngine({ api, enabled: state.running, deviceId, echoCancellation: true, ... });
  *   audio.status.state      'idle' | 'starting' | 'capturing' | 'error'
  *   audio.status.message    what to tell the user (errors; notices such as a fallback device)
- *   audio.status.level      input level in dBFS for the meter (about 20 updates a second)
+ *   audio.status.level      input level in dBFS for the meter (at most 10 updates a second)
  *   audio.devices           microphones for the picker
  *   audio.retry()           after an error
  */

@@ -42,6 +42,7 @@ export function KeysPanel({ keys, secretStorage, settings, onSet, onClear }: Key
             key={provider}
             provider={provider}
             status={keys?.[provider]}
+            encrypted={secretStorage?.encrypted ?? true}
             optional={provider === 'llm_endpoint' || (provider === 'openai' && customEndpoint)}
             onSet={onSet}
             onClear={onClear}
@@ -55,6 +56,8 @@ export function KeysPanel({ keys, secretStorage, settings, onSet, onClear }: Key
 function KeyRow(props: {
   provider: KeyId;
   status: KeyStatus | undefined;
+  /** Keys are encrypted on disk (else Cue keeps them in memory only). */
+  encrypted: boolean;
   optional: boolean;
   onSet: KeysPanelProps['onSet'];
   onClear: KeysPanelProps['onClear'];
@@ -103,7 +106,7 @@ function KeyRow(props: {
         </label>
         <span className={`tag${status?.set ? ' tag--ok' : optional ? '' : ' tag--warn'}`}>
           {status?.set
-            ? describeKey(provider, status)
+            ? describeKey(provider, status, props.encrypted)
             : optional
               ? 'Not needed for this base URL'
               : 'Not set'}

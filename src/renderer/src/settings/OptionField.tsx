@@ -28,10 +28,12 @@ export interface OptionFieldProps {
   errors: readonly string[] | undefined;
   onChange: (path: string, raw: RawValue) => void;
   onRevert: (path: string) => void;
+  /** For a narrow panel: no option path, the meaning for screen readers only. */
+  compact?: boolean;
 }
 
 export const OptionField = memo(function OptionField(props: OptionFieldProps) {
-  const { option, raw, saved, modified, errors, onChange, onRevert } = props;
+  const { option, raw, saved, modified, errors, onChange, onRevert, compact = false } = props;
   const id = fieldId(option.path);
   const kind = fieldKind(option);
   const range = describeRange(option);
@@ -48,6 +50,7 @@ export const OptionField = memo(function OptionField(props: OptionFieldProps) {
           id={id}
           type="checkbox"
           role="switch"
+          aria-labelledby={`${id}-label`}
           checked={raw === true}
           onChange={(e) => set(e.currentTarget.checked)}
           aria-describedby={describedBy}
@@ -56,7 +59,9 @@ export const OptionField = memo(function OptionField(props: OptionFieldProps) {
         <span className="switch-track" aria-hidden="true">
           <span className="switch-thumb" />
         </span>
-        <span className="switch-label">{raw === true ? 'On' : 'Off'}</span>
+        <span className="switch-label" aria-hidden="true">
+          {raw === true ? 'On' : 'Off'}
+        </span>
       </label>
     );
   } else if (option.path === 'audio.input_device') {
@@ -207,11 +212,11 @@ export const OptionField = memo(function OptionField(props: OptionFieldProps) {
             {option.label}
           </label>
         )}
-        <code className="field-path">{option.path}</code>
+        {compact ? null : <code className="field-path">{option.path}</code>}
         {modified ? <span className="tag tag--accent">unsaved</span> : null}
       </div>
       <div className="field-control">{control}</div>
-      <p className="field-desc" id={`${id}-desc`}>
+      <p className={compact ? 'visually-hidden' : 'field-desc'} id={`${id}-desc`}>
         {option.description}
       </p>
       <p className="field-meta" id={`${id}-meta`}>

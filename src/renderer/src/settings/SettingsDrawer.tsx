@@ -55,6 +55,16 @@ export const SettingsDrawer = memo(function SettingsDrawer(props: SettingsDrawer
   );
   const [active, setActive] = useState<string>(nav[0]!.id);
   const [confirmReset, setConfirmReset] = useState(false);
+  const [confirmClose, setConfirmClose] = useState(false);
+  const keepEditing = useRef<HTMLButtonElement>(null);
+  // Closing with unsaved changes asks first (Escape included).
+  const requestClose = useCallback(() => {
+    if (form.dirty.length > 0) setConfirmClose(true);
+    else props.onClose();
+  }, [form.dirty.length, props]);
+  useEffect(() => {
+    if (confirmClose) keepEditing.current?.focus();
+  }, [confirmClose]);
 
   // Open as a modal; on unmount close it and give focus back.
   useEffect(() => {
@@ -71,9 +81,11 @@ export const SettingsDrawer = memo(function SettingsDrawer(props: SettingsDrawer
     const field = document.getElementById(`field-${fieldId(path)}`);
     if (!field) return;
     field.scrollIntoView({ block: 'center', behavior: prefersReducedMotion() ? 'auto' : 'smooth' });
-    field
-      .querySelector<HTMLElement>('input:checked, input, select, textarea')
-      ?.focus({ preventScroll: true });
+    // The selected radio of a choice, else the field's first control.
+    const control =
+      field.querySelector<HTMLElement>('input:checked') ??
+      field.querySelector<HTMLElement>('input, select, textarea');
+    control?.focus({ preventScroll: true });
     field.classList.add('field--flash');
     field.addEventListener('animationend', () => field.classList.remove('field--flash'), { once: true });
   }, []);
@@ -126,7 +138,7 @@ export const SettingsDrawer = memo(function SettingsDrawer(props: SettingsDrawer
       aria-labelledby="settings-title"
       onCancel={(event) => {
         event.preventDefault();
-        props.onClose();
+        requestClose();
       }}
       onKeyDown={onKeyDown}
     >
@@ -141,7 +153,7 @@ export const SettingsDrawer = memo(function SettingsDrawer(props: SettingsDrawer
           <button
             type="button"
             className="btn btn--ghost btn--icon"
-            onClick={props.onClose}
+            onClick={requestClose}
             aria-label="Close settings"
             title="Close (Esc)"
           >
@@ -259,6 +271,32 @@ export const SettingsDrawer = memo(function SettingsDrawer(props: SettingsDrawer
           </div>
         </div>
 
+        {confirmClose ? (
+          <div className="drawer-confirm" role="alertdialog" aria-labelledby="confirm-close-text">
+            <p id="confirm-close-text">
+              {form.dirty.length} unsaved change{form.dirty.length === 1 ? '' : 's'}: discard and close?
+            </p>
+            <button
+              type="button"
+              className="btn btn--small btn--danger"
+              onClick={() => {
+                form.discard();
+                setConfirmClose(false);
+                props.onClose();
+              }}
+            >
+              Discard and close
+            </button>
+            <button
+              ref={keepEditing}
+              type="button"
+              className="btn btn--small"
+              onClick={() => setConfirmClose(false)}
+            >
+              Keep editing
+            </button>
+          </div>
+        ) : null}
         <footer className="drawer-foot">
           <div className="foot-reset">
             {confirmReset ? (

@@ -14,12 +14,15 @@ export const PROVIDER_INFO: Record<KeyId, { name: string; role: string; env: str
   },
 };
 
-/** "Set · saved in the key store", "Set · from DEEPGRAM_API_KEY", "Not set". Never the key. */
-export function describeKey(provider: KeyId, status: KeyStatus | undefined): string {
+/**
+ * "Set · saved by Cue", "Set · from DEEPGRAM_API_KEY", "Not set". Never the key. A key Cue keeps
+ * while it cannot encrypt keys on disk lives in memory only, and says so.
+ */
+export function describeKey(provider: KeyId, status: KeyStatus | undefined, encrypted = true): string {
   if (!status || !status.set) return 'Not set';
   switch (status.source) {
     case 'store':
-      return 'Set · saved by Cue';
+      return encrypted ? 'Set · saved by Cue' : 'Set · in memory until Cue quits';
     case 'environment':
       return `Set · from ${PROVIDER_INFO[provider].env}`;
     case 'override':

@@ -8,20 +8,14 @@ import type { CSSProperties, KeyboardEvent as ReactKeyboardEvent, ReactNode } fr
 import type { CueApi } from '../../../shared/contract';
 import type { TurnReport } from '../../../shared/report';
 import type { TimelineEvent } from '../../../shared/timeline';
+import { TimelineCanvas, sameTarget, type HoverInfo, type ViewState } from './timeline-canvas';
 import {
-  TimelineCanvas,
-  sameTarget,
-  type HoverInfo,
-  type SelectionPlacement,
-  type ViewState,
-} from './timeline-canvas';
-import {
+  describeDecision,
   describeForScreenReader,
   describeItem,
   describeLatency,
   formatDuration,
   formatMaybe,
-  quote,
   turnLabel,
   type ItemDescription,
 } from './timeline-format';
@@ -47,23 +41,30 @@ export interface TimelineProps {
   className?: string;
   /** Latency cards shown at most (the latest turns up to the view's right edge). Default 24. */
   maxCards?: number;
+  /** The VAD's activation threshold, drawn across the speech probability trace. */
+  vadThreshold?: number | null;
 }
 
 const ZOOM_STEP = 1.5;
 const WINDOW_PRESETS = [2_000, 5_000, 10_000, 20_000, 60_000, 300_000, 1_800_000, 3_600_000];
 
-/** Subscribes to the model's summary changes, at most once per animation frame. */
+/**
+ * Subscribes to the model's summary changes, at most once per animation frame. A change that
+ * leaves the summary as it was (a VAD frame, thirty a second) asks for no frame at all: even an
+ * empty animation frame runs the page's whole rendering update.
+ */
 function useSummaryVersion(model: TimelineModel): number {
   const subscribe = useCallback(
     (notify: () => void) => {
       let frame = 0;
+      let seen = model.summaryVersion;
       const unsubscribe = model.subscribe(() => {
-        if (!frame) {
-          frame = requestAnimationFrame(() => {
-            frame = 0;
-            notify();
-          });
-        }
+        if (frame || model.summaryVersion === seen) return;
+        frame = requestAnimationFrame(() => {
+          frame = 0;
+          seen = model.summaryVersion;
+          notify();
+        });
       });
       return () => {
         unsubscribe();
@@ -81,6 +82,7 @@ export function Timeline({
   label = 'Turn timeline',
   className,
   maxCards = 24,
+  vadThreshold = null,
 }: TimelineProps) {
   const canvasRef = useRef<HTMLCanvasElement>(null);
   const viewportRef = useRef<HTMLDivElement>(null);
@@ -88,7 +90,6 @@ export function Timeline({
   const [view, setView] = useState<ViewState | null>(null);
   const [hover, setHover] = useState<HoverInfo | null>(null);
   const [selection, setSelection] = useState<HitTarget | null>(null);
-  const [selectionBox, setSelectionBox] = useState<SelectionPlacement | null>(null);
   const [announcement, setAnnouncement] = useState('');
   const summary = useSummaryVersion(source);
   const helpId = useId();
@@ -124,7 +125,6 @@ export function Timeline({
       ...(viewportRef.current ? { fitTo: viewportRef.current } : {}),
       onHover: setHover,
       onViewChange: setView,
-      onSelectionBox: setSelectionBox,
       onSelect: (target) => select(target, false),
     });
     rendererRef.current = renderer;
@@ -137,6 +137,10 @@ export function Timeline({
   useEffect(() => {
     rendererRef.current?.setSelection(selection);
   }, [selection]);
+
+  useEffect(() => {
+    rendererRef.current?.setProbabilityThreshold(vadThreshold);
+  }, [vadThreshold, source, windowMs, select]);
 
   const following = view?.following ?? true;
 
@@ -213,37 +217,17 @@ export function Timeline({
     else if (next && current) setAnnouncement(`${describeForScreenReader(describe(next))} (end of row)`);
   };
 
-  // Tooltip: the hovered target at the pointer, else the selection at its box.
+  // Tooltip: the hovered target at the pointer (the selection has its own box under the lanes,
+  // so it never covers the turn it describes).
   let tooltip: ReactNode = null;
-  // Fixed-position (client coordinates): not clipped by the viewport or the app's region.
-  const tip =
-    hover !== null
-      ? {
-          target: hover.hit.target,
-          x: hover.clientX,
-          y: hover.clientY,
-          gap: 14,
-          width: hover.windowWidth,
-          height: hover.windowHeight,
-        }
-      : selection && selectionBox
-        ? {
-            target: selection,
-            x: selectionBox.client.x + Math.min(selectionBox.client.w, 24) / 2,
-            y: selectionBox.client.y + selectionBox.client.h / 2,
-            gap: selectionBox.client.h / 2 + 6,
-            width: selectionBox.windowWidth,
-            height: selectionBox.windowHeight,
-          }
-        : null;
-  if (tip) {
-    const description = describe(tip.target);
-    // On the side of the anchor with more room.
-    const leftSide = tip.x > tip.width / 2;
-    const above = tip.y > tip.height / 2;
+  if (hover !== null) {
+    const description = describe(hover.hit.target);
+    // Fixed-position (client coordinates), on the side of the pointer with more room.
+    const leftSide = hover.clientX > hover.windowWidth / 2;
+    const above = hover.clientY > hover.windowHeight / 2;
     const style: CSSProperties = {
-      left: leftSide ? tip.x - 12 : tip.x + 12,
-      top: above ? tip.y - tip.gap : tip.y + tip.gap,
+      left: leftSide ? hover.clientX - 12 : hover.clientX + 12,
+      top: above ? hover.clientY - 14 : hover.clientY + 14,
       transform: `translate(${leftSide ? '-100%' : '0'}, ${above ? '-100%' : '0'})`,
     };
     tooltip = (
@@ -252,6 +236,7 @@ export function Timeline({
       </div>
     );
   }
+  const details = selection ? describe(selection) : null;
 
   const stats = timelineStats(source);
   // The latest turns up to the view's right edge (those in view are marked), latest first.
@@ -311,6 +296,16 @@ export function Timeline({
           <Stat label="e2e p50" value={formatMaybe(stats.e2eP50)} />
           <Stat label="p95" value={formatMaybe(stats.e2eP95)} />
           <Stat
+            label="end-of-turn p50/p95"
+            title="End-of-turn delay: the commit after the end of speech"
+            value={`${formatMaybe(stats.eotP50)} / ${formatMaybe(stats.eotP95)}`}
+          />
+          <Stat
+            label="resumed"
+            title="Turns that ended too soon and were taken up again (TurnResumed)"
+            value={String(stats.resumed)}
+          />
+          <Stat
             label="saved"
             title="Saved by preemption per turn: preemptive lead capped by LLM TTFT"
             value={stats.savedTurns ? `≈ ${formatDuration(stats.savedTotal / stats.savedTurns)}` : '—'}
@@ -319,6 +314,11 @@ export function Timeline({
             label="wasted"
             title="LLM requests wasted / made"
             value={`${stats.wasted}/${stats.requests}`}
+          />
+          <Stat
+            label="TTS chars wasted"
+            title="Characters synthesised and never heard"
+            value={String(stats.ttsWasted)}
           />
           <Stat
             label="interruptions"
@@ -364,6 +364,11 @@ export function Timeline({
           {cardTurns.length === 0 ? <li className="cue-timeline__empty">No turns in view yet.</li> : null}
         </ol>
       </div>
+      {details ? (
+        <div className="cue-timeline__details" role="group" aria-label="Selected on the timeline">
+          <TooltipBody description={details} />
+        </div>
+      ) : null}
       <p id={helpId} className="cue-timeline__sr">
         Arrow left and right move between items of a lane, arrow up and down between lanes; Page Up and Page
         Down (or [ and ]) move between turns; Space pauses or follows live; Shift with arrows scrolls; plus
@@ -479,32 +484,28 @@ const TurnCard = memo(function TurnCard({
   const interrupted = turn.interrupted;
   const name = turnLabel(turn, multiSession);
   const flags = [
+    turn.settingsNumber > 0 ? `settings ${turn.settingsNumber}` : null,
     turn.speculationReused ? 'speculation reused' : null,
     interrupted ? 'interrupted' : null,
     latency.wasted ? `${latency.wasted} wasted` : null,
     latency.source === 'events' ? 'provisional' : null,
   ].filter((f): f is string => f !== null);
-  const aria = [
-    `${name}`,
-    turn.transcript ? quote(turn.transcript, 60) : null,
-    `e2e ${formatMaybe(latency.e2e)}`,
+  const decision = turn.decision ? describeDecision(turn.decision) : null;
+  // For screen readers, after the visible text (so the name starts with what is seen).
+  const details = [
     `end-of-turn delay ${formatMaybe(latency.endOfTurnDelay)}`,
     `transcript lag ${formatMaybe(latency.transcriptLag)}`,
     `preemptive lead ${formatMaybe(latency.preemptiveLead)}`,
     `LLM TTFT ${formatMaybe(latency.ttft)}`,
     `TTS TTFB ${formatMaybe(latency.ttfb)}`,
     `saved by preemption ${latency.saved === null ? 'none' : formatDuration(latency.saved)}`,
-    ...flags,
-  ]
-    .filter(Boolean)
-    .join(', ');
+  ].join(', ');
   return (
     <li className="cue-timeline__card-item" data-in-view={inView ? 'true' : undefined}>
       <button
         type="button"
         className="cue-timeline__card"
         aria-pressed={selected}
-        aria-label={aria}
         onClick={() => onSelect(turn)}
         title="Show this turn on the timeline"
       >
@@ -552,6 +553,8 @@ const TurnCard = memo(function TurnCard({
           <span>TTFT {formatMaybe(latency.ttft)}</span>
           <span>TTFB {formatMaybe(latency.ttfb)}</span>
         </span>
+        {decision ? <span className="cue-timeline__card-decision">{decision}</span> : null}
+        <span className="cue-timeline__sr">. {details}</span>
       </button>
     </li>
   );
@@ -559,10 +562,14 @@ const TurnCard = memo(function TurnCard({
 
 function Legend() {
   const entries: [string, string][] = [
-    ['user', 'user speech (VAD) and probability'],
+    ['user', 'user speech (VAD) and probability, dashed: activation threshold'],
     ['transcript', 'transcript: ◆ final, | interim'],
     ['turn', 'turn: ▶ start, ◆ eager, ○ resumed, ■ end, | commit'],
-    ['endpointing', 'endpointing wait, ● likely end / ○ not done'],
+    [
+      'endpointing',
+      'endpointing wait; ● likely end / ○ not done, ⌐ the silence judged (solid: a short pause)',
+    ],
+    ['settings', 'settings changed (dashed line): later turns run under them'],
     ['preemptive', 'speculation pending'],
     ['reused', 'speculation reused'],
     ['cancelled', 'speculation cancelled'],

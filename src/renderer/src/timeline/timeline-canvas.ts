@@ -3,16 +3,24 @@
  * TimelineModel and owns the view: following live or paused, panning (wheel, drag, keys) and
  * zooming (ctrl/⌘ + wheel, or the methods), hover hit-testing and a selected item.
  *
- * Frames are drawn with requestAnimationFrame only while something changes: every frame while
- * following a running session (the axis scrolls), else once per change (model, view, hover,
- * theme, size); while paused, model changes redraw at most ten times a second. Drawing is
- * O(items in view) and devicePixelRatio aware.
+ * Frames are drawn with requestAnimationFrame only when what is shown changes, and only the part
+ * that changed:
+ * - a change of the view (pan, zoom, size, theme, hover, selection) or of the items redraws the
+ *   whole canvas on the next frame (while paused, item changes at most ten times a second);
+ * - following a running session, the view stays still while the live edge moves across it and
+ *   jumps when the edge nears the right (sweepView); between jumps only the strip at the live edge
+ *   is redrawn, at most LIVE_FPS times a second (the VAD trace, growing spans, the edge itself);
+ *   while a turn is open, a full redraw every FULL_REFRESH_MS keeps what grows with it elsewhere
+ *   (the latency row's "waiting" label) current;
+ * - nothing while the document is hidden (a minimised or covered window).
+ * Drawing is O(items in the drawn range) and devicePixelRatio aware.
  */
 import {
   axisTicks,
   clampMsPerPx,
   followView,
   hitTest,
+  sweepView,
   itemBox,
   latencyExtent,
   layoutLanes,
@@ -43,7 +51,7 @@ import {
   type TimelineModel,
   type TurnTrack,
 } from './timeline-model';
-import { fallbackTheme, readTheme, type TimelineTheme } from './timeline-theme';
+import { fallbackTheme, readableOn, readTheme, type TimelineTheme } from './timeline-theme';
 
 export interface HoverInfo {
   hit: Hit;
@@ -104,6 +112,12 @@ export interface TimelineCanvasOptions {
 
 const FOLLOW_MARGIN_PX = 28;
 const PAUSED_REDRAW_MS = 100;
+/** Most redraws a second for what only moves with time (scrolling, the VAD trace, the live edge). */
+export const LIVE_FPS = 20;
+/** A whole redraw at least this often while only the live edge changes. */
+const FULL_REFRESH_MS = 1000;
+/** Pixels either side of the live edge that a live-edge redraw covers (marker, chevrons, trace). */
+const LIVE_EDGE_PAD_PX = 8;
 
 export class TimelineCanvas {
   private readonly ctx: CanvasRenderingContext2D | null;
@@ -116,9 +130,17 @@ export class TimelineCanvas {
   private cssWidth = 0;
   private dpr = 1;
   private frame = 0;
+  private timer: ReturnType<typeof setTimeout> | null = null;
   private viewDirty = true;
   private modelDirty = false;
+  /** Only the live edge changed (VAD frames) since the last draw. */
+  private liveDirty = false;
   private lastDraw = 0;
+  private lastFull = 0;
+  private lastItemsVersion = -1;
+  /** What the canvas holds: the view and live time of the last draw (null: nothing reusable). */
+  private drawn: { view: TimeView; liveT: number } | null = null;
+  private hidden = false;
   private liveT = 0;
   private pointer: { x: number; y: number } | null = null;
   private hovered: Hit | null = null;
@@ -133,6 +155,8 @@ export class TimelineCanvas {
     lanes: new Map(),
   };
   private charWidth = 6.5;
+  /** The VAD's activation threshold, drawn across the probability trace (null: not drawn). */
+  private threshold: number | null = null;
   private readonly disposers: (() => void)[] = [];
   private disposed = false;
 
@@ -227,6 +251,13 @@ export class TimelineCanvas {
     this.invalidate();
   }
 
+  /** Draws the VAD activation threshold across the speech probability trace (null: none). */
+  setProbabilityThreshold(threshold: number | null): void {
+    if (threshold === this.threshold) return;
+    this.threshold = threshold;
+    this.invalidate();
+  }
+
   /** Highlights an item or a turn's latency bracket (null clears). */
   setSelection(target: HitTarget | null): void {
     this.selected = target;
@@ -275,7 +306,9 @@ export class TimelineCanvas {
   dispose(): void {
     this.disposed = true;
     if (this.frame) cancelAnimationFrame(this.frame);
+    if (this.timer) clearTimeout(this.timer);
     this.frame = 0;
+    this.timer = null;
     for (const dispose of this.disposers.splice(0)) dispose();
   }
 
@@ -294,10 +327,25 @@ export class TimelineCanvas {
     };
     this.disposers.push(
       this.model.subscribe(() => {
-        this.modelDirty = true;
-        this.schedule();
+        if (this.model.itemsVersion !== this.lastItemsVersion) {
+          this.lastItemsVersion = this.model.itemsVersion;
+          this.modelDirty = true;
+          this.schedule();
+        } else {
+          this.liveDirty = true;
+          this.scheduleLive();
+        }
       }),
     );
+    // Nothing is drawn while the window is hidden; everything once it shows again.
+    const doc = canvas.ownerDocument;
+    const onVisibility = () => {
+      this.hidden = doc.visibilityState === 'hidden';
+      if (!this.hidden) this.invalidate();
+    };
+    onVisibility();
+    doc.addEventListener('visibilitychange', onVisibility);
+    this.disposers.push(() => doc.removeEventListener('visibilitychange', onVisibility));
     on('pointermove', (e) => this.onPointerMove(e));
     on('pointerdown', (e) => this.onPointerDown(e));
     on('pointerup', (e) => this.onPointerUp(e));
@@ -511,27 +559,84 @@ export class TimelineCanvas {
 
   // ------------------------------------------------------------ frames
 
+  /** Draws on the next animation frame. */
   private schedule(): void {
-    if (this.frame || this.disposed) return;
+    if (this.timer) {
+      clearTimeout(this.timer);
+      this.timer = null;
+    }
+    if (this.frame || this.disposed || this.hidden) return;
     this.frame = requestAnimationFrame(this.tick);
+  }
+
+  /** Draws on an animation frame once a live-paced frame is due (at most LIVE_FPS a second). */
+  private scheduleLive(): void {
+    if (this.frame || this.timer || this.disposed || this.hidden) return;
+    const wait = this.lastDraw + 1000 / LIVE_FPS - performance.now();
+    if (wait <= 0) {
+      this.frame = requestAnimationFrame(this.tick);
+      return;
+    }
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      this.scheduleLive();
+    }, wait);
   }
 
   private readonly tick = (now: number): void => {
     this.frame = 0;
-    if (this.disposed) return;
+    if (this.disposed || this.hidden) return;
     const live = this.following && this.model.isRunning;
     const modelReady = this.modelDirty && (this.following || now - this.lastDraw >= PAUSED_REDRAW_MS);
-    if (this.viewDirty || modelReady || live) {
+    this.updateLive();
+    const target = this.following ? this.followTarget() : this.view;
+    const drawn = this.drawn;
+    const reusable =
+      drawn !== null &&
+      !this.viewDirty &&
+      !modelReady &&
+      drawn.view.msPerPx === target.msPerPx &&
+      drawn.view.width === target.width &&
+      drawn.view.x0 === target.x0 &&
+      (now - this.lastFull < FULL_REFRESH_MS || !this.turnOpen());
+    const moved = drawn !== null && drawn.view.startT !== target.startT;
+    this.view = target;
+    if (!reusable || moved) {
       this.draw();
-      this.lastDraw = now;
-      this.viewDirty = false;
-      this.modelDirty = false;
+      this.lastFull = now;
+    } else if (this.liveDirty || drawn.liveT !== this.liveT) {
+      // Only the live edge moved: redraw from where it was to where it is now.
+      const pad = this.liveEdgePad(target);
+      const before = timeToX(target, Math.min(drawn.liveT, this.liveT));
+      const after = timeToX(target, this.liveT);
+      this.draw({ x0: before - pad, x1: after + pad });
     }
-    if (live || this.modelDirty) this.schedule();
+    this.lastDraw = now;
+    this.viewDirty = false;
+    this.liveDirty = false;
+    if (modelReady) this.modelDirty = false;
+    if (this.modelDirty) this.schedule();
+    else if (live || this.liveDirty) this.scheduleLive();
   };
 
+  /** A turn whose spans or latency still grow with the live edge. */
+  private turnOpen(): boolean {
+    const last = this.model.turns.at(-1);
+    return !!last && (last.open > 0 || (last.index >= 0 && last.committedAt === null));
+  }
+
+  /** The following view: still while the live edge crosses it, then a jump (sweepView). */
+  private followTarget(): TimeView {
+    return sweepView(this.view, this.liveT, FOLLOW_MARGIN_PX);
+  }
+
+  /** How far either side of the live edge a live redraw reaches: its marker, and the trace's bucket. */
+  private liveEdgePad(view: TimeView): number {
+    return LIVE_EDGE_PAD_PX + this.model.sparkline.bucketMs / view.msPerPx;
+  }
+
   private currentView(): TimeView {
-    return this.following ? followView(this.view, this.liveT, FOLLOW_MARGIN_PX) : this.view;
+    return this.following ? this.followTarget() : this.view;
   }
 
   private updateLive(): void {
@@ -540,20 +645,33 @@ export class TimelineCanvas {
     this.liveT = live < this.liveT - 2000 || !this.model.isRunning ? live : Math.max(this.liveT, live);
   }
 
-  private draw(): void {
+  /**
+   * Draws the view: all of it, or only the columns [region.x0, region.x1) of the plot (CSS px),
+   * which come out exactly as a whole redraw would draw them (then the lane labels are left as
+   * they are, but for the live clock).
+   */
+  private draw(region?: { x0: number; x1: number }): void {
     const ctx = this.ctx;
     if (!ctx || !this.cssWidth) return;
-    this.updateLive();
-    if (this.following) this.view = followView(this.view, this.liveT, FOLLOW_MARGIN_PX);
     const view = this.view;
     const theme = this.theme;
     const { totalHeight } = this.layout;
-    const from = view.startT;
-    const to = viewEnd(view);
+    const clipX0 = region ? Math.max(view.x0, Math.floor(region.x0)) : 0;
+    const clipX1 = region ? Math.min(view.x0 + view.width, Math.ceil(region.x1)) : this.cssWidth;
+    if (clipX1 <= clipX0) {
+      if (region) this.drawLiveClock(ctx);
+      return;
+    }
+    const from = region ? xToTime(view, clipX0) : view.startT;
+    const to = region ? xToTime(view, clipX1) : viewEnd(view);
 
     ctx.setTransform(this.dpr, 0, 0, this.dpr, 0, 0);
+    ctx.save();
+    ctx.beginPath();
+    ctx.rect(clipX0, 0, clipX1 - clipX0, totalHeight);
+    ctx.clip();
     ctx.fillStyle = theme.background;
-    ctx.fillRect(0, 0, this.cssWidth, totalHeight);
+    ctx.fillRect(clipX0, 0, clipX1 - clipX0, totalHeight);
 
     this.drawLaneBackgrounds(ctx);
     ctx.save();
@@ -583,7 +701,13 @@ export class TimelineCanvas {
     this.drawLiveEdge(ctx, view);
     this.drawCursor(ctx, view);
     ctx.restore();
+    ctx.restore();
+    this.drawn = { view, liveT: this.liveT };
 
+    if (region) {
+      this.drawLiveClock(ctx);
+      return;
+    }
     this.drawGutter(ctx);
     this.emitView(turns);
     this.emitSelectionBox(view);
@@ -700,15 +824,26 @@ export class TimelineCanvas {
     ctx.fillRect(8, layout.latency.top + layout.latency.height / 2 - 4, 3, 8);
     ctx.fillStyle = theme.foreground;
     ctx.fillText('Latency', 16, layout.latency.top + layout.latency.height / 2);
-    // The live clock (session time at the live edge).
-    ctx.font = this.font(10, 600);
-    ctx.fillStyle = this.model.isRunning ? theme.live : theme.muted;
-    ctx.fillText(formatTick(this.liveT, 100), 16, layout.axisHeight / 2);
+    this.drawLiveClock(ctx);
     ctx.font = this.font(9);
     ctx.fillStyle = theme.muted;
     ctx.textAlign = 'right';
     ctx.fillText(this.following ? 'live' : 'paused', this.gutter - 8, layout.axisHeight / 2);
     ctx.textAlign = 'left';
+  }
+
+  /** The session time at the live edge, in the gutter above the lane labels. */
+  private drawLiveClock(ctx: CanvasRenderingContext2D): void {
+    const { theme, layout } = this;
+    const width = this.gutter * 0.55;
+    ctx.setTransform(this.dpr, 0, 0, this.dpr, 0, 0);
+    ctx.fillStyle = theme.background;
+    ctx.fillRect(12, 1, width, layout.axisHeight - 2);
+    ctx.font = this.font(10, 600);
+    ctx.textBaseline = 'middle';
+    ctx.textAlign = 'left';
+    ctx.fillStyle = this.model.isRunning ? theme.live : theme.muted;
+    ctx.fillText(formatTick(this.liveT, 100), 16, layout.axisHeight / 2);
   }
 
   private laneColour(id: LaneId): string {
@@ -881,6 +1016,18 @@ export class TimelineCanvas {
     if (fineStart !== null && fineStart <= to) {
       this.sparkPath(ctx, view, fine, Math.max(view.startT, fineStart), to, bottom, scale);
     }
+    if (this.threshold !== null) {
+      const y = Math.round(bottom - this.threshold * scale) + 0.5;
+      ctx.globalAlpha = 0.8;
+      ctx.setLineDash([3, 3]);
+      ctx.lineWidth = 1;
+      ctx.beginPath();
+      ctx.moveTo(view.x0, y);
+      ctx.lineTo(view.x0 + view.width, y);
+      ctx.stroke();
+      ctx.setLineDash([]);
+      ctx.globalAlpha = 1;
+    }
     ctx.restore();
   }
 
@@ -987,7 +1134,7 @@ export class TimelineCanvas {
         const decided = timeToX(view, item.decidedAt);
         ctx.fillStyle = colour;
         ctx.fillRect(Math.round(decided) - 0.5, box.y, 1.5, box.h);
-        this.label(ctx, box, spanLabel(item), theme.foreground);
+        this.label(ctx, box, spanLabel(item), readableOn(colour, 0.28, theme.background));
         break;
       }
       case 'speculation': {
@@ -1002,7 +1149,8 @@ export class TimelineCanvas {
         this.bar(ctx, box, colour, item.outcome === 'pending' || item.outcome === 'reused' ? 0.75 : 0.35);
         if (item.outcome === 'cancelled' || item.outcome === 'discarded') this.strike(ctx, box, colour);
         if (item.end === null) this.openEdge(ctx, box, colour);
-        this.label(ctx, box, spanLabel(item), theme.foreground);
+        const strong = item.outcome === 'pending' || item.outcome === 'reused';
+        this.label(ctx, box, spanLabel(item), readableOn(colour, strong ? 0.75 : 0.35, theme.background));
         break;
       }
       case 'llm':
@@ -1022,7 +1170,8 @@ export class TimelineCanvas {
         if (item.kind === 'llm' && item.preemptive) this.outline(ctx, box, colour, [2, 2]);
         if (aborted) this.endCap(ctx, box, theme.discarded);
         if (item.end === null) this.openEdge(ctx, box, colour);
-        this.label(ctx, box, spanLabel(item), theme.foreground);
+        // The label starts on the light part (waiting for the first token or audio).
+        this.label(ctx, box, spanLabel(item), readableOn(colour, aborted ? 0.18 : 0.3, theme.background));
         break;
       }
       case 'agent': {
@@ -1036,7 +1185,7 @@ export class TimelineCanvas {
         }
         if (item.outcome === 'interrupted') this.endCap(ctx, box, theme.interruption);
         if (item.end === null) this.openEdge(ctx, box, theme.agent);
-        this.label(ctx, box, spanLabel(item), theme.background);
+        this.label(ctx, box, spanLabel(item), readableOn(theme.agent, 0.85, theme.background));
         break;
       }
       case 'transcript': {
@@ -1073,8 +1222,39 @@ export class TimelineCanvas {
       case 'detector': {
         const x = box.x + box.w / 2;
         const y = box.y + box.h / 2;
+        // The silence judged: a bracket from where it began to the verdict (solid: a short pause).
+        if (item.silenceStart !== null) {
+          const x0 = timeToX(view, item.silenceStart);
+          ctx.save();
+          ctx.strokeStyle = theme.endpointing;
+          ctx.lineWidth = 1;
+          if (!item.early) ctx.setLineDash([2, 2]);
+          ctx.beginPath();
+          ctx.moveTo(x0 + 0.5, y - 4);
+          ctx.lineTo(x0 + 0.5, y);
+          ctx.lineTo(x, y);
+          ctx.stroke();
+          ctx.restore();
+        }
         this.circle(ctx, x, y, 3, theme.endpointing, item.likelyEnd);
         if (view.msPerPx < 6) this.markLabel(ctx, x, y, detectorLabel(item));
+        break;
+      }
+      case 'settings': {
+        // Across every lane: the turns after it run under the new settings.
+        const x = Math.round(box.x) + 0.5;
+        const { layout } = this;
+        ctx.save();
+        ctx.strokeStyle = theme.accent;
+        ctx.lineWidth = 1.5;
+        ctx.setLineDash([4, 3]);
+        ctx.beginPath();
+        ctx.moveTo(x, layout.axisHeight);
+        ctx.lineTo(x, layout.totalHeight);
+        ctx.stroke();
+        ctx.restore();
+        this.diamond(ctx, x, box.y + box.h / 2, 5, theme.accent, true);
+        this.markLabel(ctx, x, box.y + box.h / 2, `settings ${item.number}`);
         break;
       }
       case 'skipped':

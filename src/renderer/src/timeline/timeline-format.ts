@@ -102,19 +102,38 @@ export function describeItem(item: TimelineItem): ItemDescription {
         ],
         text: quote(item.transcript, 240),
       };
-    case 'detector':
+    case 'detector': {
+      const rows: [string, string][] = [['judged at', formatTime(item.start)]];
+      if (item.silenceStart !== null)
+        rows.push([
+          'after silence',
+          `${formatDuration(item.start - item.silenceStart)} (${
+            item.early ? "a short pause, before the VAD's end of speech" : "after the VAD's end of speech"
+          })`,
+        ]);
+      rows.push(
+        [
+          'end of turn',
+          `p ${item.probability.toFixed(2)} ${item.likelyEnd ? '≥' : '<'} ${item.threshold.toFixed(2)}: ${
+            item.likelyEnd ? 'likely end' : 'not done'
+          }`,
+        ],
+        ['judged by', item.source],
+      );
+      if (item.wait !== null) rows.push(['wait set', formatDuration(item.wait)]);
+      return { title: item.early ? 'Turn judged at a short pause' : 'Turn detector', rows };
+    }
+    case 'settings':
       return {
-        title: 'Turn detector',
+        title: `Settings change ${item.number}`,
         rows: [
           ['at', formatTime(item.start)],
-          [
-            'end of turn',
-            `p ${item.probability.toFixed(2)} ${item.likelyEnd ? '≥' : '<'} ${item.threshold.toFixed(2)}: ${
-              item.likelyEnd ? 'likely end' : 'not done'
-            }`,
-          ],
-          ['judged by', item.source],
+          ...item.changes.map((change): [string, string] => [
+            change.path,
+            `${String(change.from)} → ${String(change.to)}${change.live ? '' : ' (at the next start)'}`,
+          ]),
         ],
+        text: 'The turns after this mark run under these settings.',
       };
     case 'wait': {
       const rows: [string, string][] = [
@@ -244,11 +263,24 @@ export function describeForScreenReader(description: ItemDescription): string {
   return `${description.title}. ${rows}${description.text ? `. ${description.text}` : ''}`;
 }
 
-/** A short label drawn inside a span when there is room. */
-/** The label beside a turn detector decision on the canvas: its probability. */
-export function detectorLabel(item: Pick<DetectorMark, 'probability'>): string {
-  return `p ${item.probability.toFixed(2)}`;
+/** The label beside a turn detector decision on the canvas: its probability, and the pause judged. */
+export function detectorLabel(item: Pick<DetectorMark, 'probability'> & Partial<DetectorMark>): string {
+  const p = `p ${item.probability.toFixed(2)}`;
+  if (item.silenceStart === null || item.silenceStart === undefined || item.start === undefined) return p;
+  return `${p} @ ${formatDuration(item.start - item.silenceStart)}`;
 }
+
+/** One line for a turn's card: when its turn was judged, by what, how sure, and the wait it set. */
+export function describeDecision(decision: DetectorMark): string {
+  const pause =
+    decision.silenceStart === null
+      ? ''
+      : ` after ${formatDuration(decision.start - decision.silenceStart)}${decision.early ? ' pause' : ' silence'}`;
+  const wait = decision.wait === null ? '' : `, wait ${formatDuration(decision.wait)}`;
+  return `judged${pause}: p ${decision.probability.toFixed(2)} ${decision.likelyEnd ? '≥' : '<'} ${decision.threshold.toFixed(2)} (${decision.source})${wait}`;
+}
+
+/** A short label drawn inside a span when there is room. */
 
 export function spanLabel(item: TimelineItem): string {
   switch (item.kind) {

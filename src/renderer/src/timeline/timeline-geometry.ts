@@ -54,6 +54,19 @@ export function followView(view: TimeView, liveT: number, rightMarginPx = 24): T
   return { ...view, startT: liveT - (view.width - rightMarginPx) * view.msPerPx };
 }
 
+/**
+ * Following live without scrolling every frame: the view stays put while the live edge moves
+ * across it, and jumps (by whole pixels) when the edge reaches `rightMarginPx` from the right,
+ * so the edge lands at `restartAt` of the width. Between jumps only the pixels at the live edge
+ * change.
+ */
+export function sweepView(view: TimeView, liveT: number, rightMarginPx = 24, restartAt = 0.6): TimeView {
+  const x = (liveT - view.startT) / view.msPerPx;
+  if (x >= 0 && x <= view.width - rightMarginPx) return view;
+  const startT = liveT - restartAt * view.width * view.msPerPx;
+  return { ...view, startT: Math.floor(startT / view.msPerPx) * view.msPerPx };
+}
+
 // ---------------------------------------------------------------- lanes
 
 export interface LaneBox {

@@ -32,6 +32,7 @@
 import type { TurnReport } from '../../../shared/report';
 import type {
   ProviderKind,
+  SettingChange,
   SpeculationTrigger,
   TimelineEvent,
   TurnEventName,
@@ -143,6 +144,23 @@ export interface DetectorMark extends ItemBase {
   threshold: number;
   likelyEnd: boolean;
   source: string;
+  /**
+   * Start of the silence judged (timeline ms): the pause's `at` when judged at a short pause
+   * (user_paused, before the VAD ended the speech), else the VAD's end of speech; null if unknown.
+   */
+  silenceStart: number | null;
+  /** Judged at a short pause (user_paused) rather than after the VAD's end of speech. */
+  early: boolean;
+  /** The endpointing wait this decision set (delay of the next endpointing_wait_started), ms. */
+  wait: number | null;
+}
+
+/** Settings changed mid-session: the turns after this mark run under the new values. */
+export interface SettingsMark extends ItemBase {
+  kind: 'settings';
+  /** 1 for the first change of the model's sessions, then 2, … */
+  number: number;
+  changes: readonly SettingChange[];
 }
 
 export type SpeculationOutcome = 'pending' | 'cancelled' | 'reused' | 'discarded' | 'stopped';
@@ -219,7 +237,14 @@ export interface ErrorMark extends ItemBase {
 
 export type TimelineSpan = SpeechSpan | WaitSpan | SpeculationSpan | LlmSpan | TtsSpan | AgentSpan;
 export type TimelineMark =
-  TranscriptMark | TurnEventMark | CommitMark | DetectorMark | SkipMark | InterruptionMark | ErrorMark;
+  | TranscriptMark
+  | TurnEventMark
+  | CommitMark
+  | DetectorMark
+  | SkipMark
+  | InterruptionMark
+  | ErrorMark
+  | SettingsMark;
 export type TimelineItem = TimelineSpan | TimelineMark;
 export type TimelineItemKind = TimelineItem['kind'];
 
@@ -311,6 +336,12 @@ export interface TurnTrack {
   dropped: number;
   /** Bumped whenever the turn's summary (transcript, latency, flags) changes. */
   rev: number;
+  /** The settings change the turn ran under (its SettingsMark number; 0: as the session started). */
+  settingsNumber: number;
+  /** The turn detector's last decision before the commit, with the wait it set. */
+  decision: DetectorMark | null;
+  /** @internal the current silence: start (timeline ms) and whether it began as a short pause */
+  silence: { start: number; early: boolean } | null;
   /** @internal */
   readonly live: LiveMetrics;
   /** @internal */
@@ -482,6 +513,11 @@ export class TimelineModel {
   readonly sparklineCoarse: ProbabilityRing;
   /** Bumped on every change. */
   version = 0;
+  /**
+   * Bumped on every change but a VAD probability frame: what is drawn away from the live edge
+   * can only have changed when this did.
+   */
+  itemsVersion = 0;
   /** Bumped when turns are added or dropped or a turn's summary changes (not on VAD frames). */
   summaryVersion = 0;
   /** Turns dropped to keep memory bounded. */
@@ -504,6 +540,8 @@ export class TimelineModel {
   private lastT = Number.NEGATIVE_INFINITY;
   private lastWall = 0;
   private running = false;
+  /** Settings changes seen (numbers the SettingsMarks). */
+  private settingsChanges = 0;
 
   constructor(options: TimelineModelOptions = {}) {
     const { now, ...rest } = options;
@@ -683,6 +721,7 @@ export class TimelineModel {
   ingest(event: TimelineEvent, wallNow?: number): void {
     this.apply(event, wallNow ?? this.now());
     this.version++;
+    if (event.type !== 'vad_probability') this.itemsVersion++;
     this.emit();
   }
 
@@ -691,13 +730,14 @@ export class TimelineModel {
     const wall = wallNow ?? this.now();
     for (const event of events) this.apply(event, wall);
     this.version++;
+    this.itemsVersion++;
     this.summaryVersion++;
     this.emit();
   }
 
   /** Feeds a turn's report (from `api.on('turn')`): its latency breakdown becomes authoritative. */
   ingestReport(report: TurnReport): void {
-    const turn = this.byIndex.get(report.index);
+    const turn = this.byIndex.get(report.index) ?? this.restoreTurn(report);
     if (!turn) return;
     turn.report = report;
     if (report.committed_ms !== null && turn.committedAt === null) {
@@ -710,7 +750,21 @@ export class TimelineModel {
     if (report.transcript) turn.transcript = this.text(report.transcript);
     this.touchSummary(turn);
     this.version++;
+    this.itemsVersion++;
     this.emit();
+  }
+
+  /**
+   * A turn known only from its report (the window reconnected mid-session): placed at its times
+   * on the session clock, with no lane items, its latency from the report.
+   */
+  private restoreTurn(report: TurnReport): TurnTrack | null {
+    if (this.sessionIndex < 0) this.startSession(report.started_ms, this.now(), false);
+    const turn = this.turnFor(report.index, report.started_ms + this.offset);
+    if (!turn) return null;
+    const end = report.first_audio_ms ?? report.committed_ms;
+    if (end !== null) this.extend(turn, turn.start, end + this.offset);
+    return turn;
   }
 
   /** Forgets everything (a new recording). */
@@ -731,6 +785,7 @@ export class TimelineModel {
     this.turnsDropped = 0;
     this.eventCount = 0;
     this.version++;
+    this.itemsVersion++;
     this.summaryVersion++;
     this.emit();
   }
@@ -827,6 +882,9 @@ export class TimelineModel {
       report: null,
       dropped: 0,
       rev: 0,
+      settingsNumber: this.settingsChanges,
+      decision: null,
+      silence: null,
       live: {
         speechEnd: null,
         finalAt: null,
@@ -989,6 +1047,7 @@ export class TimelineModel {
           endDetectedAt: null,
           duration: null,
         });
+        turn.silence = null;
         break;
       }
       case 'user_speech_ended': {
@@ -1015,6 +1074,8 @@ export class TimelineModel {
           turn.live.speechEnd = at;
           this.touchSummary(turn);
         }
+        // The VAD confirming a pause already judged keeps it a short-pause decision.
+        if (!turn.silence || turn.silence.start !== at) turn.silence = { start: at, early: false };
         break;
       }
       case 'user_paused':
@@ -1023,6 +1084,7 @@ export class TimelineModel {
           turn.live.speechEnd = event.at + off;
           this.touchSummary(turn);
         }
+        turn.silence = { start: event.at + off, early: true };
         break;
       case 'transcript_interim':
       case 'transcript_final': {
@@ -1059,8 +1121,8 @@ export class TimelineModel {
         }
         break;
       }
-      case 'turn_detector_decision':
-        this.add<DetectorMark>(turn, {
+      case 'turn_detector_decision': {
+        const mark = this.add<DetectorMark>(turn, {
           kind: 'detector',
           lane: 'endpointing',
           start: t,
@@ -1069,14 +1131,27 @@ export class TimelineModel {
           threshold: event.threshold,
           likelyEnd: event.likely_end,
           source: event.source,
+          silenceStart: turn.silence?.start ?? null,
+          early: turn.silence?.early ?? false,
+          wait: null,
         });
+        if (mark && turn.committedAt === null) {
+          turn.decision = mark;
+          this.touchSummary(turn);
+        }
         break;
+      }
       case 'endpointing_wait_started': {
         // A newer wait replaces the one still running.
         const running = this.lastWait(turn);
         if (running && running.cancelledAt === null && (running.end ?? 0) > t)
           running.end = Math.max(running.start, t);
         const until = event.until + off;
+        const decision = turn.decision;
+        if (decision && decision.wait === null && turn.committedAt === null) {
+          decision.wait = event.delay;
+          this.touchSummary(turn);
+        }
         this.add<WaitSpan>(turn, {
           kind: 'wait',
           lane: 'endpointing',
@@ -1328,6 +1403,18 @@ export class TimelineModel {
         });
         this.touchSummary(turn);
         break;
+      case 'settings_changed':
+        this.settingsChanges++;
+        this.add<SettingsMark>(turn, {
+          kind: 'settings',
+          lane: 'turn',
+          start: t,
+          end: t,
+          number: this.settingsChanges,
+          changes: event.changes,
+        });
+        this.summaryVersion++;
+        break;
       case 'error':
         this.add<ErrorMark>(turn, {
           kind: 'error',
@@ -1360,6 +1447,13 @@ export interface TimelineStats {
   turns: number;
   e2eP50: number | null;
   e2eP95: number | null;
+  /** End-of-turn delay (commit − end of speech) over the turns. */
+  eotP50: number | null;
+  eotP95: number | null;
+  /** Turns that ended too soon and were taken up again (TurnResumed). */
+  resumed: number;
+  /** TTS characters synthesised and never heard (from the turn reports). */
+  ttsWasted: number;
   /** Sum of `saved` over the turns that have it. */
   savedTotal: number;
   savedTurns: number;
@@ -1373,10 +1467,15 @@ export interface TimelineStats {
 /** Statistics over the retained turns (for the header; call when summaryVersion changes). */
 export function timelineStats(model: TimelineModel): TimelineStats {
   const e2e: number[] = [];
+  const eot: number[] = [];
   const stats: TimelineStats = {
     turns: 0,
     e2eP50: null,
     e2eP95: null,
+    eotP50: null,
+    eotP95: null,
+    resumed: 0,
+    ttsWasted: 0,
     savedTotal: 0,
     savedTurns: 0,
     requests: 0,
@@ -1389,6 +1488,8 @@ export function timelineStats(model: TimelineModel): TimelineStats {
     if (turn.index >= 0) stats.turns++;
     const latency = model.latency(turn);
     if (latency.e2e !== null) e2e.push(latency.e2e);
+    if (latency.endOfTurnDelay !== null) eot.push(latency.endOfTurnDelay);
+    stats.ttsWasted += turn.report?.tts_characters_wasted ?? 0;
     if (latency.saved !== null) {
       stats.savedTotal += latency.saved;
       stats.savedTurns++;
@@ -1400,11 +1501,15 @@ export function timelineStats(model: TimelineModel): TimelineStats {
         if (item.interruption === 'true') stats.interruptions++;
         if (item.interruption === 'false') stats.falseInterruptions++;
       } else if (item.kind === 'error') stats.errors++;
+      else if (item.kind === 'turn_event' && item.event === 'TurnResumed') stats.resumed++;
     }
   }
   e2e.sort((a, b) => a - b);
   stats.e2eP50 = percentile(e2e, 0.5);
   stats.e2eP95 = percentile(e2e, 0.95);
+  eot.sort((a, b) => a - b);
+  stats.eotP50 = percentile(eot, 0.5);
+  stats.eotP95 = percentile(eot, 0.95);
   return stats;
 }
 

@@ -97,3 +97,40 @@ export function readTheme(element: Element): TimelineTheme {
   }
   return theme;
 }
+
+/** An sRGB colour from "#rgb", "#rrggbb", "rgb(r, g, b)" or "rgba(r, g, b, a)"; null when unreadable. */
+export function parseColour(colour: string): [number, number, number] | null {
+  const hex = /^#([0-9a-f]{3}|[0-9a-f]{6})$/i.exec(colour.trim());
+  if (hex) {
+    const digits = hex[1]!.length === 3 ? [...hex[1]!].map((d) => d + d).join('') : hex[1]!;
+    return [0, 2, 4].map((i) => parseInt(digits.slice(i, i + 2), 16)) as [number, number, number];
+  }
+  const rgb = /^rgba?\(\s*([\d.]+)[\s,]+([\d.]+)[\s,]+([\d.]+)/i.exec(colour.trim());
+  return rgb ? [Number(rgb[1]), Number(rgb[2]), Number(rgb[3])] : null;
+}
+
+function luminance([r, g, b]: [number, number, number]): number {
+  const channel = (v: number) => {
+    const c = v / 255;
+    return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4;
+  };
+  return 0.2126 * channel(r) + 0.7152 * channel(g) + 0.0722 * channel(b);
+}
+
+/** WCAG contrast ratio of two colours. */
+export function contrast(a: [number, number, number], b: [number, number, number]): number {
+  const [hi, lo] = [luminance(a), luminance(b)].sort((x, y) => y - x) as [number, number];
+  return (hi + 0.05) / (lo + 0.05);
+}
+
+/**
+ * Black or white, whichever reads better on `fill` drawn at `alpha` over `background`: canvas
+ * labels sit on coloured bars, and the page's own text colour is not always legible there.
+ */
+export function readableOn(fill: string, alpha: number, background: string): string {
+  const top = parseColour(fill);
+  const under = parseColour(background) ?? [255, 255, 255];
+  if (!top) return '#000000';
+  const mixed = top.map((v, i) => v * alpha + under[i]! * (1 - alpha)) as [number, number, number];
+  return contrast(mixed, [0, 0, 0]) >= contrast(mixed, [255, 255, 255]) ? '#000000' : '#ffffff';
+}

@@ -1,0 +1,165 @@
+/**
+ * When the timeline's canvas draws, and how much of it: a stand-in canvas, document and window in
+ * Node, the animation frames and clocks of Vitest's fake timers, and a spy on the renderer's
+ * draw(region?) (no region: the whole canvas).
+ */
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { LIVE_FPS, TimelineCanvas } from '../../src/renderer/src/timeline/timeline-canvas';
+import { TimelineModel } from '../../src/renderer/src/timeline/timeline-model';
+import type { TimelineEvent } from '../../src/shared/timeline';
+
+const WIDTH = 1116;
+
+/** A 2D context that accepts every call (measureText measures 6 px a character). */
+function recordingContext(): CanvasRenderingContext2D {
+  const target: Record<string, unknown> = {
+    measureText: (text: string) => ({ width: text.length * 6 }),
+  };
+  return new Proxy(target, {
+    get: (t, key) => (key in t ? t[key as string] : () => undefined),
+    set: (t, key, value) => {
+      t[key as string] = value;
+      return true;
+    },
+  }) as unknown as CanvasRenderingContext2D;
+}
+
+function standIns() {
+  const win = Object.assign(new EventTarget(), {
+    devicePixelRatio: 1,
+    innerWidth: WIDTH,
+    innerHeight: 800,
+    matchMedia: () => ({ matches: false, addEventListener() {}, removeEventListener() {} }),
+  });
+  let visibility: DocumentVisibilityState = 'visible';
+  const doc = Object.defineProperty(
+    Object.assign(new EventTarget(), { defaultView: win }),
+    'visibilityState',
+    {
+      get: () => visibility,
+    },
+  );
+  const canvas = Object.assign(new EventTarget(), {
+    ownerDocument: doc,
+    style: {} as Record<string, string>,
+    width: 0,
+    height: 0,
+    clientWidth: WIDTH,
+    getContext: () => recordingContext(),
+    getBoundingClientRect: () => ({ left: 0, top: 0, width: WIDTH, height: 300 }),
+    closest: () => null,
+    parentElement: null,
+  }) as unknown as HTMLCanvasElement;
+  const setVisibility = (state: DocumentVisibilityState) => {
+    visibility = state;
+    doc.dispatchEvent(new Event('visibilitychange'));
+  };
+  return { canvas, setVisibility };
+}
+
+type Region = { x0: number; x1: number } | undefined;
+
+describe('the timeline canvas draws only what changed, at most LIVE_FPS times a second while following', () => {
+  let draws: Region[];
+  let model: TimelineModel;
+  let renderer: TimelineCanvas;
+  let stage: ReturnType<typeof standIns>;
+  let t: number;
+
+  const vadFrames = (ms: number) => {
+    // One VAD frame every 32 ms of session time, as main sends them, while time passes.
+    for (let elapsed = 0; elapsed < ms; elapsed += 32) {
+      t += 32;
+      model.ingest({ type: 'vad_probability', t, turn: 0, probability: 0.02, speaking: false });
+      vi.advanceTimersByTime(32);
+    }
+  };
+
+  const scope = globalThis as {
+    requestAnimationFrame?: (callback: FrameRequestCallback) => number;
+    cancelAnimationFrame?: (handle: number) => void;
+  };
+  const hadFrames = 'requestAnimationFrame' in globalThis;
+
+  beforeEach(() => {
+    // Node has no animation frames: stand-ins for the fake timers to replace.
+    if (!hadFrames) {
+      scope.requestAnimationFrame = () => 0;
+      scope.cancelAnimationFrame = () => undefined;
+    }
+    vi.useFakeTimers({
+      toFake: ['setTimeout', 'clearTimeout', 'requestAnimationFrame', 'cancelAnimationFrame', 'performance'],
+    });
+    draws = [];
+    const draw = Object.getOwnPropertyDescriptor(TimelineCanvas.prototype, 'draw')!.value as (
+      this: TimelineCanvas,
+      region?: Region,
+    ) => void;
+    vi.spyOn(TimelineCanvas.prototype as unknown as { draw: typeof draw }, 'draw').mockImplementation(
+      function (this: TimelineCanvas, region?: Region) {
+        draws.push(region);
+        draw.call(this, region);
+      },
+    );
+    model = new TimelineModel({ now: () => performance.now() });
+    stage = standIns();
+    renderer = new TimelineCanvas(stage.canvas, model, { windowMs: 20_000 });
+    t = 0;
+    const start: TimelineEvent = { type: 'session_started', t, turn: -1 };
+    model.ingest(start);
+    vi.advanceTimersByTime(50);
+    draws.length = 0;
+  });
+
+  afterEach(() => {
+    renderer.dispose();
+    vi.restoreAllMocks();
+    vi.useRealTimers();
+    if (!hadFrames) {
+      delete scope.requestAnimationFrame;
+      delete scope.cancelAnimationFrame;
+    }
+  });
+
+  it('listening with no turn open, VAD frames redraw only the strip at the live edge', () => {
+    vadFrames(5_000);
+    const full = draws.filter((r) => r === undefined);
+    const strips = draws.filter((r): r is { x0: number; x1: number } => r !== undefined);
+    // No turn is open: nothing but the live edge changes, and the view stays still (it sweeps).
+    expect(full).toHaveLength(0);
+    expect(strips.length).toBeGreaterThan(0);
+    expect(strips.length).toBeLessThanOrEqual(5 * LIVE_FPS + 1);
+    for (const strip of strips) expect(strip.x1 - strip.x0).toBeLessThan(40);
+  });
+
+  it('an event other than a VAD frame redraws the whole canvas on the next frame', () => {
+    vadFrames(500);
+    draws.length = 0;
+    t += 10;
+    model.ingest({ type: 'user_speech_started', t, turn: 0, at: t - 100 });
+    vi.advanceTimersByTime(17);
+    expect(draws).toContain(undefined);
+  });
+
+  it('when the live edge reaches the right, the view jumps once instead of scrolling every frame', () => {
+    // 20 s in a plot of 1000 px: the edge starts near the right and sweeps from 60 % after a jump.
+    vadFrames(30_000);
+    const full = draws.filter((r) => r === undefined).length;
+    // 30 s at 20 ms a pixel, jumping 37 % of the width (7.5 s) each time: about four jumps.
+    expect(full).toBeGreaterThanOrEqual(1);
+    expect(full).toBeLessThanOrEqual(6);
+    expect(draws.length).toBeLessThanOrEqual(30 * LIVE_FPS + full);
+  });
+
+  it('draws nothing while the document is hidden, and the whole view once it shows again', () => {
+    stage.setVisibility('hidden');
+    vadFrames(3_000);
+    t += 10;
+    model.ingest({ type: 'user_speech_started', t, turn: 0, at: t - 100 });
+    vi.advanceTimersByTime(200);
+    expect(draws).toEqual([]);
+    stage.setVisibility('visible');
+    vi.advanceTimersByTime(17);
+    expect(draws).toEqual([undefined]);
+  });
+});
