@@ -18,7 +18,9 @@ import {
 } from '../src/main/cli/command-line';
 import { RealClock } from '../src/main/engine/clock';
 import { loadCorpus, turnEnd, type ScriptCase } from '../src/main/engine/scripted/case';
-import type { Settings } from '../src/shared/settings';
+import { parseSettings, type Settings } from '../src/shared/settings';
+import { mergeSettings } from '../src/main/app/settings-store';
+import { PRESETS, presetPatch } from '../src/renderer/src/settings/presets';
 import { readVoiceMarks } from '../src/main/engine/scripted/voice-mark';
 import { SIM_API_KEY } from '../sim/common';
 import { startSimulators } from '../sim/index';
@@ -32,6 +34,8 @@ import {
 } from './measure';
 import {
   checkTargets,
+  checkHumanGapTargets,
+  isFastProfile,
   isPeer,
   latencyPlotSvg,
   markdownSummary,
@@ -53,6 +57,7 @@ export const SYSTEMS = [
   'cue',
   'cue-no-preempt',
   'cue-flux',
+  'cue-fast',
   'livekit',
   'livekit-text',
   'livekit-flux',
@@ -61,9 +66,9 @@ export const SYSTEMS = [
 ] as const;
 /**
  * Run only when asked: Cue with silence alone ending turns (turn_detection "vad"), to weigh the
- * turn detector; LiveKit with preemptive TTS, no faster than "livekit" on the corpus.
+ * turn detector; Cue's defaults from before the decision at a short pause (cue-before); LiveKit with preemptive TTS, no faster than "livekit" on the corpus.
  */
-export const EXTRA_SYSTEMS = ['cue-silence', 'livekit-tts'] as const;
+export const EXTRA_SYSTEMS = ['cue-silence', 'cue-before', 'livekit-tts'] as const;
 export type SystemName = (typeof SYSTEMS)[number] | (typeof EXTRA_SYSTEMS)[number];
 const KNOWN: readonly string[] = [...SYSTEMS, ...EXTRA_SYSTEMS];
 
@@ -116,6 +121,30 @@ async function createSystem(
       const settings = structuredClone(cueSettings);
       settings.turn_handling.turn_detection = 'vad';
       return createCueSystem(name, settings, 'Cue with silence alone ending turns (turn_detection = vad).');
+    }
+    case 'cue-fast': {
+      const settings = parseSettings(
+        mergeSettings(cueSettings, presetPatch(PRESETS.find((p) => p.id === 'fast')!)),
+      );
+      return createCueSystem(
+        name,
+        settings,
+        'Cue with the Fast preset (the quickest point of `npm run bench:curve`).',
+      );
+    }
+    case 'cue-before': {
+      // The defaults before the turn was judged at a short pause: judged once the VAD ended the
+      // speech (decision_silence above its min_silence_duration), min_delay 0.5 s, Deepgram
+      // endpointing 100 ms.
+      const settings = structuredClone(cueSettings);
+      settings.turn_handling.turn_detector.decision_silence = 3;
+      settings.turn_handling.endpointing.min_delay = 0.5;
+      settings.stt.nova.endpointing_ms = 100;
+      return createCueSystem(
+        name,
+        settings,
+        "Cue's defaults before the decision at a short pause: judged at the VAD's end of speech (0.55 s), min_delay 0.5 s, Deepgram endpointing 100 ms.",
+      );
     }
     case 'cue-flux': {
       // Cue on Deepgram Flux as a Cue user would set it up: only the STT provider changes. The
@@ -221,22 +250,28 @@ function buildReport(
   notes: string[],
   configurations: Record<string, string>,
 ): BenchReport {
-  const oracle = (turns[ORACLE] ?? []) as OracleTurn[];
-  const peers = Object.fromEntries(
-    options.systems.filter(isPeer).map((name) => [name, (turns[name] ?? []) as TurnMeasure[]]),
-  );
-  const summary: BenchReport['summary'] = {};
-  for (const name of options.systems) {
-    const measured = turns[name] ?? [];
-    summary[name] =
-      name === ORACLE
-        ? summarizeOracle(oracle)
-        : summarize(
-            measured as TurnMeasure[],
-            oracle,
-            Object.fromEntries(Object.entries(peers).filter(([peer]) => peer !== name)),
-          );
-  }
+  const fastCases = new Set(cases.filter((c) => isFastProfile(c.profile)).map((c) => c.id));
+  const summarizeAll = (keep: (caseId: string) => boolean) => {
+    const of = (name: string) => (turns[name] ?? []).filter((t) => keep(t.case));
+    const oracle = of(ORACLE) as OracleTurn[];
+    const peers = Object.fromEntries(
+      options.systems.filter(isPeer).map((name) => [name, of(name) as TurnMeasure[]]),
+    );
+    const summary: BenchReport['summary'] = {};
+    for (const name of options.systems)
+      summary[name] =
+        name === ORACLE
+          ? summarizeOracle(oracle)
+          : summarize(
+              of(name) as TurnMeasure[],
+              oracle,
+              Object.fromEntries(Object.entries(peers).filter(([peer]) => peer !== name)),
+            );
+    return summary;
+  };
+  const summary = summarizeAll(() => true);
+  const summaryFast = summarizeAll((id) => fastCases.has(id));
+  const summaryOther = summarizeAll((id) => !fastCases.has(id));
   configurations[ORACLE] =
     "the bound no system can beat: the reply requested the moment the turn's whole transcript first comes out of the " +
     "simulated STT (an interim, or a final with Deepgram's default 10 ms endpointing), plus the LLM time to first token and " +
@@ -257,7 +292,15 @@ function buildReport(
     },
     notes,
     summary,
-    targets: summary.cue ? checkTargets(summary.cue, summary) : [],
+    fast_cases: cases.filter((c) => fastCases.has(c.id)).map((c) => c.id),
+    summary_fast: summaryFast,
+    summary_other: summaryOther,
+    targets: summary.cue
+      ? [
+          ...checkTargets(summary.cue, summary),
+          ...checkHumanGapTargets(turns.cue as TurnMeasure[], summaryFast, summaryOther),
+        ]
+      : [],
     turns: Object.fromEntries(options.systems.map((name) => [name, turns[name] ?? []])),
   };
 }

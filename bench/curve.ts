@@ -5,7 +5,8 @@
  * clock (bench/virtual-run.ts) for a grid of the options that set how soon a likely end commits
  * (turn_detector.decision_silence, endpointing.min_delay) and how sure the detector must be
  * (turn_detector.threshold), plus the three presets. Writes curve.json and curve.svg: one point
- * per setting, over-the-oracle p50 (per turn) against false cut-ins, the Pareto front joined.
+ * per setting, over-the-oracle p50 (per turn) against false cut-ins, the Pareto front joined;
+ * and the presets' figures that the settings panel shows (src/renderer/src/settings/preset-figures.json).
  * Tune on bench/corpus/tune only; confirm a choice with `npm run bench`.
  */
 import { mkdir, writeFile } from 'node:fs/promises';
@@ -17,21 +18,27 @@ import { mergeSettings } from '../src/main/app/settings-store';
 import { PRESETS } from '../src/renderer/src/settings/presets';
 import { patchOf } from '../src/renderer/src/settings/fields';
 import { parseSettings, type Settings } from '../src/shared/settings';
-import { runVirtual } from './virtual-run';
+import { PRESET_FIGURES_FILE, type PresetFiguresFile } from '../src/renderer/src/settings/preset-figures';
+import { ScriptedTurnModel } from './scripted-turn-model';
+import { runVirtual, type VirtualRunOptions } from './virtual-run';
 
-const usage = 'usage: npm run bench:curve -- [--corpus bench/corpus/tune] [--out bench/results/curve]';
+const usage =
+  'usage: npm run bench:curve -- [--corpus bench/corpus/tune] [--out bench/results/curve] [--presets-out src/renderer/src/settings/preset-figures.json]';
 
 /** 0.55: judged only when the VAD ends the speech (its min_silence_duration), as before. */
 const DECISION_SILENCE = [0.2, 0.55];
-const MIN_DELAY = [0.2, 0.4, 0.5, 0.6, 0.7, 0.8, 1.0];
+const MIN_DELAY = [0.2, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0, 1.2];
 /**
  * 0.5: every complete-sounding ending is a likely end; 0.94: only a question is (the heuristic
  * gives 0.95 to a question, 0.93 to a sentence with a full stop, 0.90 to other complete endings).
  */
 const THRESHOLD = [0.5, 0.94];
+/** 1: the case's scripted confidences as they are. */
+const AUDIO_MODEL_HOLD_CAPS = [1, 0.5, 0.35, 0.2];
 
 export interface CurvePoint {
   label: string;
+  turns: number;
   /** The options that differ from the defaults. */
   options: Record<string, number>;
   over_oracle_p50_ms: number | null;
@@ -129,19 +136,26 @@ async function main(): Promise<number> {
     {
       corpus: { type: 'string', default: 'bench/corpus/tune' },
       out: { type: 'string', default: 'bench/results/curve' },
+      'presets-out': { type: 'string', default: PRESET_FIGURES_FILE },
     },
     usage,
   );
   const cases = await loadCorpus(args.corpus);
   const silero = await loadSileroModel(parseSettings({}).vad.model);
   const points: CurvePoint[] = [];
-  const measure = async (label: string, options: Record<string, number | string | boolean>) => {
-    const { summary } = await runVirtual(cases, settingsWith(options), silero);
+  const figures: PresetFiguresFile = { command: 'npm run bench:curve', corpus: args.corpus, presets: {} };
+  const measure = async (
+    label: string,
+    options: Record<string, number | string | boolean>,
+    run: VirtualRunOptions = {},
+  ) => {
+    const { summary } = await runVirtual(cases, settingsWith(options), silero, run);
     const numeric = Object.fromEntries(
       Object.entries(options).filter((e): e is [string, number] => typeof e[1] === 'number'),
     );
     points.push({
       label,
+      turns: summary.turns,
       options: numeric,
       over_oracle_p50_ms: summary.over_oracle_p50_ms,
       over_oracle_p95_ms: summary.over_oracle_p95_ms,
@@ -158,8 +172,29 @@ async function main(): Promise<number> {
     );
   };
   try {
-    for (const preset of PRESETS)
+    for (const preset of PRESETS) {
       await measure(preset.id, preset.values as Record<string, number | string | boolean>);
+      const p = points.at(-1)!;
+      figures.presets[preset.id] = {
+        values: { ...preset.values },
+        turns: p.turns,
+        over_oracle_p50_ms: p.over_oracle_p50_ms,
+        over_oracle_p95_ms: p.over_oracle_p95_ms,
+        false_cutins: p.false_cutins,
+        wrong_replies: p.wrong_replies,
+        missed_turns: p.missed_turns,
+      };
+    }
+    // What an audio model would have to achieve for the quickest preset to stop cutting in: a
+    // model on the stand-in's interface that hears each scripted pause with the case's
+    // confidence, its answer in pauses after which the speaker goes on capped at `cap`.
+    const fast = PRESETS.find((p) => p.id === 'fast')!;
+    for (const cap of AUDIO_MODEL_HOLD_CAPS)
+      await measure(
+        cap === 1 ? 'audio model' : `audio model, holds ≤ ${cap}`,
+        fast.values as Record<string, number | string | boolean>,
+        { turnModel: (c, now) => new ScriptedTurnModel(c, now, { holdCap: cap }) },
+      );
     for (const threshold of THRESHOLD)
       for (const decision of DECISION_SILENCE)
         for (const minDelay of threshold === 0.5 ? MIN_DELAY : [0.4])
@@ -182,7 +217,10 @@ async function main(): Promise<number> {
     join(outDir, 'curve.svg'),
     curveSvg(points, `Latency against false cut-ins, ${args.corpus} (virtual clock)`),
   );
-  console.log(`\nwrote ${join(args.out, 'curve.json')} and ${join(args.out, 'curve.svg')}`);
+  await writeFile(resolve(args['presets-out']), `${JSON.stringify(figures, null, 2)}\n`);
+  console.log(
+    `\nwrote ${join(args.out, 'curve.json')}, ${join(args.out, 'curve.svg')} and ${args['presets-out']} (the presets' figures the settings show)`,
+  );
   return 0;
 }
 

@@ -33,6 +33,11 @@ export interface TurnMeasure {
   /** First audible sample of the reply − t_end (null when nothing was heard in the turn). */
   e2e_ms: number | null;
   false_cutin: boolean;
+  /**
+   * The cut-in came in a scripted pause after an unfinished phrase (a hold whose end-of-turn
+   * confidence is below 0.5, "remind me to …"): the worst kind.
+   */
+  cutin_after_unfinished?: boolean;
   wrong_reply: boolean;
   missed: boolean;
   llm_requests: number;
@@ -258,6 +263,12 @@ export function measureRun(
       tts_characters_wasted: Math.max(0, Math.round(ttsCharacters - heardCharacters)),
       spoken: answer?.text ?? '',
     };
+    if (measure.false_cutin) {
+      const early = heard.find((r) => r.audibleAtMs < tEnd)!;
+      const spokenBefore = turn.words.filter((w) => w.end * 1000 <= early.audibleAtMs).length;
+      const hold = turn.holds.find((h) => h.after === spokenBefore - 1);
+      measure.cutin_after_unfinished = hold !== undefined && hold.eot_confidence < 0.5;
+    }
     const cause = causeOf(measure, { turn, index, caseData, heard, answer, records, requests });
     if (cause) measure.cause = cause;
     return measure;

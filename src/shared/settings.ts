@@ -181,7 +181,7 @@ export const endpointingSchema = z
       '"fixed" always uses the configured delays; "dynamic" learns the user\'s own pauses within [min_delay, max_delay].',
     ),
     min_delay: seconds(
-      0.4,
+      0.9,
       0,
       10,
       'Min delay',

@@ -210,7 +210,7 @@ describe('AppCore', () => {
     expect(await core.request('session:start', {})).toEqual({ ok: true });
     await converse(5.5);
     const update = await core.request('settings:update', {
-      patch: { turn_handling: { endpointing: { min_delay: 0.8 } }, llm: { model: 'gpt-4.1-mini' } },
+      patch: { turn_handling: { endpointing: { min_delay: 1.3 } }, llm: { model: 'gpt-4.1-mini' } },
     });
     expect(update).toMatchObject({ ok: true, needsRestart: ['llm.model'] });
     await converse(14, 5.5);
@@ -221,11 +221,11 @@ describe('AppCore', () => {
       type: 'settings_changed',
       turn: 0,
       changes: [
-        { path: 'turn_handling.endpointing.min_delay', from: 0.4, to: 0.8, live: true },
+        { path: 'turn_handling.endpointing.min_delay', from: 0.9, to: 1.3, live: true },
         { path: 'llm.model', from: 'gpt-4o-mini', to: 'gpt-4.1-mini', live: false },
       ],
     });
-    // Turn 0 waited min_delay 0.4 s after a likely end, turn 1 (after the mark) 0.8 s.
+    // Turn 0 waited min_delay 0.9 s after a likely end, turn 1 (after the mark) 1.3 s.
     const waits = all.filter((e) => e.type === 'endpointing_wait_started');
     const byTurn = (turn: number) => waits.filter((w) => w.turn === turn).map((w) => w.delay);
     const [first] = byTurn(0);

@@ -4,6 +4,7 @@ import { curveSvg, markPareto, type CurvePoint } from '../../bench/curve';
 
 const point = (label: string, p50: number, cutins: number): CurvePoint => ({
   label,
+  turns: 32,
   options: {},
   over_oracle_p50_ms: p50,
   over_oracle_p95_ms: p50 * 2,

@@ -15,7 +15,9 @@ import {
 } from '../../bench/measure';
 import {
   bestPeer,
+  checkHumanGapTargets,
   checkTargets,
+  isFastProfile,
   gapClosed,
   latencyPlotSvg,
   summarize,
@@ -70,9 +72,9 @@ function rig(startedAt = 10_000) {
       speaker.end(id);
       return id;
     },
-    async measure(untilMs = 20_000) {
+    async measure(untilMs = 20_000, caseData = twoTurns) {
       await clock.advanceTo(startedAt + untilMs);
-      return measureRun(twoTurns, { startedAt, heard: speaker.heard() }, { llmRequests, syntheses });
+      return measureRun(caseData, { startedAt, heard: speaker.heard() }, { llmRequests, syntheses });
     },
   };
 }
@@ -152,6 +154,24 @@ describe('measureRun', () => {
     const [judged] = await wrong.measure();
     expect(judged).toMatchObject({ wrong_reply: true, missed: false, e2e_ms: 500 });
     expect(judged!.cause).toBe('wrong reply: the LLM was asked “what”, not the whole turn “what time is it”');
+  });
+
+  it('tells a cut-in after an unfinished phrase from one after a complete-sounding pause', async () => {
+    const paused = buildCase([
+      { at: 0.5, text: 'remind me to [pause 1.0 conf 0.2] call mom', reply: 'I will remind you.' },
+      { at: 8, text: 'play some jazz [pause 1.0 conf 0.8] from the fifties', reply: 'Here is some jazz.' },
+    ]);
+    const pauseAfter = (turn: number, word: number) => paused.turns[turn]!.words[word]!.end * 1000;
+    const r = rig();
+    r.ask(pauseAfter(0, 2) + 100, 'remind me to', offScriptReply('remind me to'), false);
+    await r.say(pauseAfter(0, 2) + 400, offScriptReply('remind me to'), 200);
+    r.ask(pauseAfter(1, 2) + 100, 'play some jazz', offScriptReply('play some jazz'), false);
+    await r.say(pauseAfter(1, 2) + 400, offScriptReply('play some jazz'), 200);
+    const turns = await r.measure(20_000, paused);
+    expect(turns.map((t) => [t.false_cutin, t.cutin_after_unfinished])).toEqual([
+      [true, true],
+      [true, false],
+    ]);
   });
 
   it('does not count a reply stopped after a fraction of a millisecond as audible, but as a wasted request', async () => {
@@ -293,6 +313,40 @@ describe('report', () => {
     ]);
   });
 
+  it('checks the human-gap targets on the fast-provider cases, and against the defaults from before', () => {
+    expect(isFastProfile({ llm_ttft_ms: 120, tts_ttfb_ms: 90 })).toBe(true);
+    expect(isFastProfile({ llm_ttft_ms: 450, tts_ttfb_ms: 90 })).toBe(false);
+    expect(isFastProfile({ llm_ttft_ms: 120, tts_ttfb_ms: 600 })).toBe(false);
+    const peers = { 'livekit-fast': turns(1300, 1400, 900, 1500) };
+    const quick = turns(760, 880, 700, 1000);
+    const fast = { cue: summarize(quick, oracle, peers) };
+    const other = {
+      cue: summarize(turns(720, 850, 680, 930), oracle),
+      'cue-before': summarize(turns(800, 900, 700, 1000), oracle),
+    };
+    expect(checkHumanGapTargets(quick, fast, other).map((t) => [t.name, t.value, t.met])).toEqual([
+      ['fast-provider cases: over the oracle, p50 of per-turn differences', '60 ms', true],
+      ['fast-provider cases: over the oracle, p95 of per-turn differences', '100 ms', true],
+      ["fast-provider cases: livekit-fast's gap to the oracle closed, per turn", '0.85', true],
+      ['false cut-ins after an unfinished phrase', '0', true],
+      [
+        'cases without fast providers: over the oracle p50, against the defaults from before (cue-before)',
+        '30 ms',
+        true,
+      ],
+    ]);
+    const cutIn = [measure(700, { false_cutin: true, cutin_after_unfinished: true })];
+    const slower = { ...other, cue: summarize(turns(900, 950, 800, 1100), oracle) };
+    expect(
+      checkHumanGapTargets(cutIn, fast, slower)
+        .filter((t) => !t.met)
+        .map((t) => t.name),
+    ).toEqual([
+      'false cut-ins after an unfinished phrase',
+      'cases without fast providers: over the oracle p50, against the defaults from before (cue-before)',
+    ]);
+  });
+
   it('plots one row per turn with a mark per system, and escapes labels', () => {
     const svg = latencyPlotSvg(
       'a <case>',
@@ -311,7 +365,7 @@ describe('report', () => {
   it('refuses unknown systems by name', () => {
     expect(parseSystems('cue, oracle')).toEqual(['cue', 'oracle']);
     expect(() => parseSystems('cue,pipecat')).toThrow(
-      /unknown system "pipecat": choose from cue, cue-no-preempt, cue-flux, livekit, livekit-text, livekit-flux, livekit-fast, oracle, cue-silence, livekit-tts/,
+      /unknown system "pipecat": choose from cue, cue-no-preempt, cue-flux, cue-fast, livekit, livekit-text, livekit-flux, livekit-fast, oracle, cue-silence, cue-before, livekit-tts/,
     );
   });
 });

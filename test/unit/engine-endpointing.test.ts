@@ -7,9 +7,9 @@ function endpointing(overrides: Partial<EndpointingSettings> = {}): EndpointingS
 }
 
 describe('EndpointingPolicy', () => {
-  it('fixed: a likely end waits min_delay, an unlikely end max_delay (defaults 0.4 s / 3 s)', () => {
+  it('fixed: a likely end waits min_delay, an unlikely end max_delay (defaults 0.9 s / 3 s)', () => {
     const policy = new EndpointingPolicy(endpointing());
-    expect(policy.delayMs(true)).toBe(400);
+    expect(policy.delayMs(true)).toBe(900);
     expect(policy.delayMs(false)).toBe(3000);
   });
 
@@ -23,7 +23,7 @@ describe('EndpointingPolicy', () => {
     const policy = new EndpointingPolicy(endpointing({ mode: 'fixed' }));
     policy.observePause(1200);
     policy.observePause(1600);
-    expect(policy.delayMs(true)).toBe(400);
+    expect(policy.delayMs(true)).toBe(900);
     expect(policy.delayMs(false)).toBe(3000);
   });
 
@@ -31,7 +31,7 @@ describe('EndpointingPolicy', () => {
     const policy = new EndpointingPolicy(endpointing({ mode: 'dynamic' }));
     expect(policy.learnedPauseMs).toBeNull();
     expect(policy.pauseSamples).toBe(0);
-    expect(policy.delayMs(true)).toBe(400);
+    expect(policy.delayMs(true)).toBe(900);
     expect(policy.delayMs(false)).toBe(3000);
   });
 
@@ -73,13 +73,13 @@ describe('EndpointingPolicy', () => {
     policy.observePause(-100);
     expect(policy.pauseSamples).toBe(0);
     expect(policy.learnedPauseMs).toBeNull();
-    expect(policy.delayMs(true)).toBe(400);
+    expect(policy.delayMs(true)).toBe(900);
   });
 
   it('update() applies new delays and mode, keeping what was learned', () => {
     const policy = new EndpointingPolicy(endpointing({ mode: 'fixed' }));
     policy.observePause(1600);
-    expect(policy.delayMs(true)).toBe(400);
+    expect(policy.delayMs(true)).toBe(900);
 
     policy.update(endpointing({ mode: 'fixed', min_delay: 0.8, max_delay: 2 }));
     expect(policy.delayMs(true)).toBe(800);

@@ -84,7 +84,7 @@ describe('settings sections from describeOptions()', () => {
 
   it('carries each option’s label, meaning, default, unit and range', () => {
     const min = option('turn_handling.endpointing.min_delay');
-    expect(min).toMatchObject({ label: 'Min delay', default: 0.4, unit: 's', minimum: 0, maximum: 10 });
+    expect(min).toMatchObject({ label: 'Min delay', default: 0.9, unit: 's', minimum: 0, maximum: 10 });
     expect(min.description).toMatch(/wait/i);
     expect(describeRange(min)).toBe('0 – 10 s');
     expect(describeRange(option('turn_handling.interruption.min_words'))).toBe('whole number, 0 – 20');
@@ -180,7 +180,7 @@ describe('fields: raw input, parsing and validation in place', () => {
   it('reports cross-field rules under the field they name', () => {
     const v = validateDraft(settings, { 'turn_handling.endpointing.max_delay': '0.2' }, options);
     expect(v.byPath['turn_handling.endpointing.min_delay']).toEqual([
-      'must be at most max_delay (0.2 s) (got 0.4)',
+      'must be at most max_delay (0.2 s) (got 0.9)',
     ]);
   });
 
@@ -198,7 +198,7 @@ describe('fields: raw input, parsing and validation in place', () => {
     expect(stepRaw(min, '0.5', 1)).toBe('0.55');
     expect(stepRaw(min, '0.05', -1)).toBe('0');
     expect(stepRaw(min, '0', -1)).toBe('0');
-    expect(stepRaw(min, 'junk', 1)).toBe('0.45');
+    expect(stepRaw(min, 'junk', 1)).toBe('0.95');
     expect(stepRaw(option('stt.nova.endpointing_ms'), '100', 1)).toBe('110');
     expect(stepRaw(option('turn_handling.interruption.min_words'), '20', 1)).toBe('20');
     expect(stepRaw(option('vad.activation_threshold'), '0.5', 1, 2)).toBe('0.6');
@@ -209,7 +209,7 @@ describe('fields: raw input, parsing and validation in place', () => {
     expect(patch).toEqual({ a: { b: 1, c: 2 }, d: 3 });
     expect(flattenPatch(patch)).toEqual({ 'a.b': 1, 'a.c': 2, d: 3 });
     expect(mergePatch({ a: { b: 0, x: 9 }, d: 0 }, patch)).toEqual({ a: { b: 1, c: 2, x: 9 }, d: 3 });
-    expect(valueAt(settings, 'turn_handling.endpointing.min_delay')).toBe(0.4);
+    expect(valueAt(settings, 'turn_handling.endpointing.min_delay')).toBe(0.9);
     expect(valueAt(settings, 'nope.nope')).toBeUndefined();
   });
 });
@@ -236,7 +236,7 @@ describe('presets', () => {
       'turn_handling.preemptive_generation.interim_stability': 0,
     });
     expect(patient!.values).toMatchObject({
-      'turn_handling.endpointing.min_delay': 0.8,
+      'turn_handling.endpointing.min_delay': 1.2,
       'turn_handling.endpointing.max_delay': 4,
       'turn_handling.turn_detection': 'model',
       'turn_handling.interruption.min_words': 1,
@@ -247,7 +247,7 @@ describe('presets', () => {
     const defaults = defaultSettings();
     const fast = PRESETS[0]!;
     const changes = presetChanges(fast, defaults);
-    expect(changes).toContainEqual({ path: 'turn_handling.endpointing.min_delay', from: 0.4, to: 0.3 });
+    expect(changes).toContainEqual({ path: 'turn_handling.endpointing.min_delay', from: 0.9, to: 0.3 });
     expect(changes.map((c) => c.path)).not.toContain('turn_handling.turn_detection');
     const applied = parseSettings(mergePatch(defaults as never, presetPatch(fast)));
     expect(presetChanges(fast, applied)).toEqual([]);

@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import { buildCase, eventsOf, firstOf, runCase, spoken } from '../helpers/session-harness';
 
-/** The defaults for the decision (min_delay 0.4 s, decision silence 0.2 s); these cases leave 60 ms between words. */
+/** A quick decision (min_delay 0.4 s, decision silence 0.2 s as by default); these cases leave 60 ms between words. */
 const EARLY = {
   stt: { nova: { endpointing_ms: 100 } },
   turn_handling: { endpointing: { min_delay: 0.4 }, turn_detector: { decision_silence: 0.2 } },

@@ -144,13 +144,13 @@ describe('FileSettingsStore', () => {
 
     const { settings, notices } = store().load();
     expect(settings).toEqual(customised());
-    expect(settings.turn_handling.endpointing.min_delay).toBe(0.4);
+    expect(settings.turn_handling.endpointing.min_delay).toBe(0.9);
     expect(notices).toHaveLength(1);
     const { level, message } = notices[0]!;
     expect(level).toBe('warning');
     expect(message).toContain(settingsFile());
     expect(message).toContain('turn_handling.endpointing.min_delay: must be between 0 and 10 s (got -3)');
-    expect(message).toContain('reset to the default 0.4');
+    expect(message).toContain('reset to the default 0.9');
     expect(message).toContain('every other setting was kept');
 
     const aside = corruptFiles();
@@ -226,7 +226,7 @@ describe('FileSettingsStore', () => {
       JSON.stringify({ turn_handling: { endpointing: { min_delay: 2, max_delay: 1 } } }),
     );
     const { settings } = store().load();
-    expect(settings.turn_handling.endpointing).toMatchObject({ min_delay: 0.4, max_delay: 1 });
+    expect(settings.turn_handling.endpointing).toMatchObject({ min_delay: 0.9, max_delay: 1 });
   });
 
   it('repairs an invalid backup the same way when it is used', () => {

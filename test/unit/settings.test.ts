@@ -13,7 +13,7 @@ import { settingsTable, SETTINGS_BEGIN, SETTINGS_END } from '../../src/shared/se
 describe('settings schema', () => {
   it('has the documented defaults', () => {
     const s = defaultSettings();
-    expect(s.turn_handling.endpointing).toEqual({ mode: 'fixed', min_delay: 0.4, max_delay: 3 });
+    expect(s.turn_handling.endpointing).toEqual({ mode: 'fixed', min_delay: 0.9, max_delay: 3 });
     expect(s.turn_handling.turn_detector).toEqual({
       model: 'smart-turn-v3',
       threshold: 0.5,

@@ -32,6 +32,8 @@ export class TurnTranscript {
   private committedFlux: { turn: number; words: number } | null = null;
   /** Nova: stream time (s) up to which the last commit took words that no final had covered yet. */
   private committedThrough: number | null = null;
+  /** Flux: the last Flux turn of the stream that reached EndOfTurn. */
+  private fluxEnded = -1;
 
   get text(): string {
     return [this.continued, ...this.finals, this.interim].filter((s) => s.length > 0).join(' ');
@@ -70,9 +72,13 @@ export class TurnTranscript {
 
   /**
    * A Flux event's transcript without the words an earlier commit took from its Flux turn; null
-   * when the event is about a Flux turn that was committed whole, or an older one.
+   * when the event is about a Flux turn that was committed whole, or an older one, or one that
+   * has reached EndOfTurn already (an Update that arrives after it is stale).
    */
-  newInFlux(turn: number, transcript: string): string | null {
+  newInFlux(turn: number, transcript: string, event?: string): string | null {
+    // Nothing comes after a Flux turn's EndOfTurn but a late copy of an earlier reading.
+    if (turn <= this.fluxEnded) return null;
+    if (event === 'EndOfTurn') this.fluxEnded = turn;
     const committed = this.committedFlux;
     if (!committed || turn > committed.turn) return transcript.trim();
     if (turn < committed.turn) return null;
@@ -148,6 +154,7 @@ export class TurnTranscript {
     this.clear();
     this.committedFlux = null;
     this.committedThrough = null;
+    this.fluxEnded = -1;
   }
 }
 

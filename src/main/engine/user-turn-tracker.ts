@@ -218,7 +218,7 @@ export class UserTurnTracker {
       case 'speech_started':
         break;
       case 'turn': {
-        const text = this.said.newInFlux(event.turnIndex, event.transcript);
+        const text = this.said.newInFlux(event.turnIndex, event.transcript, event.event);
         if (text === null) break; // about a Flux turn the engine has already committed
         this.onFluxTurn(event.event, event.turnIndex, text, event.confidence);
         break;

@@ -93,6 +93,12 @@ export class CaseEventScheduler {
   private lastReleaseAt = Number.NEGATIVE_INFINITY;
   /** Index of the last word covered by a final released so far. */
   private finalizedThrough = -1;
+  /**
+   * Flux: the last turn whose EndOfTurn was released. Flux sends nothing more about a turn after
+   * its EndOfTurn; an Update timed before it but released after it (the two have different lags,
+   * and a real-time release can swap them) is dropped.
+   */
+  private fluxEndedTurn = -1;
   private readonly timers = new Set<TimerHandle>();
   private readonly clock: Clock;
   private readonly words: readonly TimedWord[];
@@ -253,6 +259,8 @@ export class CaseEventScheduler {
         this.onRelease({ kind: 'utterance_end', lastWordEnd: payload.lastWordEnd, audioAt });
         return;
       case 'turn_info':
+        if (payload.turnIndex <= this.fluxEndedTurn) return;
+        if (payload.event === 'EndOfTurn') this.fluxEndedTurn = payload.turnIndex;
         this.onRelease({ kind: 'turn_info', payload, audioAt });
         return;
       case 'interim': {

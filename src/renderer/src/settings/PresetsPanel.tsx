@@ -1,6 +1,7 @@
 /** Presets: what each sets, what it would change now, and a button to apply it as one patch. */
 import type { OptionInfo, Settings } from '../../../shared/settings';
 import { formatValue, valueAt } from './fields';
+import { describeFigures, presetFigures } from './preset-figures';
 import { activePreset, PRESETS, presetChanges, presetPatch } from './presets';
 
 export interface PresetsPanelProps {
@@ -31,6 +32,7 @@ export function PresetsPanel({ settings, options, busy, onApply, onJump }: Prese
               {isActive ? <span className="tag tag--ok">Current</span> : null}
             </header>
             <p className="preset-summary">{preset.summary}</p>
+            <PresetFiguresLine preset={preset} />
             <table className="preset-values">
               <caption className="visually-hidden">
                 {preset.label} preset: values, and the current value where it differs
@@ -76,5 +78,16 @@ export function PresetsPanel({ settings, options, busy, onApply, onJump }: Prese
         );
       })}
     </div>
+  );
+}
+
+function PresetFiguresLine({ preset }: { preset: (typeof PRESETS)[number] }) {
+  const figures = presetFigures(preset);
+  return (
+    <p className="preset-figures muted">
+      {figures
+        ? describeFigures(figures)
+        : 'Not measured with these values yet: npm run bench:curve measures it.'}
+    </p>
   );
 }

@@ -6,6 +6,7 @@
 import type { OptionInfo, Settings } from '../../../shared/settings';
 import { rawOf, valueAt } from './fields';
 import { OptionField } from './OptionField';
+import { describeFigures, presetFigures } from './preset-figures';
 import { activePreset, PRESETS, presetPatch } from './presets';
 import type { SettingsDraft } from './use-settings-draft';
 
@@ -57,6 +58,7 @@ export function TuningPanel({ settings, options, form, onOpenSettings }: TuningP
           </button>
         ))}
       </div>
+      <ActivePresetFigures active={active} />
       <form
         className="tuning-fields"
         aria-label="Turn-taking options"
@@ -107,5 +109,18 @@ export function TuningPanel({ settings, options, form, onOpenSettings }: TuningP
         All settings, providers and keys…
       </button>
     </section>
+  );
+}
+
+/** The figures of the preset in force, so a change of preset shows what it is expected to do. */
+function ActivePresetFigures({ active }: { active: string | null }) {
+  const preset = PRESETS.find((p) => p.id === active);
+  const figures = preset ? presetFigures(preset) : undefined;
+  return (
+    <p className="tuning-preset-figures muted" aria-live="polite">
+      {preset && figures
+        ? `${preset.label}: ${describeFigures(figures)}`
+        : 'Custom values: not measured as a preset. The timeline shows what they do on your next turns.'}
+    </p>
   );
 }
