@@ -319,10 +319,11 @@ export class AppCore implements ContractHandler {
     const settings = this.settings;
     let vad: DisposableVad | undefined;
     let providers: Providers | undefined;
+    let recording: ActiveRecording | null = null;
     try {
       vad = await this.deps.createVad(settings);
       providers = this.deps.createProviders(settings, keys, endpoints);
-      const recording = this.beginRecording(settings);
+      recording = this.beginRecording(settings);
       const tap = recording?.tap;
       const output = new RemoteAudioOutput(this.deps.clock, (m) => this.sendAudio(m));
       const detector = new CombinedTurnDetector({
@@ -379,6 +380,11 @@ export class AppCore implements ContractHandler {
       return { ok: true };
     } catch (error) {
       this.running = null;
+      recording?.tap.finish(
+        null,
+        `the session did not start: ${error instanceof Error ? error.message : String(error)}`,
+      );
+      recording?.sink.close();
       await providers?.close().catch(() => undefined);
       await vad?.dispose?.().catch(() => undefined);
       return { ok: false, error: error instanceof Error ? error.message : String(error) };
