@@ -118,6 +118,9 @@ export async function replayRecording(
   fidelity.push(
     'TTS: the first audio and the audio length per character as measured in the recording (timing, not the voice).',
   );
+  fidelity.push(
+    "Speaker: the replay's plays at once, so replayed e2e leaves out the recorded output path (the sound device's delay).",
+  );
   if (script.skipped.length)
     fidelity.push(`Cut-ins are judged on the recorded words; left out: ${script.skipped.join('; ')}.`);
   return { ...result, changed, approximate, fidelity, script, llmApproximated: approximated };
