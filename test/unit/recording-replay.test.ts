@@ -129,3 +129,38 @@ function likelyEndTurns(recording: Recording): number[] {
   }
   return out;
 }
+
+describe('a recorded Flux session', () => {
+  it('replays its turn events at the audio times they came: same turns and commit times', async () => {
+    const model = await loadSileroModel('silero-v6');
+    try {
+      const settings = applyOverrides({}, ['stt.provider=deepgram-flux']);
+      const caseData = await loadCase(join(cases, 'question-weather-lisbon'));
+      const { recording } = await recordCase(
+        caseData,
+        new VoiceActivityDetector(model, settings.vad),
+        settings,
+      );
+      expect(recording.header.stt_turn_events).toBe(true);
+      expect(recording.stt.some((e) => e.event.type === 'turn' && e.event.event === 'EndOfTurn')).toBe(true);
+      model.reset();
+      const same = await replayRecording(recording, { vad: new VoiceActivityDetector(model, settings.vad) });
+      expect(same.approximate).toEqual([]);
+      const recorded = recording.report!.turns;
+      expect(same.report.turns.map((t) => t.transcript)).toEqual(recorded.map((t) => t.transcript));
+      same.report.turns.forEach((t, i) => {
+        expect(Math.abs(t.committed_ms! - recorded[i]!.committed_ms!)).toBeLessThanOrEqual(FRAME_MS);
+      });
+      // With Flux, preemption decides whether EagerEndOfTurn is asked for: approximate, and why.
+      model.reset();
+      const off = await replayRecording(recording, {
+        settings: applyOverrides(recording.settings, ['turn_handling.preemptive_generation.enabled=false']),
+        vad: new VoiceActivityDetector(model, settings.vad),
+      });
+      expect(off.approximate.map((a) => a.path)).toEqual(['turn_handling.preemptive_generation.enabled']);
+      expect(off.events.some((e) => e.type === 'turn_event' && e.event === 'EagerEndOfTurn')).toBe(false);
+    } finally {
+      await model.dispose();
+    }
+  });
+});

@@ -42,8 +42,18 @@ export class RecordingsStore {
     mkdirSync(this.dir, { recursive: true, mode: 0o700 });
     const budget = this.makeRoom(limits);
     const id = this.newId();
+    const cap = limits.max_total_mb * 1_000_000;
     const sink = new RecordingFileSink(join(this.dir, id), {
       maxBytes: budget,
+      // Past its share, the oldest other recordings make room, up to the whole cap.
+      grow: (needed) => {
+        for (const old of this.ids().sort()) {
+          if (old === id || this.othersBytes(id) + needed <= cap) continue;
+          rmSync(join(this.dir, old), { recursive: true, force: true });
+          this.cache.delete(old);
+        }
+        return cap - this.othersBytes(id);
+      },
       ...(options.onStopped ? { onStopped: options.onStopped } : {}),
     });
     const tap = new RecordingTap({
@@ -122,6 +132,10 @@ export class RecordingsStore {
       .map((d) => d.name);
   }
 
+  private othersBytes(except: string): number {
+    return this.ids().reduce((n, id) => n + (id === except ? 0 : this.folderBytes(id)), 0);
+  }
+
   private folderBytes(id: string): number {
     const folder = join(this.dir, id);
     if (!existsSync(folder)) return 0;
@@ -133,7 +147,8 @@ export class RecordingsStore {
 
   /**
    * Deletes the oldest recordings until one more fits the retention count and the others leave
-   * room under the cap (at least a tenth of it); returns the bytes the new one may take.
+   * room under the cap (at least a tenth of it); returns the bytes the new one may take before it
+   * asks for more (the sink's `grow`).
    */
   private makeRoom(limits: RecordingSettings): number {
     const cap = limits.max_total_mb * 1_000_000;

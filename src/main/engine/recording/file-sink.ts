@@ -13,6 +13,11 @@ import type { RecordSink } from './tap';
 export interface FileSinkOptions {
   /** Bytes this recording may take (its share of the size cap). */
   maxBytes: number;
+  /**
+   * Asked when the next record would pass `maxBytes`: makes room if it can (deleting older
+   * recordings) and returns the new limit; writing stops when that is still too little.
+   */
+  grow?: (needed: number) => number;
   /** Buffered records are written at least this often (ms, wall clock). 0: each record at once. */
   flushMs?: number;
   onStopped?: (reason: string) => void;
@@ -25,11 +30,13 @@ export class RecordingFileSink implements RecordSink {
   private written = 0;
   private stopped: string | null = null;
   private timer: ReturnType<typeof setInterval> | undefined;
+  private maxBytes: number;
 
   constructor(
     readonly dir: string,
     private readonly options: FileSinkOptions,
   ) {
+    this.maxBytes = options.maxBytes;
     mkdirSync(dir, { recursive: true });
     this.file = join(dir, RECORDING_FILE);
     const flushMs = options.flushMs ?? 250;
@@ -52,13 +59,15 @@ export class RecordingFileSink implements RecordSink {
     if (this.stopped) return;
     const line = `${JSON.stringify(record)}\n`;
     const size = Buffer.byteLength(line);
-    if (this.bytes + size > this.options.maxBytes && record.kind !== 'end') {
+    if (this.bytes + size > this.maxBytes && this.options.grow)
+      this.maxBytes = this.options.grow(this.bytes + size);
+    if (this.bytes + size > this.maxBytes && record.kind !== 'end') {
       this.buffer.push(
         `${JSON.stringify({ kind: 'end', a: 'a' in record ? record.a : 0, reason: 'size cap reached' })}\n`,
       );
       this.flush();
       this.stop(
-        `the recording reached its size cap (${Math.round(this.options.maxBytes / 1e6)} MB) and stopped`,
+        `the recording reached the size cap (${Math.round(this.maxBytes / 1e6)} MB for this session) and stopped`,
       );
       return;
     }

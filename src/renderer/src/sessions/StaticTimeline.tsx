@@ -29,6 +29,7 @@ export function StaticTimeline({ events, endMs, label, testId }: StaticTimelineP
     if (!canvas) return undefined;
     const renderer = new TimelineCanvas(canvas, model, {
       windowMs: endMs,
+      range: { start: 0, end: endMs },
       ...(viewportRef.current ? { fitTo: viewportRef.current } : {}),
     });
     renderer.setFollow(false);
