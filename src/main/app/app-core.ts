@@ -153,6 +153,7 @@ export class AppCore implements ContractHandler {
       createVad: (settings) => deps.createVad(settings),
       currentSettings: () => this.settings,
       writing: () => this.running?.recording?.id,
+      turnDetector: (settings) => this.replayTurnDetector(settings),
     });
     const loaded = deps.settingsStore.load();
     this.settings = loaded.settings;
@@ -440,6 +441,21 @@ export class AppCore implements ContractHandler {
       talking: false,
       ...(this.state.recording === undefined ? {} : { recording: false }),
     });
+  }
+
+  /**
+   * The turn detector a replay under `settings` uses: as a live session's, with the Smart Turn
+   * model once the app has it (loaded once, shared); the heuristic alone when it cannot be had.
+   */
+  private async replayTurnDetector(settings: Settings): Promise<CombinedTurnDetector | undefined> {
+    if (!this.deps.turnModel || !this.wantsTurnModel(settings)) return undefined;
+    const detector = new CombinedTurnDetector({ enabled: true });
+    try {
+      detector.attachModel((await this.loadTurnModel()).model);
+    } catch (error) {
+      detector.modelUnavailable(error);
+    }
+    return detector;
   }
 
   /** Opens this session's recording when recording is on; a failure is told and the session goes on unrecorded. */

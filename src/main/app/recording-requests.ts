@@ -7,6 +7,7 @@ import type { Response } from '../../shared/contract';
 import { parseSettings, SettingsError, type Settings } from '../../shared/settings';
 import { RecordingFormatError } from '../engine/recording/format';
 import { compareReplay, recordedSession, replayRecording } from '../engine/recording/replay-recording';
+import type { TurnDetector } from '../engine/ports';
 import type { VadStage } from '../engine/session';
 import type { RecordingsStore } from './recordings-store';
 import { mergeSettings } from './settings-store';
@@ -15,6 +16,11 @@ export interface RecordingRequestsDeps {
   store: RecordingsStore | undefined;
   createVad(settings: Settings): Promise<VadStage & { dispose?(): Promise<void> }>;
   currentSettings(): Settings;
+  /**
+   * The end-of-turn detector a live session would use under these settings (with the Smart Turn
+   * model when the app has it); undefined: the transcript heuristic.
+   */
+  turnDetector?(settings: Settings): Promise<(TurnDetector & { idle?(): Promise<void> }) | undefined>;
   /** The id of the recording being written now, if any (it cannot be deleted). */
   writing(): string | undefined;
 }
@@ -86,9 +92,14 @@ export class RecordingRequests {
       throw error;
     }
     const vad = await this.deps.createVad(settings);
+    const turnDetector = await this.deps.turnDetector?.(settings);
     const started = performance.now();
     try {
-      const result = await replayRecording(recording, { settings, vad });
+      const result = await replayRecording(recording, {
+        settings,
+        vad,
+        ...(turnDetector ? { turnDetector } : {}),
+      });
       return { ok: true, comparison: compareReplay(recording, result, performance.now() - started) };
     } catch (error) {
       return { ok: false, error: `the replay failed: ${describe(error)}` };
