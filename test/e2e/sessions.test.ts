@@ -89,7 +89,11 @@ describe('recorded sessions in the window', () => {
     expect(await dialog.locator('.replay-fidelity').textContent()).toContain(
       'Exact replay of the providers.',
     );
+    // Tall enough for the two timelines and the per-turn table in one picture (docs/sessions-replay.png).
+    await page.setViewportSize({ width: 1280, height: 1320 });
+    await dialog.locator('.sessions-body').evaluate((el) => el.scrollTo(0, 0));
     await screenshot(page, 'sessions-replay');
+    await page.setViewportSize({ width: 1280, height: 860 });
     expect(await seriousViolations(page)).toEqual([]);
 
     // One click applies the tried settings.

@@ -77,10 +77,12 @@ export async function replayRecording(
       else session.setMuted(action.value);
     },
   }));
+  const outputLatencyMs = recordedOutputLatency(recording.timeline);
   const result = await replayCase(script.case, {
     settings,
     vad: options.vad,
     tailMs: TAIL_MS,
+    outputLatencyMs,
     actions,
     ...(options.turnDetector ? { turnDetector: options.turnDetector } : {}),
     ...(options.onEvent ? { onEvent: options.onEvent } : {}),
@@ -119,11 +121,37 @@ export async function replayRecording(
     'TTS: the first audio and the audio length per character as measured in the recording (timing, not the voice).',
   );
   fidelity.push(
-    "Speaker: the replay's plays at once, so replayed e2e leaves out the recorded output path (the sound device's delay).",
+    `Speaker: each reply becomes audible ${Math.round(outputLatencyMs)} ms after it may play, the output delay measured in the recording (median over its replies).`,
   );
   if (script.skipped.length)
     fidelity.push(`Cut-ins are judged on the recorded words; left out: ${script.skipped.join('; ')}.`);
   return { ...result, changed, approximate, fidelity, script, llmApproximated: approximated };
+}
+
+/**
+ * The recorded output path's delay: how long after a reply could start playing (its first audio
+ * arrived and its turn was committed) it became audible, median over the recorded replies.
+ */
+export function recordedOutputLatency(events: readonly TimelineEvent[]): number {
+  const firstAudio = new Map<number, number>();
+  const committedAt = new Map<number, number>();
+  const delays: number[] = [];
+  for (const e of events) {
+    if (e.type === 'tts_first_audio' && !firstAudio.has(e.request)) firstAudio.set(e.request, e.t);
+    if (e.type === 'turn_committed') committedAt.set(e.turn, e.t);
+    if (e.type === 'agent_speech_started') {
+      const audio = firstAudio.get(e.request);
+      if (audio === undefined) continue;
+      const ready = Math.max(audio, e.turn >= 0 ? (committedAt.get(e.turn) ?? audio) : audio);
+      delays.push(Math.max(0, e.t - ready));
+    }
+  }
+  return (
+    percentile(
+      delays.sort((a, b) => a - b),
+      0.5,
+    ) ?? 0
+  );
 }
 
 /** Leaf options that differ, with both values. */
