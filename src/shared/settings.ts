@@ -482,7 +482,7 @@ export const recordingSchema = z.object({
     {
       label: 'Size cap',
       description:
-        'Most disk space all recordings may take together; the oldest are deleted to make room, and a session that reaches the cap stops recording (about 2.6 MB per minute).',
+        'Most disk space all recordings may take together; the oldest are deleted to make room, and a session that reaches the cap stops recording (about 2.7 MB per minute of conversation).',
       unit: 'MB',
     },
     true,
