@@ -71,5 +71,6 @@ describe('npm run demo -- --record, then npm run replay -- --session', () => {
     expect(json.turns).toHaveLength(2);
     expect(json.outcomes).toHaveLength(2);
     expect(json.approximate).toEqual([]);
-  });
+    // Two tools started with npx, the demo in real time: minutes on a loaded 2-core machine.
+  }, 240_000);
 });
