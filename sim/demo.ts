@@ -1,31 +1,41 @@
 /**
- * npm run demo [-- --case <case-dir>] [--out <file.wav>] [--set path.to.option=value ...]
+ * npm run demo [-- --case <case-dir>] [--out <file.wav>] [--set path.to.option=value ...] [--record <dir>]
  *
  * The offline demo: the real engine with the real provider SDKs (Deepgram, OpenAI, ElevenLabs)
  * talking to the local protocol simulators, the case audio streamed in real time as the
  * microphone, a live timeline with per-turn latency, and the conversation written to a stereo
- * WAV (left: the microphone, right: the agent). No keys, no network.
+ * WAV (left: the microphone, right: the agent). No keys, no network. With `--record <dir>` the
+ * session is recorded into that folder as the app records one (engine/recording/), for
+ * `npm run replay -- --session <dir>`.
  */
-import { writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseCommandLine, runCommand, settingsFromAssignments } from '../src/main/cli/command-line';
+import {
+  CommandLineExit,
+  parseCommandLine,
+  runCommand,
+  settingsFromAssignments,
+} from '../src/main/cli/command-line';
 import { formatEventLine, formatTurnMetrics } from '../src/main/cli/format-timeline';
 import { ClockedAudioOutput } from '../src/main/engine/audio/clocked-output';
 import { encodeWav, resample } from '../src/main/engine/audio/wav';
 import { RealClock } from '../src/main/engine/clock';
 import { SAMPLE_RATE, type TtsAudio } from '../src/main/engine/ports';
+import { RecordingFileSink } from '../src/main/engine/recording/file-sink';
+import { RecordingTap } from '../src/main/engine/recording/tap';
 import { judgeOutcomes } from '../src/main/engine/replay';
 import { loadCase, type ScriptCase } from '../src/main/engine/scripted/case';
 import { VoiceSession } from '../src/main/engine/session';
 import { loadSileroModel } from '../src/main/engine/vad/silero';
 import { VoiceActivityDetector } from '../src/main/engine/vad/voice-activity-detector';
 import { createProviders } from '../src/main/providers';
+import type { Settings } from '../src/shared/settings';
 import type { TimelineEvent } from '../src/shared/timeline';
 import { SIM_API_KEY } from './common';
 import { startSimulators } from './index';
 
 const usage =
-  'usage: npm run demo -- [--case <case-dir>] [--out <file.wav>] [--set path.to.option=value ...]';
+  'usage: npm run demo -- [--case <case-dir>] [--out <file.wav>] [--set path.to.option=value ...] [--record <dir>]';
 /** Four turns of natural speech from the public corpus. */
 const DEFAULT_CASE = join(
   import.meta.dirname,
@@ -68,6 +78,7 @@ async function main(): Promise<number> {
       case: { type: 'string', default: DEFAULT_CASE },
       out: { type: 'string', default: 'demo-output.wav' },
       set: { type: 'string', multiple: true, default: [] },
+      record: { type: 'string' },
     },
     usage,
   );
@@ -82,6 +93,8 @@ async function main(): Promise<number> {
     clock,
   });
   const model = await loadSileroModel(settings.vad.model);
+  const recording = args.record ? startRecording(args.record, clock, settings) : null;
+  const tap = recording?.tap;
   const track = new ConversationTrack();
   /** Clock time of the first microphone sample; everything printed and recorded is relative to it. */
   let audioStart = clock.now();
@@ -92,13 +105,14 @@ async function main(): Promise<number> {
     {
       clock,
       vad: new VoiceActivityDetector(model, settings.vad),
-      stt: providers.stt,
-      llm: providers.llm,
-      tts: providers.tts,
+      stt: tap ? tap.wrapStt(providers.stt) : providers.stt,
+      llm: tap ? tap.wrapLlm(providers.llm) : providers.llm,
+      tts: tap ? tap.wrapTts(providers.tts) : providers.tts,
       output,
     },
     settings,
   );
+  if (tap) session.subscribe(tap.onTimeline);
   const events: TimelineEvent[] = [];
   let repliesHeard = 0;
   session.subscribe((event) => {
@@ -132,9 +146,18 @@ async function main(): Promise<number> {
     session,
     track,
     () => repliesHeard >= caseData.turns.length,
+    tap,
   );
   const durationMs = clock.now() - audioStart;
+  const finalReport = session.report();
   await session.stop();
+  if (recording) {
+    recording.tap.finish(finalReport);
+    recording.sink.close();
+    console.log(
+      `session recorded in ${recording.sink.dir}${recording.sink.stoppedReason ? ` (${recording.sink.stoppedReason})` : ''}`,
+    );
+  }
   await providers.close();
   await sims.close();
   await model.dispose();
@@ -161,6 +184,7 @@ function streamMicrophone(
   session: VoiceSession,
   track: ConversationTrack,
   done: () => boolean,
+  tap?: RecordingTap,
 ): Promise<void> {
   const frame = (FRAME_MS * SAMPLE_RATE) / 1000;
   const silence = new Int16Array(frame);
@@ -173,7 +197,9 @@ function streamMicrophone(
         const samples =
           offset < caseData.audio.length ? caseData.audio.subarray(offset, offset + frame) : silence;
         track.add(0, samples, SAMPLE_RATE, (offset * 1000) / SAMPLE_RATE);
-        await session.pushAudio({ samples, capturedAt: start + (offset * 1000) / SAMPLE_RATE });
+        const mic = { samples, capturedAt: start + (offset * 1000) / SAMPLE_RATE };
+        tap?.audio(mic);
+        await session.pushAudio(mic);
         offset += frame;
         if (offset >= caseData.audio.length && done()) quietSince ??= clock.now();
         if (offset >= limit || (quietSince !== null && clock.now() - quietSince > 1000)) {
@@ -188,6 +214,23 @@ function streamMicrophone(
     };
     clock.setTimeout(() => void tick(), FRAME_MS);
   });
+}
+
+/** A recording of this demo session into `dir` (the folder of one session). */
+function startRecording(dir: string, clock: RealClock, settings: Settings) {
+  if (existsSync(dir) && readdirSync(dir).length > 0) {
+    throw new CommandLineExit(2, `--record: ${dir} is not empty; give a new or empty folder for the session`);
+  }
+  const sink = new RecordingFileSink(dir, { maxBytes: Number.MAX_SAFE_INTEGER });
+  const tap = new RecordingTap({ clock, sink, settings, appVersion: appVersion() });
+  return { sink, tap };
+}
+
+function appVersion(): string {
+  const pkg = JSON.parse(readFileSync(join(import.meta.dirname, '..', 'package.json'), 'utf8')) as {
+    version: string;
+  };
+  return pkg.version;
 }
 
 function printSummary(

@@ -22,6 +22,11 @@ export const REQUEST_NAMES = [
   'session:push-to-talk',
   'session:mute',
   'session:report',
+  'recordings:list',
+  'recordings:open',
+  'recordings:replay',
+  'recordings:delete',
+  'recordings:delete-all',
 ] as const;
 
 export type RequestName = (typeof REQUEST_NAMES)[number];

@@ -4,6 +4,7 @@ import {
   type EventName as ListedEventName,
   type RequestName as ListedRequestName,
 } from './contract-names';
+import type { RecordedSession, RecordingSummary, ReplayComparison } from './recording';
 import type { SessionReport, TurnReport } from './report';
 import type { OptionInfo, Settings, SettingsInput } from './settings';
 import type { TimelineEvent } from './timeline';
@@ -55,6 +56,8 @@ export interface AppState {
   pendingRestart: string[];
   /** The end-of-turn audio model (turn detection "model"), once a session has asked for it. */
   turnModel?: TurnModelView;
+  /** The running session is being recorded (recording.enabled); the window shows it. */
+  recording?: boolean;
 }
 
 /**
@@ -93,6 +96,9 @@ export interface AppInfo {
 }
 
 const provider = z.enum(KEY_IDS, { error: `must be one of ${KEY_IDS.join(', ')}` });
+const recordingId = z
+  .string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/, { error: 'must be the id of a recording (its folder name)' });
 const empty = z.object({}).strict();
 
 /** Requests: renderer → main, each with its payload schema and response type. */
@@ -114,6 +120,21 @@ export const requestSchemas = {
   'session:push-to-talk': z.object({ pressed: z.boolean() }).strict(),
   'session:mute': z.object({ muted: z.boolean() }).strict(),
   'session:report': empty,
+  'recordings:list': empty,
+  'recordings:open': z.object({ id: recordingId }).strict(),
+  /**
+   * Replays a recording under `patch` merged over `base`: the current settings, or the recording's own
+   * (to try one option changed against exactly what happened).
+   */
+  'recordings:replay': z
+    .object({
+      id: recordingId,
+      base: z.enum(['current', 'recorded'], { error: 'must be "current" or "recorded"' }),
+      patch: z.record(z.string(), z.unknown()),
+    })
+    .strict(),
+  'recordings:delete': z.object({ id: recordingId }).strict(),
+  'recordings:delete-all': empty,
 } as const satisfies Record<ListedRequestName, z.ZodType>;
 
 export interface Responses {
@@ -131,6 +152,11 @@ export interface Responses {
   'session:push-to-talk': AppState;
   'session:mute': AppState;
   'session:report': SessionReport | null;
+  'recordings:list': RecordingSummary[];
+  'recordings:open': { ok: true; session: RecordedSession } | { ok: false; error: string };
+  'recordings:replay': { ok: true; comparison: ReplayComparison } | { ok: false; error: string };
+  'recordings:delete': RecordingSummary[];
+  'recordings:delete-all': RecordingSummary[];
 }
 
 export type RequestName = keyof typeof requestSchemas;

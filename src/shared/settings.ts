@@ -12,7 +12,7 @@ export interface OptionMeta {
   [key: string]: unknown;
   label: string;
   description: string;
-  unit?: 's' | 'ms' | 'probability' | 'ratio' | 'count' | 'chars';
+  unit?: 's' | 'ms' | 'probability' | 'ratio' | 'count' | 'chars' | 'MB';
 }
 
 function bounded(unitWord: string, def: number, min: number, max: number, meta: OptionMeta, integer = false) {
@@ -468,6 +468,34 @@ export const appSchema = z.object({
   ),
 });
 
+export const recordingSchema = z.object({
+  enabled: flag(
+    false,
+    'Record sessions',
+    'Keep each session on this computer (the microphone as the engine heard it, every speech-to-text, LLM and TTS event with its timing, the settings and the report; never the API keys) to replay it later under other settings. Off by default; a red dot in the window shows while it is on.',
+  ),
+  max_total_mb: bounded(
+    'MB',
+    500,
+    10,
+    100_000,
+    {
+      label: 'Size cap',
+      description:
+        'Most disk space all recordings may take together; the oldest are deleted to make room, and a session that reaches the cap stops recording (about 2.7 MB per minute of conversation).',
+      unit: 'MB',
+    },
+    true,
+  ),
+  keep_sessions: count(
+    20,
+    1,
+    1000,
+    'Sessions kept',
+    'Most recordings kept; the oldest is deleted when a new session starts.',
+  ),
+});
+
 export const settingsSchema = z.object({
   vad: vadSchema.prefault({}),
   stt: sttSchema.prefault({}),
@@ -478,6 +506,7 @@ export const settingsSchema = z.object({
   tts: ttsSchema.prefault({}),
   audio: audioSchema.prefault({}),
   app: appSchema.prefault({}),
+  recording: recordingSchema.prefault({}),
 });
 
 export type Settings = z.output<typeof settingsSchema>;
@@ -493,6 +522,7 @@ export type ReplySettings = Settings['reply'];
 export type LlmSettings = Settings['llm'];
 export type TtsSettings = Settings['tts'];
 export type AudioSettings = Settings['audio'];
+export type RecordingSettings = Settings['recording'];
 export type TurnDetectionMode = TurnHandlingSettings['turn_detection'];
 export type ReuseStrategy = PreemptiveSettings['strategy'];
 

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { AppCore, type DisposableVad, type TurnModelDeps } from '../../src/main/app/app-core';
+import { RecordingsStore } from '../../src/main/app/recordings-store';
 import type { SecretStore, SettingsStore } from '../../src/main/app/types';
 import { settle, VirtualClock } from '../../src/main/engine/clock';
 import { SAMPLE_RATE } from '../../src/main/engine/ports';
@@ -78,6 +79,7 @@ function setup(
     settings?: Settings;
     vad?: () => DisposableVad;
     microphoneAccess?: () => Promise<{ ok: true } | { ok: false; message: string }>;
+    recordings?: RecordingsStore;
     /** Changes the scripted providers (e.g. an STT that fails a frame). */
     providers?: (
       providers: ReturnType<typeof createScriptedProviders>,
@@ -106,6 +108,7 @@ function setup(
     },
     ...(options.turnModel ? { turnModel: options.turnModel } : {}),
     ...(options.microphoneAccess ? { microphoneAccess: options.microphoneAccess } : {}),
+    ...(options.recordings ? { recordings: options.recordings } : {}),
   });
   core.subscribe(<E extends EventName>(name: E, payload: Events[E]) => events.push({ name, payload }));
   core.onAudioDown((m) => down.push(m));
@@ -163,6 +166,74 @@ describe('AppCore', () => {
       /provider: must be one of deepgram, openai, elevenlabs/,
     );
     await expect(core.request('nope' as 'app:info', {})).rejects.toThrow(/unknown request "nope"/);
+  });
+
+  it('records a session when recording is on, lists, opens, replays and deletes it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cue-app-recordings-'));
+    try {
+      const settings = parseSettings({ recording: { enabled: true } });
+      const recordings = new RecordingsStore(dir, () => new Date('2025-03-04T05:06:07.000Z'));
+      const { core, secrets, converse } = setup(undefined, { settings, recordings });
+      for (const [p, k] of Object.entries(KEYS)) secrets.set(p as ProviderId, k);
+      expect(await core.request('session:start', {})).toEqual({ ok: true });
+      expect((await core.request('app:state', {})).recording).toBe(true);
+      await converse(4);
+      await core.request('session:stop', {});
+      expect((await core.request('app:state', {})).recording).toBe(false);
+
+      const list = await core.request('recordings:list', {});
+      expect(list).toHaveLength(1);
+      expect(list[0]).toMatchObject({
+        id: '2025-03-04T05-06-07-000Z',
+        turns: 1,
+        problem: null,
+        unreadable: false,
+      });
+      expect(list[0]!.duration_ms).toBeGreaterThan(3000);
+      const text = readFileSync(join(dir, list[0]!.id, 'session.jsonl'), 'utf8');
+      for (const key of Object.values(KEYS)) expect(text).not.toContain(key);
+
+      const opened = await core.request('recordings:open', { id: list[0]!.id });
+      if (!opened.ok) throw new Error(opened.error);
+      expect(opened.session.events.some((e) => e.type === 'turn_committed')).toBe(true);
+
+      const replay = await core.request('recordings:replay', {
+        id: list[0]!.id,
+        base: 'recorded',
+        patch: { turn_handling: { endpointing: { min_delay: 0.9 } } },
+      });
+      if (!replay.ok) throw new Error(replay.error);
+      const { comparison } = replay;
+      expect(comparison.changed).toEqual([
+        { path: 'turn_handling.endpointing.min_delay', from: 0.4, to: 0.9 },
+      ]);
+      expect(comparison.approximate).toEqual([]);
+      expect(comparison.settings.turn_handling.endpointing.min_delay).toBe(0.9);
+      const turn = comparison.turns[0]!;
+      expect(turn.replayed!.committed_ms! - turn.recorded!.committed_ms!).toBeGreaterThan(400);
+
+      const bad = await core.request('recordings:replay', {
+        id: list[0]!.id,
+        base: 'current',
+        patch: { turn_handling: { endpointing: { min_delay: 99 } } },
+      });
+      expect(bad).toMatchObject({
+        ok: false,
+        error: expect.stringMatching(
+          /^turn_handling\.endpointing\.min_delay: must be between 0 and 10 s \(got 99\)/,
+        ),
+      });
+      await expect(core.request('recordings:open', { id: '../etc' })).rejects.toThrow(
+        /id: must be the id of a recording/,
+      );
+      expect(await core.request('recordings:open', { id: 'missing' })).toEqual({
+        ok: false,
+        error: 'recording "missing": no such recording',
+      });
+      expect(await core.request('recordings:delete', { id: list[0]!.id })).toEqual([]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('refuses to start without keys, naming each provider and the setting', async () => {

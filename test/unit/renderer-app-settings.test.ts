@@ -44,6 +44,7 @@ describe('settings sections from describeOptions()', () => {
       'audio',
       'reply',
       'app',
+      'recording',
     ]);
   });
 

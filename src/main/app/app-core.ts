@@ -60,6 +60,8 @@ import {
 import { EncryptedSecretStore, keyStatus, resolveKey, type SafeStorageLike } from './secret-store';
 import { FileSettingsStore, mergeSettings } from './settings-store';
 import type { ContractHandler, SecretStore, SettingsStore } from './types';
+import { RecordingsStore, type ActiveRecording } from './recordings-store';
+import { RecordingRequests } from './recording-requests';
 import type { z } from 'zod';
 
 export interface DisposableVad extends VadStage {
@@ -97,6 +99,8 @@ export interface AppCoreDeps {
   turnModel?: TurnModelDeps;
   /** Asked before each session start (macOS: the OS microphone permission, shell/microphone-access). */
   microphoneAccess?: () => Promise<{ ok: true } | { ok: false; message: string }>;
+  /** The recorded sessions (recording.enabled); without it nothing is recorded and the list is empty. */
+  recordings?: RecordingsStore;
 }
 
 type Payload<K extends RequestName> = z.output<(typeof requestSchemas)[K]>;
@@ -118,6 +122,8 @@ interface RunningSession {
   detector: CombinedTurnDetector;
   /** The audio model has been asked for in this session. */
   modelRequested: boolean;
+  /** This session's recording, when recording is on. */
+  recording: ActiveRecording | null;
   unsubscribe: () => void;
 }
 
@@ -139,8 +145,16 @@ export class AppCore implements ContractHandler {
   private turnModel: Promise<{ model: LoadedTurnModel; source: ResolvedTurnModel['source'] }> | null = null;
   /** Stops a model download when the app shuts down. */
   private readonly turnModelAbort = new AbortController();
+  private readonly recordings: RecordingRequests;
 
   constructor(private readonly deps: AppCoreDeps) {
+    this.recordings = new RecordingRequests({
+      store: deps.recordings,
+      createVad: (settings) => deps.createVad(settings),
+      currentSettings: () => this.settings,
+      writing: () => this.running?.recording?.id,
+      turnDetector: (settings) => this.replayTurnDetector(settings),
+    });
     const loaded = deps.settingsStore.load();
     this.settings = loaded.settings;
     this.notices = [...loaded.notices];
@@ -265,16 +279,24 @@ export class AppCore implements ContractHandler {
       return { ok: true as const };
     },
     'session:push-to-talk': ({ pressed }) => {
+      if (this.running && this.state.talking !== pressed)
+        this.running.recording?.tap.action('push_to_talk', pressed);
       this.running?.session.pushToTalk(pressed);
       this.setState({ talking: pressed && this.running !== null });
       return { ...this.state };
     },
     'session:mute': ({ muted }) => {
+      if (this.state.muted !== muted) this.running?.recording?.tap.action('mute', muted);
       this.running?.session.setMuted(muted);
       this.setState({ muted });
       return { ...this.state };
     },
     'session:report': () => this.running?.session.report() ?? this.lastReport,
+    'recordings:list': () => this.recordings.list(),
+    'recordings:open': ({ id }) => this.recordings.open(id),
+    'recordings:replay': (payload) => this.recordings.replay(payload),
+    'recordings:delete': ({ id }) => this.recordings.delete(id),
+    'recordings:delete-all': () => this.recordings.deleteAll(),
   };
 
   // ---------- session lifecycle ----------
@@ -298,9 +320,12 @@ export class AppCore implements ContractHandler {
     const settings = this.settings;
     let vad: DisposableVad | undefined;
     let providers: Providers | undefined;
+    let recording: ActiveRecording | null = null;
     try {
       vad = await this.deps.createVad(settings);
       providers = this.deps.createProviders(settings, keys, endpoints);
+      recording = this.beginRecording(settings);
+      const tap = recording?.tap;
       const output = new RemoteAudioOutput(this.deps.clock, (m) => this.sendAudio(m));
       const detector = new CombinedTurnDetector({
         enabled:
@@ -310,24 +335,27 @@ export class AppCore implements ContractHandler {
         {
           clock: this.deps.clock,
           vad,
-          stt: providers.stt,
-          llm: providers.llm,
-          tts: providers.tts,
+          stt: tap ? tap.wrapStt(providers.stt) : providers.stt,
+          llm: tap ? tap.wrapLlm(providers.llm) : providers.llm,
+          tts: tap ? tap.wrapTts(providers.tts) : providers.tts,
           output,
           turnDetector: detector,
         },
         settings,
       );
+      const unsubscribeRecording = tap ? session.subscribe(tap.onTimeline) : () => undefined;
       const unsubscribeTimeline = session.subscribe((event) => this.onTimeline(session, event));
       const running: RunningSession = {
         session,
-        microphone: this.microphoneInto(session),
+        microphone: this.microphoneInto(session, recording),
         providers,
         vad,
         output,
         detector,
         modelRequested: false,
+        recording,
         unsubscribe: () => {
+          unsubscribeRecording();
           unsubscribeTimeline();
           unsubscribeDetector();
         },
@@ -341,12 +369,23 @@ export class AppCore implements ContractHandler {
       this.running = running;
       session.setMuted(this.state.muted);
       await session.start();
-      this.setState({ running: true, status: 'listening', pendingRestart: [], talking: false });
+      this.setState({
+        running: true,
+        status: 'listening',
+        pendingRestart: [],
+        talking: false,
+        ...(recording || this.state.recording !== undefined ? { recording: recording !== null } : {}),
+      });
       // The session starts with the heuristic; the audio model joins when it is ready.
       this.prepareTurnModel();
       return { ok: true };
     } catch (error) {
       this.running = null;
+      recording?.tap.finish(
+        null,
+        `the session did not start: ${error instanceof Error ? error.message : String(error)}`,
+      );
+      recording?.sink.close();
       await providers?.close().catch(() => undefined);
       await vad?.dispose?.().catch(() => undefined);
       return { ok: false, error: error instanceof Error ? error.message : String(error) };
@@ -358,7 +397,7 @@ export class AppCore implements ContractHandler {
    * different problem once per session) and the stream goes on; audio that piles up beyond
    * MAX_PENDING_MIC_MS while the engine is behind is dropped, oldest first, and reported.
    */
-  private microphoneInto(session: VoiceSession): MicFrameQueue {
+  private microphoneInto(session: VoiceSession, recording: ActiveRecording | null): MicFrameQueue {
     const reported = new Set<string>();
     const warnOnce = (message: string) => {
       if (reported.has(message)) return;
@@ -366,7 +405,10 @@ export class AppCore implements ContractHandler {
       this.addNotice({ level: 'warning', message });
     };
     return new MicFrameQueue({
-      process: (frame) => session.pushAudio(frame),
+      process: (frame) => {
+        recording?.tap.audio(frame);
+        return session.pushAudio(frame);
+      },
       onError: (error) =>
         warnOnce(
           `A piece of microphone audio could not be processed (${error instanceof Error ? error.message : String(error)}); listening goes on.`,
@@ -387,9 +429,56 @@ export class AppCore implements ContractHandler {
     this.lastReport = running.session.report();
     await running.session.stop();
     running.unsubscribe();
+    if (running.recording) {
+      running.recording.tap.finish(this.lastReport);
+      running.recording.sink.close();
+    }
     await running.providers.close().catch(() => undefined);
     await running.vad.dispose?.().catch(() => undefined);
-    this.setState({ running: false, status: 'stopped', talking: false });
+    this.setState({
+      running: false,
+      status: 'stopped',
+      talking: false,
+      ...(this.state.recording === undefined ? {} : { recording: false }),
+    });
+  }
+
+  /**
+   * The turn detector a replay under `settings` uses: as a live session's, with the Smart Turn
+   * model once the app has it (loaded once, shared); the heuristic alone when it cannot be had.
+   */
+  private async replayTurnDetector(settings: Settings): Promise<CombinedTurnDetector | undefined> {
+    if (!this.deps.turnModel || !this.wantsTurnModel(settings)) return undefined;
+    const detector = new CombinedTurnDetector({ enabled: true });
+    try {
+      detector.attachModel((await this.loadTurnModel()).model);
+    } catch (error) {
+      detector.modelUnavailable(error);
+    }
+    return detector;
+  }
+
+  /** Opens this session's recording when recording is on; a failure is told and the session goes on unrecorded. */
+  private beginRecording(settings: Settings): ActiveRecording | null {
+    const store = this.deps.recordings;
+    if (!settings.recording.enabled || !store) return null;
+    try {
+      return store.begin({
+        clock: this.deps.clock,
+        settings,
+        appVersion: this.deps.info.version,
+        onStopped: (reason) => {
+          this.addNotice({ level: 'warning', message: `Recording: ${reason}.` });
+          this.setState({ recording: false });
+        },
+      });
+    } catch (error) {
+      this.addNotice({
+        level: 'warning',
+        message: `This session is not recorded: ${error instanceof Error ? error.message : String(error)}`,
+      });
+      return null;
+    }
   }
 
   private onTimeline(session: VoiceSession, event: TimelineEvent): void {
@@ -424,6 +513,7 @@ export class AppCore implements ContractHandler {
     this.settings = next;
     const session = this.running?.session;
     const restart = session ? session.updateSettings(next).needsRestart : [];
+    if (session && previous.recording.enabled !== next.recording.enabled) restart.push('recording.enabled');
     // On the running session's timeline: the turns after this mark run under the new settings.
     const changes = session ? settingChanges(previous, next, restart) : [];
     if (session && changes.length) session.bus.emit({ type: 'settings_changed', changes });
@@ -684,5 +774,6 @@ export async function createAppCore(options: CreateAppCoreOptions): Promise<AppC
     ...(options.endpoints ? { endpoints: options.endpoints } : {}),
     ...(options.keys ? { keyOverrides: options.keys } : {}),
     ...(options.microphoneAccess ? { microphoneAccess: options.microphoneAccess } : {}),
+    recordings: new RecordingsStore(join(options.userDataDir, 'recordings')),
   });
 }

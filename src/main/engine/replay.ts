@@ -3,7 +3,15 @@ import { parseSettings, type Settings, type SettingsInput } from '../../shared/s
 import type { TimelineEvent } from '../../shared/timeline';
 import { ClockedAudioOutput } from './audio/clocked-output';
 import { VirtualClock, type Clock } from './clock';
-import { SAMPLE_RATE, type AudioOutput, type TurnDetector } from './ports';
+import {
+  SAMPLE_RATE,
+  type AudioFrame,
+  type AudioOutput,
+  type LlmProvider,
+  type SttProvider,
+  type TtsProvider,
+  type TurnDetector,
+} from './ports';
 import { finalTranscript, turnEnd, type ScriptCase } from './scripted/case';
 import type { SttBehaviour } from './scripted/case-events';
 import { createScriptedProviders, type LlmRequestRecord, type TtsRequestRecord } from './scripted/providers';
@@ -39,6 +47,21 @@ export interface ReplayOptions {
   sttBehaviour?: SttBehaviour;
   /** Where the agent's audio goes (default: a ClockedAudioOutput with `outputLatencyMs`), on the replay's clock. */
   output?: (clock: Clock) => AudioOutput;
+  /**
+   * The providers (default: the scripted ones for the case). A recorded session replays through
+   * providers that read the recording (recording/recorded-providers.ts).
+   */
+  providers?: (clock: Clock, settings: Settings) => ReplayProviders;
+  /** Sees each microphone frame just before the engine does (a recorder's audio tap). */
+  onAudio?: (frame: AudioFrame) => void;
+}
+
+/** The providers a replay runs against, with what their LLM and TTS were asked. */
+export interface ReplayProviders {
+  stt: SttProvider;
+  llm: LlmProvider;
+  tts: TtsProvider;
+  records(): { llm: LlmRequestRecord[]; tts: TtsRequestRecord[] };
 }
 
 export interface ReplayAction {
@@ -92,10 +115,8 @@ export const JUDGED_EVENTS = new Set<TimelineEvent['type']>([
 export async function replayCase(caseData: ScriptCase, options: ReplayOptions): Promise<ReplayResult> {
   const settings = parseSettings(options.settings ?? {});
   const clock = new VirtualClock();
-  const providers = createScriptedProviders(caseData, clock, settings.stt, {
-    eager: settings.turn_handling.preemptive_generation.enabled,
-    ...(options.sttBehaviour ? { behaviour: options.sttBehaviour } : {}),
-  });
+  const providers =
+    options.providers?.(clock, settings) ?? scriptedReplayProviders(caseData, clock, settings, options);
   const output =
     options.output?.(clock) ??
     new ClockedAudioOutput(clock, { outputLatencyMs: options.outputLatencyMs ?? 0 });
@@ -142,7 +163,9 @@ export async function replayCase(caseData: ScriptCase, options: ReplayOptions): 
         : caseData.audio.subarray(offset, Math.min(end, caseData.audio.length));
     await clock.advanceTo((end * 1000) / SAMPLE_RATE);
     await detectorIdle();
-    await session.pushAudio({ samples, capturedAt: (offset * 1000) / SAMPLE_RATE });
+    const frame = { samples, capturedAt: (offset * 1000) / SAMPLE_RATE };
+    options.onAudio?.(frame);
+    await session.pushAudio(frame);
     await detectorIdle();
   }
   await clock.advanceBy(1);
@@ -154,8 +177,21 @@ export async function replayCase(caseData: ScriptCase, options: ReplayOptions): 
     report,
     events,
     outcomes: judgeOutcomes(caseData, events),
-    records: { llm: providers.llm.records, tts: providers.tts.records },
+    records: providers.records(),
   };
+}
+
+function scriptedReplayProviders(
+  caseData: ScriptCase,
+  clock: Clock,
+  settings: Settings,
+  options: ReplayOptions,
+): ReplayProviders {
+  const scripted = createScriptedProviders(caseData, clock, settings.stt, {
+    eager: settings.turn_handling.preemptive_generation.enabled,
+    ...(options.sttBehaviour ? { behaviour: options.sttBehaviour } : {}),
+  });
+  return { ...scripted, records: () => ({ llm: scripted.llm.records, tts: scripted.tts.records }) };
 }
 
 /**

@@ -19,6 +19,7 @@ import { applyTheme, loadTheme, type ThemeChoice } from './app/theme';
 import { useCue } from './app/use-cue';
 import { SettingsDrawer, type SettingsTarget } from './settings/SettingsDrawer';
 import { TuningPanel } from './settings/TuningPanel';
+import { SessionsDialog } from './sessions/SessionsDialog';
 import { useSettingsDraft } from './settings/use-settings-draft';
 import { InForce } from './app/InForce';
 import type { AudioEngineState } from './audio/audio-engine';
@@ -30,6 +31,7 @@ export function App() {
   const [theme, setTheme] = useState<ThemeChoice>(loadTheme);
   const [settingsTarget, setSettingsTarget] = useState<SettingsTarget | null>(null);
   const [tuningOpen, setTuningOpen] = useState<boolean>(loadTuningOpen);
+  const [sessionsOpen, setSessionsOpen] = useState(false);
   const [microphone, setMicrophone] = useState<AudioEngineState>('idle');
   const form = useSettingsDraft(cue.settings, cue.options, actions.updateSettings);
 
@@ -62,6 +64,7 @@ export function App() {
         onOpenSettings={() => openSettings()}
         tuningOpen={tuningOpen}
         onToggleTuning={() => setTuningOpen((open) => !open)}
+        onOpenSessions={() => setSessionsOpen(true)}
         microphone={microphone}
       />
       <InForce settings={cue.settings} state={state} />
@@ -142,6 +145,15 @@ export function App() {
           onReset={actions.resetSettings}
           onRestart={restart}
           onClose={closeSettings}
+        />
+      ) : null}
+      {sessionsOpen && cue.api ? (
+        <SessionsDialog
+          api={cue.api}
+          settings={cue.settings}
+          options={cue.options}
+          onApply={actions.updateSettings}
+          onClose={() => setSessionsOpen(false)}
         />
       ) : null}
     </div>

@@ -13,6 +13,7 @@ import {
   StopIcon,
   SunIcon,
   SystemThemeIcon,
+  WaveIcon,
 } from './icons';
 import { PushToTalkButton } from './PushToTalkButton';
 import type { ConnectionState, CueActions, CueSnapshot } from './store';
@@ -30,6 +31,7 @@ export interface HeaderProps {
   onOpenSettings: () => void;
   tuningOpen: boolean;
   onToggleTuning: () => void;
+  onOpenSessions: () => void;
   /** The microphone's capture state (AudioMount). */
   microphone: AudioEngineState;
 }
@@ -67,6 +69,15 @@ export function Header(props: HeaderProps) {
           {status.detail ? <span className="status-detail"> · {status.detail}</span> : null}
         </span>
       </div>
+      {state?.recording ? (
+        <span
+          className="rec-indicator"
+          title="This session is being recorded on this computer (Settings → Recording)"
+        >
+          <span className="rec-dot" aria-hidden="true" />
+          <span>Recording</span>
+        </span>
+      ) : null}
 
       <div className="controls" role="group" aria-label="Session">
         {/* One button for Start and Stop, so the focus stays on it when it changes. */}
@@ -145,6 +156,17 @@ export function Header(props: HeaderProps) {
         >
           <SlidersIcon />
           <span>Tune</span>
+        </button>
+        <button
+          type="button"
+          className="btn btn--ghost"
+          onClick={props.onOpenSessions}
+          disabled={!connected}
+          aria-haspopup="dialog"
+          title="Recorded sessions: replay one under other settings"
+        >
+          <WaveIcon />
+          <span>Sessions</span>
         </button>
         <button
           type="button"

@@ -26,6 +26,8 @@ import type {
 } from '../../../shared/contract';
 
 export const REQUEST_TIMEOUT_MS = 15_000;
+/** A replay of a long recording runs the engine over all of it (an hour takes tens of seconds). */
+export const REPLAY_TIMEOUT_MS = 300_000;
 export const RECONNECT_INITIAL_MS = 250;
 export const RECONNECT_MAX_MS = 5_000;
 /** After this many failed reconnect attempts in a row the user is told what to do. */
@@ -284,13 +286,13 @@ export function connectWebBridge(
   function request<K extends RequestName>(name: K, payload: RequestPayload<K>): Promise<Response<K>> {
     if (stopped && everOpened) return Promise.reject(new Error(`request "${name}" failed: disconnected`));
     const id = nextId++;
+    const timeoutMs =
+      name === 'recordings:replay' ? Math.max(requestTimeoutMs, REPLAY_TIMEOUT_MS) : requestTimeoutMs;
     return new Promise<Response<K>>((resolve, reject) => {
       const timer = setTimeout(() => {
         if (settle(id))
-          reject(
-            new Error(`request "${name}" timed out: no answer from Cue in ${requestTimeoutMs / 1000} s`),
-          );
-      }, requestTimeoutMs);
+          reject(new Error(`request "${name}" timed out: no answer from Cue in ${timeoutMs / 1000} s`));
+      }, timeoutMs);
       pending.set(id, {
         name,
         frame: JSON.stringify({ kind: 'request', id, name, payload }),

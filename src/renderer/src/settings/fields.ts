@@ -25,7 +25,7 @@ export function fieldKind(option: OptionInfo): FieldKind {
 
 /** Whole numbers only (counts and ms). */
 export function isInteger(option: OptionInfo): boolean {
-  return option.unit === 'count' || option.unit === 'ms' || option.unit === 'chars';
+  return option.unit === 'count' || option.unit === 'ms' || option.unit === 'chars' || option.unit === 'MB';
 }
 
 /** The raw input showing `value` in the field. */
@@ -160,6 +160,7 @@ const UNIT_WORD: Record<NonNullable<OptionInfo['unit']>, string> = {
   ratio: '',
   count: '',
   chars: 'characters',
+  MB: 'MB',
 };
 
 export function unitWord(option: OptionInfo): string {
@@ -174,6 +175,8 @@ export function stepOf(option: OptionInfo): number {
     case 'count':
     case 'chars':
       return 1;
+    case 'MB':
+      return 10;
     case 'probability':
       return 0.05;
     case 'ratio':

@@ -6,7 +6,16 @@
 import type { OptionInfo } from '../../../shared/settings';
 
 export type SectionId =
-  'providers' | 'agent' | 'turn' | 'interruptions' | 'preemptive' | 'audio' | 'reply' | 'app' | 'other';
+  | 'providers'
+  | 'agent'
+  | 'turn'
+  | 'interruptions'
+  | 'preemptive'
+  | 'audio'
+  | 'reply'
+  | 'app'
+  | 'recording'
+  | 'other';
 
 export interface SettingsGroup {
   id: string;
@@ -125,6 +134,12 @@ export const SECTION_RULES: readonly SectionRule[] = [
     title: 'Shortcuts',
     summary: 'The global push-to-talk shortcut, which works while Cue is in the background.',
     groups: [{ id: 'app', title: 'Global shortcut', prefixes: ['app.'] }],
+  },
+  {
+    id: 'recording',
+    title: 'Recording',
+    summary: 'Keep your sessions on this computer to replay them under other settings (Sessions).',
+    groups: [{ id: 'recording', title: 'Session recording', prefixes: ['recording.'] }],
   },
 ];
 

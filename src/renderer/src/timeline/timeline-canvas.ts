@@ -108,6 +108,11 @@ export interface TimelineCanvasOptions {
   fitTo?: HTMLElement;
   /** Element whose CSS custom properties define the colours (default: the canvas's `.cue-timeline` ancestor). */
   themeRoot?: Element;
+  /**
+   * A finished timeline over a fixed span (a recording's audio, ms): the view is kept within it
+   * instead of within the model's events, so two timelines given the same range line up.
+   */
+  range?: { start: number; end: number };
 }
 
 const FOLLOW_MARGIN_PX = 28;
@@ -552,8 +557,9 @@ export class TimelineCanvas {
 
   private clampView(view: TimeView): TimeView {
     const window = view.width * view.msPerPx;
-    const latest = this.liveT + FOLLOW_MARGIN_PX * view.msPerPx - window;
-    const earliest = Math.min(this.model.earliestTime - window * 0.1, latest);
+    const range = this.options.range;
+    const latest = (range ? range.end : this.liveT) + FOLLOW_MARGIN_PX * view.msPerPx - window;
+    const earliest = Math.min((range ? range.start : this.model.earliestTime) - window * 0.1, latest);
     return { ...view, startT: Math.min(latest, Math.max(earliest, view.startT)) };
   }
 
