@@ -675,3 +675,18 @@ interface JsonSchemaNode {
   description?: string;
   unit?: OptionMeta['unit'];
 }
+
+/** Every leaf option of a settings tree (or patch) by its dotted path. */
+export function settingLeaves(
+  node: unknown,
+  prefix = '',
+  out = new Map<string, string | number | boolean>(),
+): Map<string, string | number | boolean> {
+  if (typeof node === 'object' && node !== null && !Array.isArray(node)) {
+    for (const [key, value] of Object.entries(node))
+      settingLeaves(value, prefix ? `${prefix}.${key}` : key, out);
+  } else if (typeof node === 'string' || typeof node === 'number' || typeof node === 'boolean') {
+    out.set(prefix, node);
+  }
+  return out;
+}

@@ -65,7 +65,7 @@ describe('recorded sessions in the window', () => {
     await rows.first().getByRole('button', { name: /^Open/ }).click();
     await dialog.getByTestId('timeline-recorded').waitFor({ timeout: 10_000 });
     await dialog.getByLabel('One option').selectOption('turn_handling.endpointing.min_delay');
-    await dialog.getByLabel('New value').fill('0.9');
+    await dialog.getByLabel('New value').fill('1.4');
     await dialog.getByRole('button', { name: 'Replay with this change' }).click();
     // The replay runs in main: its timeline, or the error that says why not.
     await dialog
@@ -74,7 +74,7 @@ describe('recorded sessions in the window', () => {
       .waitFor({ timeout: 120_000 });
     expect(await dialog.locator('.sessions-error').allTextContents()).toEqual([]);
     expect(await dialog.getByTestId('timeline-replayed').getAttribute('aria-label')).toBe(
-      'Replayed with turn_handling.endpointing.min_delay 0.4 → 0.9',
+      'Replayed with turn_handling.endpointing.min_delay 0.9 → 1.4',
     );
     // The two timelines are the same width, one above the other.
     const recordedBox = (await dialog.getByTestId('timeline-recorded').boundingBox())!;
@@ -105,7 +105,7 @@ describe('recorded sessions in the window', () => {
     await dialog.getByRole('button', { name: 'Apply these settings' }).click();
     await dialog.getByText('The tried settings are now in force.').waitFor({ timeout: 10_000 });
     const { settings } = await core.request('settings:get', {});
-    expect(settings.turn_handling.endpointing.min_delay).toBe(0.9);
+    expect(settings.turn_handling.endpointing.min_delay).toBe(1.4);
     expect(settings.recording.enabled).toBe(true);
 
     // A change to what Deepgram itself would have sent is marked approximate, and why.

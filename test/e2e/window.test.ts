@@ -231,7 +231,7 @@ describe('the window in Chromium: accessible, usable by keyboard, at any size', 
           timeout: 5_000,
         },
       )
-      .toBe(0.45);
+      .toBe(0.95);
     await page.locator('.foot-status', { hasText: 'All changes saved' }).waitFor({ timeout: 5_000 });
     // Another step up, unsaved: Escape asks first, with the focus on Keep editing.
     await page.keyboard.press('ArrowUp');
@@ -243,7 +243,7 @@ describe('the window in Chromium: accessible, usable by keyboard, at any size', 
     await page.keyboard.press('Shift+Tab');
     await page.keyboard.press('Enter');
     await page.getByRole('dialog', { name: 'Settings' }).waitFor({ state: 'detached' });
-    expect((await core.request('settings:get', {})).settings.turn_handling.endpointing.min_delay).toBe(0.45);
+    expect((await core.request('settings:get', {})).settings.turn_handling.endpointing.min_delay).toBe(0.95);
     expect(await page.evaluate(() => document.activeElement?.textContent?.trim())).toBe('Settings');
 
     // The timeline: its lanes take the focus; an arrow selects an item and shows its details.
@@ -317,14 +317,14 @@ describe('the window in Chromium: accessible, usable by keyboard, at any size', 
       .poll(() => timeline.some((e) => e.type === 'turn_committed' && e.turn === 0), { timeout: 20_000 })
       .toBe(true);
     const panel = page.getByRole('region', { name: 'Tune turn-taking' });
-    await panel.getByRole('spinbutton', { name: 'Min delay' }).fill('0.8');
+    await panel.getByRole('spinbutton', { name: 'Min delay' }).fill('1.3');
     await panel.getByRole('button', { name: 'Apply' }).click();
     await expect
       .poll(() => timeline.filter((e) => e.type === 'settings_changed').length, { timeout: 5_000 })
       .toBe(1);
     const mark = timeline.find((e) => e.type === 'settings_changed') as TimelineEventOf<'settings_changed'>;
     expect(mark.changes).toEqual([
-      { path: 'turn_handling.endpointing.min_delay', from: 0.4, to: 0.8, live: true },
+      { path: 'turn_handling.endpointing.min_delay', from: 0.9, to: 1.3, live: true },
     ]);
     // The next turn waits the new min_delay after a likely end; the one before waited the old.
     await expect
@@ -337,9 +337,9 @@ describe('the window in Chromium: accessible, usable by keyboard, at any size', 
             e.type === 'endpointing_wait_started' && e.turn === turn && e.reason.startsWith('likely end'),
         )
         .map((e) => e.delay);
-    expect(likelyWaits(0)).toContain(400);
-    expect(likelyWaits(1)).toContain(800);
-    expect(likelyWaits(1)).not.toContain(400);
+    expect(likelyWaits(0)).toContain(900);
+    expect(likelyWaits(1)).toContain(1300);
+    expect(likelyWaits(1)).not.toContain(900);
     expect(mark.t).toBeLessThan(timeline.find((e) => e.type === 'user_speech_started' && e.turn === 1)!.t);
     // On the timeline: turn 1's card says it ran under settings change 1, turn 0's does not.
     const card = (name: string) => page.locator('.cue-timeline__card', { hasText: name });
@@ -362,7 +362,7 @@ describe('the window in Chromium: accessible, usable by keyboard, at any size', 
       await page.keyboard.press('ArrowRight');
     expect(await details()).toMatch(/^Settings change 1/);
     expect(await page.locator('.cue-timeline__details').textContent()).toContain(
-      'turn_handling.endpointing.min_delay0.4 → 0.8',
+      'turn_handling.endpointing.min_delay0.9 → 1.3',
     );
     await screenshot(page, 'tuning-change-marked');
     expect(app.consoleErrors).toEqual([]);

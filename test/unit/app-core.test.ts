@@ -200,15 +200,15 @@ describe('AppCore', () => {
       const replay = await core.request('recordings:replay', {
         id: list[0]!.id,
         base: 'recorded',
-        patch: { turn_handling: { endpointing: { min_delay: 0.9 } } },
+        patch: { turn_handling: { endpointing: { min_delay: 1.4 } } },
       });
       if (!replay.ok) throw new Error(replay.error);
       const { comparison } = replay;
       expect(comparison.changed).toEqual([
-        { path: 'turn_handling.endpointing.min_delay', from: 0.4, to: 0.9 },
+        { path: 'turn_handling.endpointing.min_delay', from: 0.9, to: 1.4 },
       ]);
       expect(comparison.approximate).toEqual([]);
-      expect(comparison.settings.turn_handling.endpointing.min_delay).toBe(0.9);
+      expect(comparison.settings.turn_handling.endpointing.min_delay).toBe(1.4);
       const turn = comparison.turns[0]!;
       expect(turn.replayed!.committed_ms! - turn.recorded!.committed_ms!).toBeGreaterThan(400);
 

@@ -28,13 +28,13 @@ describe('the Sessions dialog’s helpers', () => {
   it('asks main for a replay with the current settings, a preset over them, or one option over the recording’s', () => {
     expect(replayRequest({ kind: 'current' })).toEqual({ base: 'current', patch: {} });
     expect(replayRequest({ kind: 'preset', preset: 'patient' }).patch).toMatchObject({
-      turn_handling: { endpointing: { min_delay: 0.8 } },
+      turn_handling: { endpointing: { min_delay: 1.2 } },
     });
     expect(
-      replayRequest({ kind: 'option', path: 'turn_handling.endpointing.min_delay', value: 0.9 }),
+      replayRequest({ kind: 'option', path: 'turn_handling.endpointing.min_delay', value: 1.4 }),
     ).toEqual({
       base: 'recorded',
-      patch: { turn_handling: { endpointing: { min_delay: 0.9 } } },
+      patch: { turn_handling: { endpointing: { min_delay: 1.4 } } },
     });
     expect(() => replayRequest({ kind: 'preset', preset: 'nope' })).toThrow(/unknown preset "nope"/);
   });
@@ -42,7 +42,7 @@ describe('the Sessions dialog’s helpers', () => {
   it('reads a typed value as the option wants it', () => {
     const options = describeOptions();
     const find = (path: string) => options.find((o) => o.path === path)!;
-    expect(parseOptionValue(find('turn_handling.endpointing.min_delay'), ' 0.9 ')).toBe(0.9);
+    expect(parseOptionValue(find('turn_handling.endpointing.min_delay'), ' 1.4 ')).toBe(1.4);
     expect(parseOptionValue(find('turn_handling.preemptive_generation.enabled'), 'false')).toBe(false);
     expect(parseOptionValue(find('turn_handling.turn_detection'), 'vad')).toBe('vad');
     expect(replayableOptions(options).some((o) => o.path.startsWith('recording.'))).toBe(false);
@@ -52,11 +52,11 @@ describe('the Sessions dialog’s helpers', () => {
   it('applies only what differs from the current settings', () => {
     const current = defaultSettings();
     const tried = applyOverrides({}, [
-      'turn_handling.endpointing.min_delay=0.9',
+      'turn_handling.endpointing.min_delay=1.4',
       'vad.min_silence_duration=0.4',
     ]);
     expect(applyPatch(current, tried)).toEqual({
-      turn_handling: { endpointing: { min_delay: 0.9 } },
+      turn_handling: { endpointing: { min_delay: 1.4 } },
       vad: { min_silence_duration: 0.4 },
     });
     expect(applyPatch(current, current)).toEqual({});

@@ -1,4 +1,4 @@
-import type { Settings } from '../../shared/settings';
+import { settingLeaves, type Settings } from '../../shared/settings';
 import type { SettingChange } from '../../shared/timeline';
 
 /** Longest text value carried in a change (instructions can run to pages). */
@@ -13,23 +13,14 @@ export function settingChanges(
   next: Settings,
   needsRestart: readonly string[],
 ): SettingChange[] {
-  const before = flatten(previous);
-  const after = flatten(next);
+  const before = settingLeaves(previous);
+  const after = settingLeaves(next);
   const waiting = new Set(needsRestart);
   const out: SettingChange[] = [];
   for (const [path, to] of after) {
     const from = before.get(path);
     if (from === undefined || Object.is(from, to)) continue;
     out.push({ path, from: shorten(from), to: shorten(to), live: !waiting.has(path) });
-  }
-  return out;
-}
-
-function flatten(node: unknown, prefix = '', out = new Map<string, string | number | boolean>()) {
-  if (typeof node === 'object' && node !== null && !Array.isArray(node)) {
-    for (const [key, value] of Object.entries(node)) flatten(value, prefix ? `${prefix}.${key}` : key, out);
-  } else if (typeof node === 'string' || typeof node === 'number' || typeof node === 'boolean') {
-    out.set(prefix, node);
   }
   return out;
 }

@@ -17,7 +17,7 @@ import {
   type TurnSide,
 } from '../../../shared/recording';
 import type { SessionReport, TurnReport } from '../../../shared/report';
-import { parseSettings, type Settings, type SettingsInput } from '../../../shared/settings';
+import { parseSettings, settingLeaves, type Settings, type SettingsInput } from '../../../shared/settings';
 import type { TimelineEvent } from '../../../shared/timeline';
 import { judgeOutcomes, replayCase, type CaseTurnOutcome, type ReplayResult } from '../replay';
 import type { ReplayAction } from '../replay';
@@ -156,20 +156,11 @@ export function recordedOutputLatency(events: readonly TimelineEvent[]): number 
 
 /** Leaf options that differ, with both values. */
 export function settingsDiff(a: Settings, b: Settings): ReplayComparison['changed'] {
-  const before = flatten(a);
+  const before = settingLeaves(a);
   const out: ReplayComparison['changed'] = [];
-  for (const [path, to] of flatten(b)) {
+  for (const [path, to] of settingLeaves(b)) {
     const from = before.get(path);
     if (from !== undefined && !Object.is(from, to)) out.push({ path, from, to });
-  }
-  return out;
-}
-
-function flatten(node: unknown, prefix = '', out = new Map<string, string | number | boolean>()) {
-  if (typeof node === 'object' && node !== null && !Array.isArray(node)) {
-    for (const [key, value] of Object.entries(node)) flatten(value, prefix ? `${prefix}.${key}` : key, out);
-  } else if (typeof node === 'string' || typeof node === 'number' || typeof node === 'boolean') {
-    out.set(prefix, node);
   }
   return out;
 }
