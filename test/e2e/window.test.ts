@@ -130,6 +130,10 @@ describe('the window in Chromium: accessible, usable by keyboard, at any size', 
       await page.evaluate(
         () => new Promise((resolve) => requestAnimationFrame(() => setTimeout(resolve, 0))),
       );
+      // No colour still in transition from the other scheme (axe would read a colour of each).
+      await page.waitForFunction(() =>
+        document.getAnimations().every((a) => !(a instanceof CSSTransition) || a.playState !== 'running'),
+      );
       const screens: [string, () => Promise<unknown>][] = [
         ['main window, before the first start', async () => undefined],
         [
