@@ -1,7 +1,7 @@
 /**
  * Timeline frame-rate benchmark: the built renderer in headless Chromium with a one-hour session.
  *
- *   npm run bench:timeline -- [--minutes 60] [--seconds 10] [--mode vsync|unthrottled|both] [--json]
+ *   npm run bench:timeline -- [--minutes 60] [--seconds 10] [--mode vsync|unthrottled|both] [--profile 10] [--json]
  *
  * 1. A synthetic hour of conversation is replayed through the real engine on the virtual clock
  *    (scripted providers, a VAD that follows the script, test/helpers/session-harness): questions,
@@ -25,6 +25,9 @@
  *    The JS heap (after a forced GC) is read on an empty timeline, after the hour was ingested and
  *    at the end.
  *
+ * `--profile <s>` (vsync mode) then samples the page's main thread while it listens and follows
+ * the conversation and prints where its time goes by source function (bench/page-profile.ts).
+ *
  * Modes: `vsync` measures what the user sees: headless Chromium ticks requestAnimationFrame at
  * 60 Hz even with --disable-gpu (checked on an idle page first), so a frame that overruns its
  * 16.7 ms shows as a 33 ms gap. `unthrottled` adds --disable-frame-rate-limit --disable-gpu-vsync:
@@ -32,10 +35,11 @@
  * only; nothing is asserted (exit 0 unless something crashes).
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser, type CDPSession, type Page } from 'playwright-core';
+import { profilePage, summariseProfile, type ProfileRow } from './page-profile';
 import { createAppCore, type AppCore } from '../src/main/app/app-core';
 import type { ContractHandler } from '../src/main/app/types';
 import { startWebBridge, type WebBridge } from '../src/main/bridge/ws-bridge';
@@ -47,7 +51,7 @@ import type { TimelineEvent } from '../src/shared/timeline';
 import { ScriptedVad, buildCase, speechSegments, type TurnSpec } from '../test/helpers/session-harness';
 
 const usage =
-  'usage: npm run bench:timeline -- [--minutes <n>] [--seconds <n>] [--cpu-seconds <n>] [--mode vsync|unthrottled|both] [--json]';
+  'usage: npm run bench:timeline -- [--minutes <n>] [--seconds <n>] [--cpu-seconds <n>] [--mode vsync|unthrottled|both] [--profile <s>] [--json]';
 
 const ROOT = join(import.meta.dirname, '..');
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -141,9 +145,10 @@ async function syntheticSession(minutes: number): Promise<{ events: TimelineEven
 
 // ---------------------------------------------------------------- the window
 
-function buildRenderer(): { dir: string; cleanup: () => void } {
+function buildRenderer(sourcemap: boolean): { dir: string; cleanup: () => void } {
   const out = mkdtempSync(join(tmpdir(), 'cue-timeline-bench-'));
-  execFileSync('npx', ['electron-vite', 'build', '--outDir', out, '--logLevel', 'error'], {
+  const args = ['electron-vite', 'build', '--outDir', out, '--logLevel', 'error'];
+  execFileSync('npx', sourcemap ? [...args, '--sourcemap'] : args, {
     cwd: ROOT,
     stdio: 'pipe',
   });
@@ -403,6 +408,8 @@ interface RunResult {
   heap_mb: { empty: number; after_hour: number; end: number };
   /** vsync mode only: CPU while listening and following the conversation, visible and hidden. */
   cpu: { name: string; share: CpuShare }[];
+  /** With --profile: the page's main thread by source function while listening, % of one core. */
+  profile: ProfileRow[];
   phases: { name: string; frames: FrameStats }[];
 }
 
@@ -422,6 +429,7 @@ async function runMode(
   events: readonly TimelineEvent[],
   seconds: number,
   cpuSeconds: number,
+  profileSeconds: number,
 ): Promise<RunResult> {
   const clock = new RealClock();
   const core = await createAppCore({
@@ -499,6 +507,7 @@ async function runMode(
 
     const vsync = mode === 'vsync';
     const cpu: RunResult['cpu'] = [];
+    let profile: ProfileRow[] = [];
     if (vsync) {
       emit('state', LISTENING);
       await page.locator('.audio-status[data-mic-state="capturing"]').waitFor({ timeout: 30_000 });
@@ -506,6 +515,14 @@ async function runMode(
         name: 'listening, following live, 20 s window',
         share: await measureCpu(cpuSeconds * 1000),
       });
+      if (profileSeconds > 0)
+        profile = summariseProfile(await profilePage(cdp, profileSeconds * 1000), staticDir, ROOT);
+      if (process.env.CUE_TRACE) {
+        await browser.startTracing(page, { categories: ['devtools.timeline', 'disabled-by-default-devtools.timeline', 'toplevel', 'blink', 'cc', 'v8', 'audio', 'webaudio', 'renderer.scheduler', 'ipc', 'mojom'] });
+        await new Promise((r) => setTimeout(r, 5000));
+        const buf = await browser.stopTracing();
+        writeFileSync(process.env.CUE_TRACE, buf);
+      }
       // Hidden: headless Chromium keeps every page visible (a minimised window or a tab behind
       // another included), so the page is told it is hidden as a browser would tell it.
       const setHidden = (hidden: boolean) =>
@@ -559,6 +576,7 @@ async function runMode(
       turns_shown: await timelineStat(page, 'turns'),
       heap_mb: { empty, after_hour: afterHour, end },
       cpu,
+      profile,
       phases,
     };
   } finally {
@@ -606,6 +624,11 @@ function print(result: RunResult): void {
       .map(([name, v]) => `${name} ${f(v)} %`);
     if (threads.length) console.log(`    renderer threads (≥ 0.5 %): ${threads.join(', ')}`);
   }
+  if (result.profile.length) {
+    console.log("  page's main thread while listening, by source function (self time, % of one core, ≥ 0.1 %):");
+    for (const row of result.profile.filter((r) => r.percent >= 0.1))
+      console.log(`    ${f(row.percent, 2).padStart(6)} %  ${row.where}`);
+  }
   for (const phase of result.phases) console.log(`  ${phase.name}: ${frameLine(phase.frames, vsync)}`);
   const h = result.heap_mb;
   console.log(
@@ -631,6 +654,7 @@ async function main(): Promise<void> {
       seconds: { type: 'string', default: '10' },
       'cpu-seconds': { type: 'string', default: '20' },
       mode: { type: 'string', default: 'both' },
+      profile: { type: 'string', default: '0' },
       json: { type: 'boolean', default: false },
     },
     usage,
@@ -638,6 +662,9 @@ async function main(): Promise<void> {
   const minutes = Number(args.minutes);
   const seconds = Number(args.seconds);
   const cpuSeconds = Number(args['cpu-seconds']);
+  const profileSeconds = Number(args.profile);
+  if (!(profileSeconds >= 0))
+    throw new CommandLineExit(2, `--profile must be a number of seconds, 0 for none (got ${args.profile})\n${usage}`);
   if (!(minutes >= 1) || !(seconds >= 1) || !(cpuSeconds >= 1))
     throw new CommandLineExit(2, `--minutes, --seconds and --cpu-seconds must be at least 1\n${usage}`);
   if (!['vsync', 'unthrottled', 'both'].includes(args.mode))
@@ -657,11 +684,11 @@ async function main(): Promise<void> {
       `in ${f((performance.now() - replayStart) / 1000, 1)} s`,
   );
   log('  building the renderer…');
-  const build = buildRenderer();
+  const build = buildRenderer(profileSeconds > 0);
   const results: RunResult[] = [];
   try {
     for (const mode of modes) {
-      const result = await runMode(mode, build.dir, session.events, seconds, cpuSeconds);
+      const result = await runMode(mode, build.dir, session.events, seconds, cpuSeconds, profileSeconds);
       results.push(result);
       if (!args.json) print(result);
     }
