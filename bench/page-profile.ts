@@ -82,10 +82,12 @@ class SourceMaps {
 
   describe(frame: ProfileNode['callFrame']): string {
     const { functionName, url, lineNumber, columnNumber } = frame;
-    if (!url) return functionName.startsWith('(') ? functionName : `${functionName || '(anonymous)'} (native)`;
+    if (!url)
+      return functionName.startsWith('(') ? functionName : `${functionName || '(anonymous)'} (native)`;
     const consumer = this.consumerFor(url);
     const position = consumer?.originalPositionFor({ line: lineNumber + 1, column: columnNumber });
-    if (!position?.source) return `${functionName || '(anonymous)'} (${url.split('/').pop()}:${lineNumber + 1})`;
+    if (!position?.source)
+      return `${functionName || '(anonymous)'} (${url.split('/').pop()}:${lineNumber + 1})`;
     const source = this.shorten(position.source);
     return `${position.name ?? (functionName || '(anonymous)')} (${source}:${position.line})`;
   }

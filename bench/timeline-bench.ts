@@ -518,7 +518,21 @@ async function runMode(
       if (profileSeconds > 0)
         profile = summariseProfile(await profilePage(cdp, profileSeconds * 1000), staticDir, ROOT);
       if (process.env.CUE_TRACE) {
-        await browser.startTracing(page, { categories: ['devtools.timeline', 'disabled-by-default-devtools.timeline', 'toplevel', 'blink', 'cc', 'v8', 'audio', 'webaudio', 'renderer.scheduler', 'ipc', 'mojom'] });
+        await browser.startTracing(page, {
+          categories: [
+            'devtools.timeline',
+            'disabled-by-default-devtools.timeline',
+            'toplevel',
+            'blink',
+            'cc',
+            'v8',
+            'audio',
+            'webaudio',
+            'renderer.scheduler',
+            'ipc',
+            'mojom',
+          ],
+        });
         await new Promise((r) => setTimeout(r, 5000));
         const buf = await browser.stopTracing();
         writeFileSync(process.env.CUE_TRACE, buf);
@@ -625,7 +639,9 @@ function print(result: RunResult): void {
     if (threads.length) console.log(`    renderer threads (≥ 0.5 %): ${threads.join(', ')}`);
   }
   if (result.profile.length) {
-    console.log("  page's main thread while listening, by source function (self time, % of one core, ≥ 0.1 %):");
+    console.log(
+      "  page's main thread while listening, by source function (self time, % of one core, ≥ 0.1 %):",
+    );
     for (const row of result.profile.filter((r) => r.percent >= 0.1))
       console.log(`    ${f(row.percent, 2).padStart(6)} %  ${row.where}`);
   }
@@ -664,7 +680,10 @@ async function main(): Promise<void> {
   const cpuSeconds = Number(args['cpu-seconds']);
   const profileSeconds = Number(args.profile);
   if (!(profileSeconds >= 0))
-    throw new CommandLineExit(2, `--profile must be a number of seconds, 0 for none (got ${args.profile})\n${usage}`);
+    throw new CommandLineExit(
+      2,
+      `--profile must be a number of seconds, 0 for none (got ${args.profile})\n${usage}`,
+    );
   if (!(minutes >= 1) || !(seconds >= 1) || !(cpuSeconds >= 1))
     throw new CommandLineExit(2, `--minutes, --seconds and --cpu-seconds must be at least 1\n${usage}`);
   if (!['vsync', 'unthrottled', 'both'].includes(args.mode))

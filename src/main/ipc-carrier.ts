@@ -14,6 +14,11 @@
  *   dropped, counted, with a warning at the 1st, 10th, 100th… drop); AudioDown messages are
  *   posted as they come. Int16Array samples cross by structured clone (the renderer transfers
  *   its buffers; MessagePortMain can only transfer ports, so main → renderer samples are copied).
+ * - Microphone ports: the page asks its preload for a port of its own for the capture worklet,
+ *   whose other end arrives here on ipcChannel.micPort (`ipcRenderer.postMessage`), checked like
+ *   a request (our window, a trusted frame). It carries `mic` messages only, checked as above;
+ *   so the 50 frames a second go from the audio thread to main without the page's main thread.
+ *   Ports of a page are closed when the page loads again and when the carrier is removed.
  *
  * Register once the window exists and call the returned function when it closes: it removes
  * the handlers, the subscriptions and the port.
@@ -30,9 +35,16 @@ export interface IpcInvokeEventLike {
   readonly senderFrame: FrameLike | null;
 }
 
+/** An `ipcRenderer.postMessage` as main receives it (Electron's IpcMainEvent). */
+export interface IpcPortEventLike extends IpcInvokeEventLike {
+  readonly ports: readonly MessagePortLike[];
+}
+
 export interface IpcMainLike {
   handle(channel: string, listener: (event: IpcInvokeEventLike, ...args: unknown[]) => unknown): void;
   removeHandler(channel: string): void;
+  on(channel: string, listener: (event: IpcPortEventLike, ...args: unknown[]) => void): unknown;
+  removeListener(channel: string, listener: (event: IpcPortEventLike, ...args: unknown[]) => void): unknown;
 }
 
 export interface MessagePortLike {
@@ -185,8 +197,45 @@ export function registerIpcCarrier(options: IpcCarrierOptions): () => void {
     port?.postMessage(message);
   });
 
+  // ---------- microphone ports ----------
+  const micPorts = new Set<MessagePortLike>();
+  const closeMicPorts = (): void => {
+    for (const micPort of micPorts) micPort.close();
+    micPorts.clear();
+  };
+  const onMicMessage = (messageEvent: { data: unknown }): void => {
+    const parsed = parseAudioUp(messageEvent.data);
+    if (typeof parsed === 'string' || parsed.type !== 'mic') {
+      dropped += 1;
+      if (isPowerOfTen(dropped))
+        warn(
+          `cue: dropped ${dropped} malformed audio message(s); latest: ${typeof parsed === 'string' ? parsed : `${parsed.type} on a microphone port`}`,
+        );
+      return;
+    }
+    handler.audioUp(parsed);
+  };
+  const onMicPort = (event: IpcPortEventLike): void => {
+    const win = usableWindow();
+    const micPort = event.ports[0];
+    if (!win || event.sender !== win.webContents || !isTrustedSender(event.senderFrame)) {
+      warn(`cue: refused a microphone port from ${describeFrame(event.senderFrame)}`);
+      for (const refused of event.ports) refused.close();
+      return;
+    }
+    if (!micPort) return;
+    micPort.on('message', onMicMessage);
+    micPort.start();
+    micPorts.add(micPort);
+  };
+  ipcMain.on(ipcChannel.micPort, onMicPort);
+
+  const onPageLoad = (): void => {
+    closeMicPorts();
+    connectAudio();
+  };
   const contents = usableWindow()?.webContents;
-  contents?.on('did-finish-load', connectAudio);
+  contents?.on('did-finish-load', onPageLoad);
   // Registered after the page has loaded: hand over the port now.
   if (contents && isTrustedSender(contents.mainFrame)) connectAudio();
 
@@ -195,10 +244,12 @@ export function registerIpcCarrier(options: IpcCarrierOptions): () => void {
     if (!registered) return;
     registered = false;
     for (const channel of channels) ipcMain.removeHandler(channel);
+    ipcMain.removeListener(ipcChannel.micPort, onMicPort);
     unsubscribeEvents();
     unsubscribeAudio();
-    if (contents && !contents.isDestroyed()) contents.removeListener('did-finish-load', connectAudio);
+    if (contents && !contents.isDestroyed()) contents.removeListener('did-finish-load', onPageLoad);
     closePort();
+    closeMicPorts();
   };
 }
 

@@ -15,10 +15,15 @@
  *   has loaded. Messages sent before it arrives are queued (the oldest dropped past a bound).
  *   Mic samples cross as transferred ArrayBuffers (the buffer is the preload's own copy, made
  *   by contextBridge, so the page's array is untouched).
+ * - requestMicPort(): a port for the page's capture worklet to send microphone frames straight
+ *   to main. contextBridge cannot carry a MessagePort, so (as Electron documents for ports to
+ *   the main world) the preload makes a channel, sends one end to main on ipcChannel.micPort and
+ *   posts the other to this window, tagged with the id it returns; the page takes the port from
+ *   that message (platform/electron-mic-port.ts).
  */
 import { contextBridge, ipcRenderer } from 'electron';
 import type { AudioDown, AudioUp, CueApi, EventName, Events } from '../shared/contract';
-import { ipcChannel, isEventName, isRequestName } from '../shared/contract-names';
+import { ipcChannel, isEventName, isRequestName, MIC_PORT_MESSAGE } from '../shared/contract-names';
 
 /** App version, injected at build time from package.json (electron.vite.config.ts). */
 declare const __CUE_VERSION__: string;
@@ -32,6 +37,7 @@ const eventListeners = new Map<EventName, Set<AnyListener>>();
 const audioListeners = new Set<(message: AudioDown) => void>();
 let audioPort: MessagePort | undefined;
 let audioQueue: AudioUp[] = [];
+let nextMicPortId = 1;
 
 function report(what: string, error: unknown): void {
   console.error(`cue: ${what}:`, error);
@@ -96,7 +102,7 @@ function unwrapRemoteError(error: unknown): Error {
   return unwrapped;
 }
 
-const cue: CueApi & { readonly version: string } = Object.freeze({
+const cue: CueApi & { readonly version: string; requestMicPort(): number } = Object.freeze({
   version: __CUE_VERSION__,
 
   request(name: unknown, payload: unknown): Promise<never> {
@@ -132,6 +138,14 @@ const cue: CueApi & { readonly version: string } = Object.freeze({
     return () => {
       audioListeners.delete(listener);
     };
+  },
+
+  requestMicPort(): number {
+    const id = nextMicPortId++;
+    const channel = new MessageChannel();
+    ipcRenderer.postMessage(ipcChannel.micPort, null, [channel.port1]);
+    window.postMessage({ [MIC_PORT_MESSAGE]: id }, '*', [channel.port2]);
+    return id;
   },
 });
 

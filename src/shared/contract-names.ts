@@ -52,4 +52,9 @@ export const ipcChannel = {
   request: (name: RequestName) => `cue:request:${name}`,
   event: 'cue:event',
   audioPort: 'cue:audio-port',
+  /** Renderer → main: a port for microphone frames only (see CueApi.openMicPort). */
+  micPort: 'cue:mic-port',
 } as const;
+
+/** The key of the window message that hands the page a microphone port in Electron (its value: the request's id). */
+export const MIC_PORT_MESSAGE = 'cueMicPort';

@@ -208,6 +208,12 @@ export interface CueApi {
   /** Sends microphone audio and playback reports to main. */
   sendAudio(message: AudioUp): void;
   onAudio(listener: (message: AudioDown) => void): () => void;
+  /**
+   * A port to main for microphone audio only (AudioUp `mic` messages, samples transferred) that
+   * the page hands to its capture worklet, so the frames never wait for the page's main thread.
+   * Each call opens a new one; closing it ends it. Absent where the API has none.
+   */
+  openMicPort?(): Promise<MessagePort>;
 }
 
 export class ContractError extends Error {

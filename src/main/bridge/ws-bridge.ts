@@ -17,6 +17,11 @@
  *   and `{kind:'event', name, payload}` for every contract event
  * - binary both ways: the audio channel, encoded with src/shared/audio-wire.ts
  *
+ * `/bridge/mic`, accepted on the same terms: binary `mic` frames only (anything else is
+ * dropped, a text frame closes it with 1008), from the page's mic worker, so microphone audio
+ * does not pass through the page's main thread. One at a time, like the client; it is closed
+ * (4000) when a newer one opens and when the client it belongs to is replaced.
+ *
  * Request names are checked against the contract before the handler sees them; the handler
  * validates payloads and its errors come back as ok:false with their message. One client at a
  * time: a new authenticated connection (a reload, a reconnect) replaces the previous one, which
@@ -42,6 +47,8 @@ import {
 } from '../shell/renderer-files';
 
 export const BRIDGE_PATH = '/bridge';
+/** The microphone's own socket (src/renderer/src/platform/mic-worker.ts). */
+export const MIC_PATH = '/bridge/mic';
 /** Close code sent to a client replaced by a newer connection (it should not reconnect). */
 export const CLOSE_REPLACED = 4000;
 /** Close code for a client that broke the frame protocol. */
@@ -99,6 +106,11 @@ export async function startWebBridge(options: WebBridgeOptions): Promise<WebBrid
   const sockets = new Set<Socket>();
   const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_FRAME_BYTES });
   let current: ClientLink | null = null;
+  let currentMic: MicLink | null = null;
+  const closeMic = (code: number, reason: string): void => {
+    currentMic?.close(code, reason);
+    currentMic = null;
+  };
 
   const server = createServer((req, res) => {
     if (req.headers.host !== hostHeader) return plain(res, 403, 'Forbidden');
@@ -114,15 +126,31 @@ export async function startWebBridge(options: WebBridgeOptions): Promise<WebBrid
   });
   server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => {
     socket.on('error', () => socket.destroy());
-    const refusal = checkUpgrade(req, { origin, hostHeader, token });
-    if (refusal) {
-      socket.end(`HTTP/1.1 ${refusal}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+    const checked = checkUpgrade(req, { origin, hostHeader, token });
+    if (!checked.ok) {
+      socket.end(`HTTP/1.1 ${checked.refusal}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+      return;
+    }
+    if (checked.path === MIC_PATH) {
+      wss.handleUpgrade(req, socket, head, (ws) => {
+        closeMic(CLOSE_REPLACED, 'replaced by a newer connection');
+        const link = new MicLink(ws, handler, log);
+        currentMic = link;
+        ws.once('close', () => {
+          link.dispose();
+          if (currentMic === link) currentMic = null;
+        });
+      });
       return;
     }
     wss.handleUpgrade(req, socket, head, (ws) => {
       const previous = current;
       current = new ClientLink(ws, handler, log);
-      previous?.close(CLOSE_REPLACED, 'replaced by a newer connection');
+      if (previous) {
+        previous.close(CLOSE_REPLACED, 'replaced by a newer connection');
+        // The replaced page's microphone must not go on feeding the session.
+        closeMic(CLOSE_REPLACED, 'its page was replaced by a newer connection');
+      }
       const link = current;
       ws.once('close', () => {
         link.dispose();
@@ -153,6 +181,7 @@ export async function startWebBridge(options: WebBridgeOptions): Promise<WebBrid
         current?.close(1001, 'server shutting down');
         current?.dispose();
         current = null;
+        closeMic(1001, 'server shutting down');
         for (const ws of wss.clients) ws.terminate();
         wss.close();
         server.close(() => done());
@@ -278,22 +307,84 @@ class ClientLink {
   }
 }
 
+/** The microphone's socket: binary `mic` frames to the handler, nothing back. */
+class MicLink {
+  private alive = true;
+  private readonly heartbeat: NodeJS.Timeout;
+  private disposed = false;
+  private dropped = 0;
+
+  constructor(
+    private readonly ws: WebSocket,
+    private readonly handler: ContractHandler,
+    private readonly log: (message: string) => void,
+  ) {
+    ws.on('message', (data, isBinary) => this.receive(data, isBinary));
+    ws.on('pong', () => (this.alive = true));
+    ws.on('error', (error) => log(`mic socket: ${error.message}`));
+    this.heartbeat = setInterval(() => {
+      if (!this.alive) {
+        this.ws.terminate();
+        return;
+      }
+      this.alive = false;
+      this.ws.ping();
+    }, HEARTBEAT_MS);
+    this.heartbeat.unref();
+  }
+
+  close(code: number, reason: string): void {
+    this.dispose();
+    if (this.ws.readyState === this.ws.OPEN || this.ws.readyState === this.ws.CONNECTING)
+      this.ws.close(code, reason);
+  }
+
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    clearInterval(this.heartbeat);
+  }
+
+  private receive(data: RawData, isBinary: boolean): void {
+    if (this.disposed) return;
+    if (!isBinary) {
+      this.close(CLOSE_PROTOCOL, 'the microphone socket takes binary mic frames only');
+      return;
+    }
+    let problem: string;
+    try {
+      const message = decodeAudioUp(toBuffer(data));
+      if (message.type === 'mic') {
+        this.handler.audioUp(message);
+        return;
+      }
+      problem = `a "${message.type}" message on the microphone socket`;
+    } catch (error) {
+      problem = (error as Error).message;
+    }
+    this.dropped += 1;
+    this.log(`mic frame dropped (${this.dropped} so far): ${problem}`);
+  }
+}
+
 function checkUpgrade(
   req: IncomingMessage,
   expected: { origin: string; hostHeader: string; token: string },
-): string | null {
+): { ok: true; path: typeof BRIDGE_PATH | typeof MIC_PATH } | { ok: false; refusal: string } {
+  const refuse = (refusal: string) => ({ ok: false as const, refusal });
   let url: URL;
   try {
     url = new URL(req.url ?? '/', expected.origin);
   } catch {
-    return '400 Bad Request';
+    return refuse('400 Bad Request');
   }
-  if (url.pathname !== BRIDGE_PATH) return '404 Not Found';
-  if (req.headers.host !== expected.hostHeader) return '403 Forbidden';
-  if (req.headers.origin !== expected.origin) return '403 Forbidden';
+  const path = url.pathname;
+  if (path !== BRIDGE_PATH && path !== MIC_PATH) return refuse('404 Not Found');
+  if (req.headers.host !== expected.hostHeader) return refuse('403 Forbidden');
+  if (req.headers.origin !== expected.origin) return refuse('403 Forbidden');
   const given = url.searchParams.get('token');
-  if (given === null || !sameSecret(given, expected.token)) return '403 Forbidden';
-  return null;
+  if (given === null || !sameSecret(given, expected.token)) return refuse('403 Forbidden');
+  return { ok: true, path };
 }
 
 function sameSecret(given: string, token: string): boolean {
@@ -313,7 +404,7 @@ async function serveStatic(
     return plain(res, 405, 'Method Not Allowed');
   }
   const rawPath = (req.url ?? '/').split('?')[0]!.split('#')[0]!;
-  if (rawPath === BRIDGE_PATH) return plain(res, 426, 'Upgrade Required');
+  if (rawPath === BRIDGE_PATH || rawPath === MIC_PATH) return plain(res, 426, 'Upgrade Required');
   const target = rendererPath(root, rawPath);
   if (!target.ok) return plain(res, target.status, target.status === 400 ? 'Bad Request' : 'Forbidden');
   let file: string;

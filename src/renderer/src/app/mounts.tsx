@@ -6,8 +6,8 @@ import type { AppState, CueApi, Notice } from '../../../shared/contract';
 import type { TurnReport } from '../../../shared/report';
 import type { Settings } from '../../../shared/settings';
 import type { TimelineEvent } from '../../../shared/timeline';
-import { useEffect } from 'react';
-import type { AudioEngineState } from '../audio/audio-engine';
+import { useEffect, useRef } from 'react';
+import type { AudioEngine, AudioEngineState } from '../audio/audio-engine';
 import { useAudioEngine } from '../audio/use-audio-engine';
 import { LiveTimeline } from '../timeline';
 import { useMicrophoneNotice } from './use-microphone-notice';
@@ -42,25 +42,65 @@ export function AudioMount(props: AudioMountProps) {
   useMicrophoneNotice(micState, message, onNotice, onDismissNotice);
   useEffect(() => onMicrophone(micState), [micState, onMicrophone]);
   if (!state.running) return null;
-  const level = Math.max(-60, Math.min(0, audio.status.level));
   return (
     <div className="audio-status" data-mic-state={micState}>
       <span className="audio-status-label">{micLabel(micState, audio.status.device?.label)}</span>
-      <meter
-        className="audio-level"
-        aria-label="Microphone level"
-        min={-60}
-        max={0}
-        low={-40}
-        high={-6}
-        optimum={-20}
-        value={level}
-      />
+      <InputLevelMeter engine={audio.engine} />
       {micState === 'error' && (
         <button type="button" className="btn btn--ghost" onClick={audio.retry}>
           Retry microphone
         </button>
       )}
+    </div>
+  );
+}
+
+const METER_MIN_DB = -60;
+/** Above this the input is close to clipping: the bar changes colour. */
+const METER_LOUD_DB = -6;
+/** The meter's value for assistive technology moves in steps this big (dB). */
+const METER_ARIA_STEP_DB = 5;
+
+/**
+ * The microphone's level. Readings (up to 10 a second, all day) are written to the element
+ * directly and move the bar by a transform on its own layer: a re-render or a layout for each
+ * one cost the window more than anything else it does while it listens.
+ */
+function InputLevelMeter({ engine }: { engine: AudioEngine }) {
+  const meter = useRef<HTMLDivElement>(null);
+  const bar = useRef<HTMLDivElement>(null);
+  useEffect(() => {
+    let ariaValue = NaN;
+    let loud = false;
+    const show = ({ level }: { level: number }) => {
+      const db = Math.max(METER_MIN_DB, Math.min(0, level));
+      if (bar.current) bar.current.style.transform = `scaleX(${(1 - db / METER_MIN_DB).toFixed(3)})`;
+      const element = meter.current;
+      if (!element) return;
+      const stepped = Math.round(db / METER_ARIA_STEP_DB) * METER_ARIA_STEP_DB;
+      if (stepped !== ariaValue) {
+        ariaValue = stepped;
+        element.setAttribute('aria-valuenow', String(stepped));
+        element.setAttribute('aria-valuetext', stepped <= METER_MIN_DB ? 'silent' : `${stepped} dB`);
+      }
+      if (db > METER_LOUD_DB !== loud) {
+        loud = !loud;
+        element.toggleAttribute('data-loud', loud);
+      }
+    };
+    show(engine.level);
+    return engine.onLevel(show);
+  }, [engine]);
+  return (
+    <div
+      ref={meter}
+      className="audio-level"
+      role="meter"
+      aria-label="Microphone level"
+      aria-valuemin={METER_MIN_DB}
+      aria-valuemax={0}
+    >
+      <div ref={bar} className="audio-level__bar" />
     </div>
   );
 }

@@ -3,8 +3,11 @@
  * UI uses it through `useAudioEngine`.
  *
  * Capture: getUserMedia (echo cancellation, noise suppression and auto gain as asked) → the
- * capture worklet (mono, 16 kHz, 20 ms Int16 frames) → `sendAudio({type:'mic'})` with the age of
- * each frame's first sample; the input level (dBFS) goes to status listeners at most 10 times a second.
+ * capture worklet (mono, 16 kHz, 20 ms Int16 frames, each with the age of its first sample) →
+ * main. Where the API offers a mic port (`openMicPort`), the worklet sends the frames straight
+ * to it and the page's main thread never handles one; else they come through here to
+ * `sendAudio({type:'mic'})`. The worklet meters the input: the level (dBFS) reaches status
+ * listeners at most 10 times a second, and only when it moved by a decibel.
  *
  * Playback: AudioDown from main → resampled from the provider's rate to the context rate → the
  * playback worklet. Its reports become `played` (the first sample of an utterance is audible) and
@@ -18,7 +21,7 @@
  * focus again, and `retry()` tries at once.
  */
 import type { AudioDown, AudioUp, CueApi } from '../../../shared/contract';
-import { LEVEL_FLOOR_DB, LevelMeter } from './level-meter';
+import { LEVEL_FLOOR_DB } from './level-meter';
 import { int16ToFloat } from './pcm';
 import { StreamResampler } from './resampler';
 import { DEFAULT_PREBUFFER_MS } from './ring-buffer';
@@ -63,15 +66,19 @@ export interface AudioEngineStatus {
   /** For the user: what is wrong and what to do (state 'error'), or a notice while capturing. */
   message?: string;
   problem?: AudioProblem;
-  /** Smoothed microphone level, dBFS (LEVEL_FLOOR_DB when not capturing). */
-  level: number;
-  /** Held peak of the microphone, dBFS. */
-  peak: number;
   /** The microphone in use. */
   device?: { deviceId: string; label: string };
   /** The AudioContext's rate, Hz, once open. */
   sampleRate?: number;
 }
+
+/** The input meter: smoothed RMS and held peak, dBFS (LEVEL_FLOOR_DB when not capturing). */
+export interface InputLevel {
+  level: number;
+  peak: number;
+}
+
+const SILENT: InputLevel = Object.freeze({ level: LEVEL_FLOOR_DB, peak: LEVEL_FLOOR_DB });
 
 export interface InputDevice {
   deviceId: string;
@@ -105,6 +112,8 @@ export const AUDIO_MESSAGES: Record<AudioProblem, string> = {
 
 /** Smallest level change (dB) worth a status update. */
 const LEVEL_STEP_DB = 1;
+/** Minimum interval of level-only status updates, ms: each one repaints the window, all day. */
+const LEVEL_INTERVAL_MS = 100;
 
 export class AudioDeviceError extends Error {
   override name = 'AudioDeviceError';
@@ -178,6 +187,8 @@ export interface AudioEngineDeps {
   permissions?: Pick<Permissions, 'query'>;
   /** Where focus events come from (window); recovery after a permission change in system settings. */
   focusTarget?: Pick<EventTarget, 'addEventListener' | 'removeEventListener'>;
+  /** Whether anyone can see the meter (document): no level readings while it is hidden. */
+  visibility?: Pick<Document, 'visibilityState' | 'addEventListener' | 'removeEventListener'>;
   now?: () => number;
 }
 
@@ -212,8 +223,9 @@ export class AudioEngine {
   private readonly deps: AudioEngineDeps;
   private readonly statusListeners = new Set<(status: AudioEngineStatus) => void>();
   private readonly deviceListeners = new Set<(devices: InputDevice[]) => void>();
-  private currentStatus: AudioEngineStatus = { state: 'idle', level: LEVEL_FLOOR_DB, peak: LEVEL_FLOOR_DB };
-  private readonly meter = new LevelMeter();
+  private currentStatus: AudioEngineStatus = { state: 'idle' };
+  private currentLevel: InputLevel = SILENT;
+  private readonly levelListeners = new Set<(level: InputLevel) => void>();
   private options: CaptureOptions = { ...DEFAULT_CAPTURE_OPTIONS };
   private wanted = false;
   /** Bumped by start/stop: async work of an older generation gives up. */
@@ -236,7 +248,6 @@ export class AudioEngine {
   private permissionStatus: PermissionStatus | null = null;
   private readonly resamplers = new Map<number, StreamResampler>();
   private readonly pendingReports = new Set<PendingReport>();
-  private lastLevelAt = -Infinity;
 
   constructor(deps: AudioEngineDeps) {
     this.deps = deps;
@@ -259,6 +270,22 @@ export class AudioEngine {
     this.statusListeners.add(listener);
     return () => {
       this.statusListeners.delete(listener);
+    };
+  }
+
+  /** The input meter's last reading. */
+  get level(): InputLevel {
+    return this.currentLevel;
+  }
+
+  /**
+   * The input meter, apart from the status: at most 10 readings a second while capturing and the
+   * page is visible (none while it is hidden), for a meter that draws them without re-rendering.
+   */
+  onLevel(listener: (level: InputLevel) => void): () => void {
+    this.levelListeners.add(listener);
+    return () => {
+      this.levelListeners.delete(listener);
     };
   }
 
@@ -362,14 +389,11 @@ export class AudioEngine {
     this.playback = null;
     this.lost = null;
     this.usingFallback = false;
-    this.meter.reset();
     this.setStatus({
       state: 'idle',
       message: undefined,
       problem: undefined,
       device: undefined,
-      level: LEVEL_FLOOR_DB,
-      peak: LEVEL_FLOOR_DB,
     });
     if (playback) {
       this.postPlayback({ type: 'close' }, playback);
@@ -550,6 +574,7 @@ export class AudioEngine {
       return;
     }
     this.capture = capture;
+    this.connectMicPort(capture);
     this.usingFallback = fellBack;
     const label = track.label || 'Microphone';
     let message: string | undefined;
@@ -558,14 +583,11 @@ export class AudioEngine {
     else if (this.lost && this.lost.label !== label)
       message = `${this.lost.label || 'The microphone'} was disconnected: now using ${label}.`;
     this.lost = null;
-    this.meter.reset();
     this.setStatus({
       state: 'capturing',
       problem: undefined,
       message,
       device: { deviceId: capture.deviceId, label },
-      level: LEVEL_FLOOR_DB,
-      peak: LEVEL_FLOOR_DB,
     });
     if (context.state !== 'running') void context.resume().catch(() => undefined);
   }
@@ -577,7 +599,12 @@ export class AudioEngine {
     options: CaptureOptions,
   ): Capture {
     const source = context.createMediaStreamSource(stream);
-    const processorOptions: CaptureProcessorOptions = { targetRate: MIC_RATE, frameMs: MIC_FRAME_MS };
+    const processorOptions: CaptureProcessorOptions = {
+      targetRate: MIC_RATE,
+      frameMs: MIC_FRAME_MS,
+      levelIntervalMs: this.deps.levelIntervalMs ?? LEVEL_INTERVAL_MS,
+      levelStepDb: LEVEL_STEP_DB,
+    };
     const node = this.createNode(context, CAPTURE_PROCESSOR, {
       numberOfInputs: 1,
       // One silent output, connected: every browser then pulls the node each quantum.
@@ -603,6 +630,14 @@ export class AudioEngine {
     track.addEventListener('ended', onEnded);
     track.addEventListener('mute', onMute);
     track.addEventListener('unmute', onUnmute);
+    const visibility = this.deps.visibility;
+    const onVisibility = () => {
+      const message: CaptureIn = { type: 'meter', on: visibility?.visibilityState !== 'hidden' };
+      node.port.postMessage(message);
+      if (!message.on) this.setLevel(SILENT);
+    };
+    if (visibility?.visibilityState === 'hidden') onVisibility();
+    visibility?.addEventListener('visibilitychange', onVisibility);
     return {
       options,
       stream,
@@ -616,6 +651,7 @@ export class AudioEngine {
         track.removeEventListener('ended', onEnded);
         track.removeEventListener('mute', onMute);
         track.removeEventListener('unmute', onUnmute);
+        visibility?.removeEventListener('visibilitychange', onVisibility);
       },
     };
   }
@@ -637,32 +673,49 @@ export class AudioEngine {
     if (this.capture?.track !== track || !this.wanted) return;
     this.lost = { label: track.label };
     this.closeCapture();
-    this.meter.reset();
     this.setStatus({
       state: 'error',
       problem: 'device-lost',
       message: AUDIO_MESSAGES['device-lost'],
-      level: LEVEL_FLOOR_DB,
-      peak: LEVEL_FLOOR_DB,
     });
     // Another microphone (the new system default) may be there already.
     void this.openCapture();
   }
 
   private onCaptureMessage(message: CaptureOut): void {
-    if (message?.type !== 'frame' || !this.capture || !this.context) return;
-    const { samples, time } = message;
-    const reading = this.meter.update(samples, MIC_RATE);
-    const ageMs = Math.max(0, (this.context.currentTime - time) * 1000) + this.capture.inputLatencyMs;
-    this.api?.sendAudio({ type: 'mic', samples, ageMs });
-    const now = this.now();
-    // The meter moves ten times a second at most, and only when the level moved by a decibel:
-    // every update repaints the window, all day long while Cue listens.
-    const moved = Math.abs(reading.level - this.currentStatus.level) >= LEVEL_STEP_DB;
-    if (moved && now - this.lastLevelAt >= (this.deps.levelIntervalMs ?? 100)) {
-      this.lastLevelAt = now;
-      this.setStatus({ level: reading.level, peak: reading.peak });
+    if (!this.capture || !this.context) return;
+    if (message?.type === 'level') {
+      this.setLevel({ level: message.level, peak: message.peak });
+    } else if (message?.type === 'frame') {
+      const ageMs =
+        Math.max(0, (this.context.currentTime - message.time) * 1000) + this.capture.inputLatencyMs;
+      this.api?.sendAudio({ type: 'mic', samples: message.samples, ageMs });
     }
+  }
+
+  /**
+   * Asks the API for a port to main and hands it to the capture worklet, which then sends its
+   * frames there itself. Until it arrives (or if the API has none), frames come through here.
+   */
+  private connectMicPort(capture: Capture): void {
+    const open = this.api?.openMicPort;
+    if (!open) return;
+    open.call(this.api).then(
+      (port) => {
+        if (this.capture !== capture) {
+          port.close();
+          return;
+        }
+        const message: CaptureIn = { type: 'sink', port, inputLatencyMs: capture.inputLatencyMs };
+        capture.node.port.postMessage(message, [port]);
+      },
+      (error: unknown) => {
+        // Frames keep coming through the page: slower, but nothing is lost.
+        console.warn(
+          `cue: no direct microphone channel to main (${messageOf(error)}); sending through the page`,
+        );
+      },
+    );
   }
 
   // ---------- playback ----------
@@ -771,14 +824,11 @@ export class AudioEngine {
   // ---------- recovery ----------
 
   private fail(error: AudioDeviceError): void {
-    this.meter.reset();
     this.setStatus({
       state: 'error',
       problem: error.problem,
       message: error.message,
       device: undefined,
-      level: LEVEL_FLOOR_DB,
-      peak: LEVEL_FLOOR_DB,
     });
     this.scheduleRetry(error.problem);
   }
@@ -901,8 +951,16 @@ export class AudioEngine {
     for (const key of Object.keys(next) as (keyof AudioEngineStatus)[])
       if (next[key] === undefined) delete next[key];
     if (sameStatus(next, this.currentStatus)) return;
+    const stateChanged = next.state !== this.currentStatus.state;
     this.currentStatus = next;
     for (const listener of [...this.statusListeners]) listener(next);
+    if (stateChanged) this.setLevel(SILENT);
+  }
+
+  private setLevel(level: InputLevel): void {
+    if (level.level === this.currentLevel.level && level.peak === this.currentLevel.peak) return;
+    this.currentLevel = level;
+    for (const listener of [...this.levelListeners]) listener(level);
   }
 }
 

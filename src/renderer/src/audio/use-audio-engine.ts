@@ -6,7 +6,7 @@
  *   const audio = useAudioEngine({ api, enabled: state.running, deviceId, echoCancellation: true, ... });
  *   audio.status.state      'idle' | 'starting' | 'capturing' | 'error'
  *   audio.status.message    what to tell the user (errors; notices such as a fallback device)
- *   audio.status.level      input level in dBFS for the meter (at most 10 updates a second)
+ *   audio.engine.onLevel(l) input level in dBFS for a meter that draws it itself (<InputLevelMeter>)
  *   audio.devices           microphones for the picker
  *   audio.retry()           after an error
  */
@@ -53,6 +53,7 @@ export function createAudioEngine(overrides: Partial<AudioEngineDeps> = {}): Aud
   return new AudioEngine({
     workletUrls: WORKLET_URLS,
     focusTarget: typeof window === 'undefined' ? undefined : window,
+    visibility: typeof document === 'undefined' ? undefined : document,
     ...overrides,
     api: overrides.api ?? getCueApi,
   });

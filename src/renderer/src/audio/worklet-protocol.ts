@@ -14,23 +14,47 @@ export interface CaptureProcessorOptions {
   targetRate?: number;
   /** Frame length, ms. */
   frameMs?: number;
+  /** Minimum interval between two level messages, ms (default 100). */
+  levelIntervalMs?: number;
+  /** Smallest level change worth a level message, dB (default 1). */
+  levelStepDb?: number;
 }
 
 /** Engine → capture worklet. */
 export type CaptureIn =
   /** Drop the pending partial frame and the resampler history (a new stream). */
   | { type: 'reset' }
+  /**
+   * From now on send each frame to `port` as an AudioUp `mic` message (its age computed here,
+   * `inputLatencyMs` added), never through the page's main thread; `port: null` goes back to
+   * `frame` messages on the node's own port.
+   */
+  | { type: 'sink'; port: MessagePort | null; inputLatencyMs: number }
+  /** Level messages on or off (off while nobody can see the meter); on sends the next at once. */
+  | { type: 'meter'; on: boolean }
   /** Stop for good: `process` returns false so the node can be collected. */
   | { type: 'close' };
 
-/** Capture worklet → engine. */
-export type CaptureOut = {
-  type: 'frame';
-  /** `targetRate` mono Int16 samples, `frameMs` long (the buffer is transferred). */
+/** Capture worklet → engine (on the node's port). */
+export type CaptureOut =
+  /** A frame, when no sink port was given. */
+  | {
+      type: 'frame';
+      /** `targetRate` mono Int16 samples, `frameMs` long (the buffer is transferred). */
+      samples: Int16Array;
+      /** AudioContext time at which the first sample was captured (entered the graph), s. */
+      time: number;
+    }
+  /** The meter moved (by `levelStepDb`, at most every `levelIntervalMs`): smoothed RMS and held peak, dBFS. */
+  | { type: 'level'; level: number; peak: number };
+
+/** Capture worklet → sink port: what main's audio channel takes (AudioUp `mic`). */
+export interface MicFrameMessage {
+  type: 'mic';
   samples: Int16Array;
-  /** AudioContext time at which the first sample was captured (entered the graph), s. */
-  time: number;
-};
+  /** How long before posting the first sample was captured, ms. */
+  ageMs: number;
+}
 
 // ---------- playback ----------
 

@@ -1,11 +1,14 @@
 /**
  * The renderer's one door to main. Everything else in the renderer asks `getCueApi()` and
  * talks to the CueApi it gets, never to a bridge:
- * - in Electron, the preload's `window.cue` (the contract over IPC);
+ * - in Electron, the preload's `window.cue` (the contract over IPC), with the microphone's port
+ *   to main received as the preload posts it (electron-mic-port.ts);
  * - in a browser (`npm run web`, e2e tests), the WebSocket client on this page's own address,
- *   with the run's token from this page's `?token=` query parameter.
+ *   with the run's token from this page's `?token=` query parameter, and the mic worker.
  */
 import type { CueApi } from '../../../shared/contract';
+import { withElectronMicPort } from './electron-mic-port';
+import micWorkerUrl from './mic-worker.ts?worker&url';
 import { connectWebBridge } from './ws-client';
 
 let api: Promise<CueApi> | null = null;
@@ -23,7 +26,8 @@ export function getCueApi(): Promise<CueApi> {
 
 function open(): Promise<CueApi> {
   const preload = (window as unknown as { cue?: Partial<CueApi> }).cue;
-  if (preload && typeof preload.request === 'function') return Promise.resolve(preload as CueApi);
+  if (preload && typeof preload.request === 'function')
+    return Promise.resolve(withElectronMicPort(preload as CueApi, window));
   const token = new URLSearchParams(location.search).get('token');
   if (!token)
     return Promise.reject(
@@ -32,5 +36,7 @@ function open(): Promise<CueApi> {
       ),
     );
   const scheme = location.protocol === 'https:' ? 'wss:' : 'ws:';
-  return connectWebBridge(`${scheme}//${location.host}/bridge`, token);
+  return connectWebBridge(`${scheme}//${location.host}/bridge`, token, {
+    createMicWorker: () => new Worker(micWorkerUrl, { name: 'cue-mic' }),
+  });
 }

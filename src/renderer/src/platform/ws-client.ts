@@ -7,7 +7,10 @@
  *   Requests made while the connection is down are queued and sent when it is back (the
  *   timeout still counts); requests in flight when it drops fail at once, since nobody can
  *   tell whether main handled them.
- * - Microphone audio while disconnected is dropped (it is real time).
+ * - Microphone audio while disconnected is dropped (it is real time). With `createMicWorker`,
+ *   `openMicPort()` gives ports to a Worker that holds a second socket, to the bridge's mic
+ *   endpoint (`/bridge/mic`), so the capture worklet's frames reach main without the page's
+ *   main thread (platform/mic-worker.ts).
  * - A dropped connection is re-opened with exponential backoff; listeners of 'notice' hear
  *   that it was lost and that it is back, and 'state' listeners get a fresh app state.
  *   A connection replaced by a newer one (another tab, close code 4000) does not reconnect.
@@ -49,6 +52,14 @@ export interface WebBridgeClientOptions {
   reconnectMaxMs?: number;
   /** Opens a socket (the browser's WebSocket by default). */
   createSocket?: (url: string) => WebSocketLike;
+  /** Starts the mic worker (platform/mic-worker.ts); without it there is no `openMicPort`. */
+  createMicWorker?: () => MicWorkerLike;
+}
+
+/** The part of a Worker the client uses. */
+export interface MicWorkerLike {
+  postMessage(message: unknown, transfer: Transferable[]): void;
+  terminate(): void;
 }
 
 /** The CueApi, plus a way to end the connection for good. */
@@ -100,6 +111,10 @@ export function connectWebBridge(
   address.searchParams.set('token', token);
   const socketUrl = address.toString();
   const where = `${address.host}${address.pathname}`;
+  const micAddress = new URL(socketUrl);
+  micAddress.pathname = `${address.pathname.replace(/\/$/, '')}/mic`;
+  const micUrl = micAddress.toString();
+  let micWorker: MicWorkerLike | null = null;
 
   const pending = new Map<number, Pending>();
   const listeners = new Map<EventName, Set<(payload: never) => void>>();
@@ -329,7 +344,25 @@ export function connectWebBridge(
         audioListeners.delete(listener);
       };
     },
+    ...(options.createMicWorker && {
+      openMicPort: (): Promise<MessagePort> => {
+        try {
+          if (stopped) throw new Error('the connection to Cue was closed');
+          if (!micWorker) {
+            micWorker = options.createMicWorker!();
+            micWorker.postMessage({ type: 'connect', url: micUrl }, []);
+          }
+          const channel = new MessageChannel();
+          micWorker.postMessage({ type: 'port' }, [channel.port2]);
+          return Promise.resolve(channel.port1);
+        } catch (error) {
+          return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+        }
+      },
+    }),
     close() {
+      micWorker?.terminate();
+      micWorker = null;
       if (stopped && !socket) return;
       stopped = true;
       if (reconnectTimer) clearTimeout(reconnectTimer);

@@ -5,8 +5,10 @@
  *
  * Frames are drawn with requestAnimationFrame only when what is shown changes, and only the part
  * that changed:
- * - a change of the view (pan, zoom, size, theme, hover, selection) or of the items redraws the
- *   whole canvas on the next frame (while paused, item changes at most ten times a second);
+ * - a change of the view (pan, zoom, size, theme, hover, selection) redraws the whole canvas on
+ *   the next frame; a change of the items too, but while following a running session it waits
+ *   for the next live frame (so at most LIVE_FPS frames a second in all) and while paused it
+ *   comes at most ten times a second;
  * - following a running session, the view stays still while the live edge moves across it and
  *   jumps when the edge nears the right (sweepView); between jumps only the strip at the live edge
  *   is redrawn, at most LIVE_FPS times a second (the VAD trace, growing spans, the edge itself);
@@ -335,7 +337,9 @@ export class TimelineCanvas {
         if (this.model.itemsVersion !== this.lastItemsVersion) {
           this.lastItemsVersion = this.model.itemsVersion;
           this.modelDirty = true;
-          this.schedule();
+          // Following a session, item changes wait for the next live frame (one frame, not two).
+          if (this.following && this.model.isRunning) this.scheduleLive();
+          else this.schedule();
         } else {
           this.liveDirty = true;
           this.scheduleLive();
@@ -621,8 +625,8 @@ export class TimelineCanvas {
     this.viewDirty = false;
     this.liveDirty = false;
     if (modelReady) this.modelDirty = false;
-    if (this.modelDirty) this.schedule();
-    else if (live || this.liveDirty) this.scheduleLive();
+    if (this.modelDirty && !live) this.schedule();
+    else if (live || this.liveDirty || this.modelDirty) this.scheduleLive();
   };
 
   /** A turn whose spans or latency still grow with the live edge. */

@@ -1,0 +1,37 @@
+/**
+ * The microphone's own way to main in a browser (a dedicated Worker, its own bundle: see
+ * platform/index.ts). It holds a WebSocket to the bridge's mic endpoint and sends every frame
+ * the capture worklet posts on the ports it is given, so 50 frames a second never queue behind
+ * (or wake) the page's main thread.
+ *
+ *   page → worker: { type: 'connect', url }   the mic endpoint with the run's token
+ *                  { type: 'port', port }     a port the capture worklet sends `mic` messages on
+ *
+ * Frames while the socket is down are dropped (they are real time); a closed socket is reopened
+ * with backoff, unless the bridge replaced this page with a newer one (close code 4000).
+ */
+import { encodeAudioUp } from '../../../shared/audio-wire';
+import { createMicSender, type MicSenderSocket } from './mic-sender';
+
+interface WorkerScope {
+  onmessage: ((event: MessageEvent) => void) | null;
+}
+
+const scope = globalThis as unknown as WorkerScope;
+
+const sender = createMicSender({
+  createSocket: (url) => {
+    const socket = new WebSocket(url);
+    socket.binaryType = 'arraybuffer';
+    return socket as MicSenderSocket;
+  },
+  encode: encodeAudioUp,
+  setTimer: (fn, ms) => setTimeout(fn, ms),
+  clearTimer: (timer) => clearTimeout(timer as ReturnType<typeof setTimeout>),
+});
+
+scope.onmessage = (event: MessageEvent) => {
+  const data = event.data as { type?: unknown; url?: unknown } | null;
+  if (data?.type === 'connect' && typeof data.url === 'string') sender.connect(data.url);
+  else if (data?.type === 'port' && event.ports[0]) sender.addPort(event.ports[0]);
+};
