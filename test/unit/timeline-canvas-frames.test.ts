@@ -4,7 +4,8 @@
  * draw(region?) (no region: the whole canvas).
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { LIVE_FPS, TimelineCanvas } from '../../src/renderer/src/timeline/timeline-canvas';
+import { LIVE_FPS, LIVE_FRAME_MS } from '../../src/renderer/src/timeline/live-pace';
+import { TimelineCanvas } from '../../src/renderer/src/timeline/timeline-canvas';
 import { TimelineModel } from '../../src/renderer/src/timeline/timeline-model';
 import type { TimelineEvent } from '../../src/shared/timeline';
 
@@ -132,8 +133,19 @@ describe('the timeline canvas draws only what changed, at most LIVE_FPS times a 
     for (const strip of strips) expect(strip.x1 - strip.x0).toBeLessThan(40);
   });
 
-  it('an event other than a VAD frame redraws the whole canvas on the next frame', () => {
+  it('following a session, an event other than a VAD frame redraws the whole canvas on the next live frame, not a frame of its own', () => {
     vadFrames(500);
+    draws.length = 0;
+    t += 10;
+    model.ingest({ type: 'user_speech_started', t, turn: 0, at: t - 100 });
+    vi.advanceTimersByTime(LIVE_FRAME_MS + 17);
+    expect(draws).toEqual([undefined]);
+  });
+
+  it('paused, an event other than a VAD frame redraws the whole canvas on the next frame', () => {
+    vadFrames(500);
+    renderer.toggleFollow();
+    vi.advanceTimersByTime(200);
     draws.length = 0;
     t += 10;
     model.ingest({ type: 'user_speech_started', t, turn: 0, at: t - 100 });

@@ -8,7 +8,7 @@
  * src/renderer/src/app/mounts.tsx holds <AudioMount> (microphone and speaker through the audio
  * engine) and <TimelineMount> (the live turn timeline).
  */
-import { useCallback, useEffect, useState } from 'react';
+import { memo, useCallback, useEffect, useState } from 'react';
 import { Conversation } from './app/Conversation';
 import { Disconnected } from './app/Disconnected';
 import { Header } from './app/Header';
@@ -24,6 +24,16 @@ import { useSettingsDraft } from './settings/use-settings-draft';
 import { InForce } from './app/InForce';
 import type { AudioEngineState } from './audio/audio-engine';
 import { loadTuningOpen, saveTuningOpen } from './app/tuning-open';
+
+// The snapshot changes with every transcript while a conversation runs: the parts that do not
+// show the conversation skip those renders (their props stay the same objects).
+const StableHeader = memo(Header);
+const StableInForce = memo(InForce);
+const StableRestartBanner = memo(RestartBanner);
+const StableNotices = memo(Notices);
+const StableAudioMount = memo(AudioMount);
+const StableTimelineMount = memo(TimelineMount);
+const StableTuningPanel = memo(TuningPanel);
 
 export function App() {
   const cue = useCue();
@@ -47,12 +57,17 @@ export function App() {
     [openSettings],
   );
   const restart = useCallback(() => void actions.restart(), [actions]);
+  const openAllSettings = useCallback(() => openSettings(), [openSettings]);
+  const openProviders = useCallback(() => openSettings({ section: 'providers' }), [openSettings]);
+  const toggleTuning = useCallback(() => setTuningOpen((open) => !open), []);
+  const openSessions = useCallback(() => setSessionsOpen(true), []);
+  const reconnect = useCallback(() => void actions.connect(), [actions]);
   const restarting = cue.busy.starting || cue.busy.stopping;
   const connected = connection.status === 'connected';
 
   return (
     <div className="app">
-      <Header
+      <StableHeader
         connection={connection}
         info={cue.info}
         state={state}
@@ -61,22 +76,27 @@ export function App() {
         actions={actions}
         theme={theme}
         onTheme={setTheme}
-        onOpenSettings={() => openSettings()}
+        onOpenSettings={openAllSettings}
         tuningOpen={tuningOpen}
-        onToggleTuning={() => setTuningOpen((open) => !open)}
-        onOpenSessions={() => setSessionsOpen(true)}
+        onToggleTuning={toggleTuning}
+        onOpenSessions={openSessions}
         microphone={microphone}
       />
-      <InForce settings={cue.settings} state={state} />
+      <StableInForce settings={cue.settings} state={state} />
 
       <div className="banners">
-        <RestartBanner state={state} options={cue.options} restarting={restarting} onRestart={restart} />
-        <Notices notices={cue.notices} onDismiss={actions.dismissNotice} onAction={onNoticeAction} />
+        <StableRestartBanner
+          state={state}
+          options={cue.options}
+          restarting={restarting}
+          onRestart={restart}
+        />
+        <StableNotices notices={cue.notices} onDismiss={actions.dismissNotice} onAction={onNoticeAction} />
       </div>
 
       <main className="main" id="main" data-tuning={tuningOpen && connected ? 'open' : 'closed'}>
         {connection.status === 'failed' ? (
-          <Disconnected error={connection.error} onRetry={() => void actions.connect()} retrying={false} />
+          <Disconnected error={connection.error} onRetry={reconnect} retrying={false} />
         ) : (
           <>
             <Conversation
@@ -86,14 +106,12 @@ export function App() {
               keys={cue.keys}
               llmBaseUrl={cue.settings?.llm.base_url ?? ''}
               onOpenProviders={
-                cue.notices.some((n) => n.action?.kind === 'open-settings')
-                  ? null
-                  : () => openSettings({ section: 'providers' })
+                cue.notices.some((n) => n.action?.kind === 'open-settings') ? null : openProviders
               }
             />
             {/* Microphone capture and playback, with the input level, once connected. */}
             {connected && cue.api && state ? (
-              <AudioMount
+              <StableAudioMount
                 api={cue.api}
                 state={state}
                 settings={cue.settings}
@@ -104,7 +122,7 @@ export function App() {
             ) : null}
             <section className="timeline-region" aria-label="Live timeline">
               {connected && cue.api ? (
-                <TimelineMount
+                <StableTimelineMount
                   api={cue.api}
                   subscribeTimeline={actions.subscribeTimeline}
                   turns={cue.turns}
@@ -117,11 +135,11 @@ export function App() {
               <aside className="tuning-region" id="tuning-panel" aria-label="Tuning">
                 {/* The full settings are modal: their fields stand in for these meanwhile. */}
                 {settingsTarget ? null : (
-                  <TuningPanel
+                  <StableTuningPanel
                     settings={cue.settings}
                     options={cue.options}
                     form={form}
-                    onOpenSettings={() => openSettings()}
+                    onOpenSettings={openAllSettings}
                   />
                 )}
               </aside>

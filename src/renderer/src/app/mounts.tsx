@@ -9,7 +9,7 @@ import type { TimelineEvent } from '../../../shared/timeline';
 import { useEffect, useRef } from 'react';
 import type { AudioEngine, AudioEngineState } from '../audio/audio-engine';
 import { useAudioEngine } from '../audio/use-audio-engine';
-import { LiveTimeline } from '../timeline';
+import { LiveTimeline, pacedWriter } from '../timeline';
 import { useMicrophoneNotice } from './use-microphone-notice';
 
 export interface AudioMountProps {
@@ -63,8 +63,9 @@ const METER_ARIA_STEP_DB = 5;
 
 /**
  * The microphone's level. Readings (up to 10 a second, all day) are written to the element
- * directly and move the bar by a transform on its own layer: a re-render or a layout for each
- * one cost the window more than anything else it does while it listens.
+ * directly, on the live frame grid the timeline draws on (one frame for both), and move the bar
+ * by a transform on its own layer: a re-render, a layout or a frame of its own for each one cost
+ * the window more than anything else it does while it listens.
  */
 function InputLevelMeter({ engine }: { engine: AudioEngine }) {
   const meter = useRef<HTMLDivElement>(null);
@@ -89,7 +90,12 @@ function InputLevelMeter({ engine }: { engine: AudioEngine }) {
       }
     };
     show(engine.level);
-    return engine.onLevel(show);
+    const paced = pacedWriter(show);
+    const unsubscribe = engine.onLevel((level) => paced.push(level));
+    return () => {
+      unsubscribe();
+      paced.cancel();
+    };
   }, [engine]);
   return (
     <div

@@ -11,10 +11,14 @@ export const MIC_PORT_TIMEOUT_MS = 5_000;
 
 type PreloadApi = CueApi & { requestMicPort?: () => number };
 
-type WindowLike = Pick<Window, 'addEventListener' | 'removeEventListener'>;
+/** The page's window, where the preload posts the port. */
+export interface MicPortWindow {
+  addEventListener(type: 'message', listener: (event: MessageEvent) => void): void;
+  removeEventListener(type: 'message', listener: (event: MessageEvent) => void): void;
+}
 
 /** The preload's API with `openMicPort` (unchanged when the preload offers no mic port). */
-export function withElectronMicPort(api: PreloadApi, win: WindowLike & object): CueApi {
+export function withElectronMicPort(api: PreloadApi, win: MicPortWindow): CueApi {
   const requestMicPort = api.requestMicPort;
   if (typeof requestMicPort !== 'function') return api;
   return {

@@ -49,6 +49,7 @@ export {
   type TurnLatency,
   type TurnTrack,
 } from './timeline-model';
+export { LIVE_FPS, pacedWriter } from './live-pace';
 export {
   TimelineCanvas,
   type HoverInfo,

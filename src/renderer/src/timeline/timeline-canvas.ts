@@ -7,7 +7,7 @@
  * that changed:
  * - a change of the view (pan, zoom, size, theme, hover, selection) redraws the whole canvas on
  *   the next frame; a change of the items too, but while following a running session it waits
- *   for the next live frame (so at most LIVE_FPS frames a second in all) and while paused it
+ *   for the next live frame (so at most LIVE_FPS frames a second in all, live-pace.ts) and while paused it
  *   comes at most ten times a second;
  * - following a running session, the view stays still while the live edge moves across it and
  *   jumps when the edge nears the right (sweepView); between jumps only the strip at the live edge
@@ -53,6 +53,7 @@ import {
   type TimelineModel,
   type TurnTrack,
 } from './timeline-model';
+import { nextLiveSlot } from './live-pace';
 import { fallbackTheme, readableOn, readTheme, type TimelineTheme } from './timeline-theme';
 
 export interface HoverInfo {
@@ -119,8 +120,6 @@ export interface TimelineCanvasOptions {
 
 const FOLLOW_MARGIN_PX = 28;
 const PAUSED_REDRAW_MS = 100;
-/** Most redraws a second for what only moves with time (scrolling, the VAD trace, the live edge). */
-export const LIVE_FPS = 20;
 /** A whole redraw at least this often while only the live edge changes. */
 const FULL_REFRESH_MS = 1000;
 /** Pixels either side of the live edge that a live-edge redraw covers (marker, chevrons, trace). */
@@ -582,14 +581,17 @@ export class TimelineCanvas {
   /** Draws on an animation frame once a live-paced frame is due (at most LIVE_FPS a second). */
   private scheduleLive(): void {
     if (this.frame || this.timer || this.disposed || this.hidden) return;
-    const wait = this.lastDraw + 1000 / LIVE_FPS - performance.now();
+    // The first slot of the shared live grid after the last draw's (see live-pace.ts).
+    const wait = nextLiveSlot(this.lastDraw) - performance.now();
     if (wait <= 0) {
       this.frame = requestAnimationFrame(this.tick);
       return;
     }
+    // Straight to the frame when it fires: timers may fire a little early, and checking the
+    // wait again would set a second timer for each live frame.
     this.timer = setTimeout(() => {
       this.timer = null;
-      this.scheduleLive();
+      if (!this.frame && !this.disposed && !this.hidden) this.frame = requestAnimationFrame(this.tick);
     }, wait);
   }
 
