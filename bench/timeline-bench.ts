@@ -35,7 +35,7 @@
  * only; nothing is asserted (exit 0 unless something crashes).
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser, type CDPSession, type Page } from 'playwright-core';
@@ -432,8 +432,9 @@ async function runMode(
   profileSeconds: number,
 ): Promise<RunResult> {
   const clock = new RealClock();
+  const userDataDir = mkdtempSync(join(tmpdir(), 'cue-timeline-bench-data-'));
   const core = await createAppCore({
-    userDataDir: mkdtempSync(join(tmpdir(), 'cue-timeline-bench-data-')),
+    userDataDir,
     safeStorage: {
       isEncryptionAvailable: () => false,
       encryptString: () => {
@@ -517,26 +518,6 @@ async function runMode(
       });
       if (profileSeconds > 0)
         profile = summariseProfile(await profilePage(cdp, profileSeconds * 1000), staticDir, ROOT);
-      if (process.env.CUE_TRACE) {
-        await browser.startTracing(page, {
-          categories: [
-            'devtools.timeline',
-            'disabled-by-default-devtools.timeline',
-            'toplevel',
-            'blink',
-            'cc',
-            'v8',
-            'audio',
-            'webaudio',
-            'renderer.scheduler',
-            'ipc',
-            'mojom',
-          ],
-        });
-        await new Promise((r) => setTimeout(r, 5000));
-        const buf = await browser.stopTracing();
-        writeFileSync(process.env.CUE_TRACE, buf);
-      }
       // Hidden: headless Chromium keeps every page visible (a minimised window or a tab behind
       // another included), so the page is told it is hidden as a browser would tell it.
       const setHidden = (hidden: boolean) =>
@@ -598,6 +579,7 @@ async function runMode(
     await browser?.close();
     await core.shutdown();
     await bridge?.close();
+    rmSync(userDataDir, { recursive: true, force: true });
   }
 }
 

@@ -60,7 +60,7 @@ describe('interactions in Chromium over the WebSocket bridge', () => {
       const p = window.__cueAudioProbe!;
       return { sampleRate: p.sampleRate, playback: p.playback, tap: p.tap } as Omit<
         AudioProbe,
-        'context' | 'captureFrames'
+        'context' | 'capture'
       >;
     });
     const quantumS = 128 / probe.sampleRate;
@@ -165,13 +165,42 @@ describe('interactions in Chromium over the WebSocket bridge', () => {
     });
     const { page } = app;
     const status = page.locator('.audio-status');
-    const captureFrames = () => page.evaluate(() => window.__cueAudioProbe?.captureFrames ?? []);
+    const captureNodes = () => page.evaluate(() => window.__cueAudioProbe?.capture ?? []);
     await page.getByRole('button', { name: 'Start' }).click();
     await expect.poll(() => status.getAttribute('data-mic-state'), { timeout: 15_000 }).toBe('capturing');
     const label = (await status.locator('.audio-status-label').textContent()) ?? '';
     expect(label).toMatch(/^Mic: \S/);
     // 25 frames of 20 ms: half a second of microphone reached main.
     await expect.poll(() => app.audioUp.mic, { timeout: 10_000 }).toBeGreaterThan(25);
+    // In a browser the capture worklet has its own way to main (the mic worker's socket): the
+    // frames do not pass through the page, only the meter's readings do.
+    const first = (await captureNodes())[0]!;
+    expect(first.sinks).toBe(1);
+    expect(first.levels).toBeGreaterThan(0);
+    expect(first.frames).toBeLessThan(5);
+    // The meter shows those readings: its value for assistive technology in 5 dB steps, the bar
+    // scaled to the level (−60 dB: empty, 0 dB: full).
+    const meter = page.getByRole('meter', { name: 'Microphone level' });
+    const meterState = () =>
+      meter.evaluate((element) => ({
+        min: element.getAttribute('aria-valuemin'),
+        max: element.getAttribute('aria-valuemax'),
+        now: Number(element.getAttribute('aria-valuenow')),
+        text: element.getAttribute('aria-valuetext'),
+        scale: Number(
+          /scaleX\(([^)]+)\)/.exec(
+            element.querySelector<HTMLElement>('.audio-level__bar')!.style.transform,
+          )?.[1],
+        ),
+      }));
+    let hearing = await meterState();
+    await expect
+      .poll(async () => (hearing = await meterState()).now, { timeout: 5_000 })
+      .toBeGreaterThan(-60);
+    expect([hearing.min, hearing.max]).toEqual(['-60', '0']);
+    expect(Number.isInteger(hearing.now / 5)).toBe(true);
+    expect(hearing.text).toBe(`${hearing.now} dB`);
+    expect(Math.abs(hearing.scale - (1 + hearing.now / 60))).toBeLessThanOrEqual(2.5 / 60 + 0.001);
 
     await page.evaluate(() => window.__cueDevices!.unplug());
     await expect.poll(() => status.getAttribute('data-mic-state'), { timeout: 5_000 }).toBe('error');
@@ -179,6 +208,8 @@ describe('interactions in Chromium over the WebSocket bridge', () => {
       .poll(async () => (await page.locator('.banners').textContent()) ?? '', { timeout: 5_000 })
       .toContain('The microphone was disconnected. Reconnect it or connect another one');
     expect(await status.locator('.audio-status-label').textContent()).toBe('Microphone unavailable');
+    // Nothing to hear: the meter is empty (drawn on the next live frame).
+    await expect.poll(meterState, { timeout: 2_000 }).toMatchObject({ now: -60, text: 'silent', scale: 0 });
     // The header does not claim to listen without a microphone.
     await expect
       .poll(() => page.locator('.status-label').textContent(), { timeout: 5_000 })
@@ -198,18 +229,23 @@ describe('interactions in Chromium over the WebSocket bridge', () => {
     await screenshot(page, 'microphone-unplugged');
 
     // Plugged back in: capture resumes on a new track by itself (no Retry click).
-    const nodesBefore = (await captureFrames()).length;
+    const nodesBefore = (await captureNodes()).length;
     await page.evaluate(() => window.__cueDevices!.plugIn());
     await expect.poll(() => status.getAttribute('data-mic-state'), { timeout: 5_000 }).toBe('capturing');
     expect(await status.locator('.audio-status-label').textContent()).toBe(label);
     await expect
       .poll(() => page.locator('.status-label').textContent(), { timeout: 5_000 })
       .not.toBe('Not hearing you');
+    // A new capture node on the new track, given its own mic port, metering what it hears...
     await expect
-      .poll(async () => (await captureFrames()).slice(nodesBefore).reduce((a, b) => a + b, 0), {
-        timeout: 5_000,
-      })
-      .toBeGreaterThan(25);
+      .poll(
+        async () => (await captureNodes()).slice(nodesBefore).some((n) => n.sinks === 1 && n.levels > 0),
+        {
+          timeout: 5_000,
+        },
+      )
+      .toBe(true);
+    // ...and whose frames reach main again.
     await expect.poll(() => app.audioUp.mic - whileLost, { timeout: 5_000 }).toBeGreaterThan(25);
     // The error is withdrawn with the problem: no stale "disconnected" notice while it listens.
     await expect

@@ -6,7 +6,8 @@
  * - installAudioProbe: records the messages between the audio engine and its playback worklet
  *   (both directions, with the AudioContext time at which the main thread saw them), taps the
  *   playback worklet's output with a ScriptProcessorNode (peak level per 256-frame buffer, with
- *   its context time), and counts the frames each capture worklet posts.
+ *   its context time), and counts, for each capture worklet node, the frames and level readings
+ *   it posts to the page and the microphone ports (sinks) the page gives it.
  * - installDeviceEmulation: lets a test unplug the microphone and plug it back in, as the browser
  *   reports it: the live track ends ('ended'), `devicechange` fires, enumerateDevices() lists no
  *   audio input and getUserMedia() fails with NotFoundError until it is plugged back in.
@@ -32,10 +33,19 @@ export interface AudioProbe {
   playback: PlaybackMessage[];
   /** Playback output: [context time of the buffer's first frame, peak |sample|] per tap buffer. */
   tap: [number, number][];
-  /** Frames posted by each capture worklet node, in creation order. */
-  captureFrames: number[];
+  /**
+   * Each capture worklet node, in creation order: frames and level readings it posted to the page,
+   * and microphone ports the page gave it (its frames then go there, past the page).
+   */
+  capture: CaptureNodeCounts[];
   /** The context the nodes were made in. */
   context: BaseAudioContext | null;
+}
+
+export interface CaptureNodeCounts {
+  frames: number;
+  levels: number;
+  sinks: number;
 }
 
 export interface DeviceEmulation {
@@ -52,7 +62,7 @@ declare global {
 }
 
 export function installAudioProbe(): void {
-  const probe: AudioProbe = { sampleRate: 0, playback: [], tap: [], captureFrames: [], context: null };
+  const probe: AudioProbe = { sampleRate: 0, playback: [], tap: [], capture: [], context: null };
   window.__cueAudioProbe = probe;
   const Native = window.AudioWorkletNode;
   if (typeof Native !== 'function') return;
@@ -64,10 +74,22 @@ export function installAudioProbe(): void {
       probe.sampleRate = context.sampleRate;
       const port = this.port;
       if (name === 'cue-capture') {
-        const index = probe.captureFrames.push(0) - 1;
-        port.addEventListener('message', () => {
-          probe.captureFrames[index]!++;
+        const counts: CaptureNodeCounts = { frames: 0, levels: 0, sinks: 0 };
+        probe.capture.push(counts);
+        port.addEventListener('message', (event: MessageEvent) => {
+          const type = (event.data as { type?: unknown } | null)?.type;
+          if (type === 'frame') counts.frames++;
+          else if (type === 'level') counts.levels++;
         });
+        const postToCapture = port.postMessage.bind(port) as (
+          message: unknown,
+          transfer?: Transferable[],
+        ) => void;
+        port.postMessage = ((message: unknown, transfer?: Transferable[]) => {
+          const m = message as { type?: unknown; port?: unknown } | null;
+          if (m?.type === 'sink' && m.port) counts.sinks++;
+          postToCapture(message, transfer);
+        }) as MessagePort['postMessage'];
         return;
       }
       if (name !== 'cue-playback') return;

@@ -11,8 +11,13 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import type { ContractHandler } from '../../src/main/app/types';
-import { startWebBridge, type WebBridge } from '../../src/main/bridge/ws-bridge';
-import { connectWebBridge, type WebSocketLike } from '../../src/renderer/src/platform/ws-client';
+import { MIC_PATH, startWebBridge, type WebBridge } from '../../src/main/bridge/ws-bridge';
+import { createMicSender, type MicSenderSocket } from '../../src/renderer/src/platform/mic-sender';
+import {
+  connectWebBridge,
+  type MicWorkerLike,
+  type WebSocketLike,
+} from '../../src/renderer/src/platform/ws-client';
 import { decodeAudioDown, encodeAudioUp } from '../../src/shared/audio-wire';
 import {
   EVENT_NAMES,
@@ -399,6 +404,109 @@ describe('web bridge: who may connect', () => {
   });
 });
 
+describe('web bridge: the microphone socket', () => {
+  const mic = (value: number): AudioUp => ({
+    type: 'mic',
+    samples: new Int16Array(320).fill(value),
+    ageMs: 21,
+  });
+
+  async function micPeer(): Promise<Peer> {
+    const peer = await dial({ path: MIC_PATH });
+    if (typeof peer === 'number') throw new Error(`mic upgrade refused with ${peer}`);
+    return peer;
+  }
+
+  /** The next mic frame the handler gets, or how `peer` was closed if it was closed first. */
+  function heard(peer: Peer): Promise<AudioUp | { code: number; reason: string }> {
+    return Promise.race([handler.audioIn.next(), peer.closed]);
+  }
+
+  it('is /bridge/mic: binary mic frames reach the handler, and nothing comes back', async () => {
+    await start();
+    expect(MIC_PATH).toBe('/bridge/mic');
+    const peer = await micPeer();
+    peer.ws.send(encodeAudioUp(mic(1)));
+    peer.ws.send(encodeAudioUp(mic(2)));
+    expect(await heard(peer)).toEqual(mic(1));
+    expect(await heard(peer)).toEqual(mic(2));
+    // It is no client: it subscribed to nothing.
+    expect(handler.subscribers).toEqual({ events: 0, audio: 0 });
+    handler.emit('notice', { level: 'info', message: 'not for the mic' });
+    handler.sendDown({ type: 'pause' });
+    peer.ws.send(encodeAudioUp(mic(3)));
+    expect(await heard(peer)).toEqual(mic(3));
+    expect(peer.texts.pending).toEqual([]);
+    expect(peer.binaries.pending).toEqual([]);
+  });
+
+  it('drops other audio messages and malformed frames, logged and counted, and carries on', async () => {
+    await start();
+    const peer = await micPeer();
+    peer.ws.send(encodeAudioUp({ type: 'played', utterance: 1, ageMs: 2 }));
+    expect(await logs.next((l) => l.startsWith('mic frame dropped'))).toBe(
+      'mic frame dropped (1 so far): a "played" message on the microphone socket',
+    );
+    peer.ws.send(Buffer.from([9, 9, 9]));
+    expect(await logs.next((l) => l.startsWith('mic frame dropped'))).toMatch(
+      /^mic frame dropped \(2 so far\): .*too short: 3 bytes/,
+    );
+    peer.ws.send(encodeAudioUp(mic(4)));
+    expect(await heard(peer)).toEqual(mic(4));
+  });
+
+  it('closes with 1008 on a text frame', async () => {
+    await start();
+    const peer = await micPeer();
+    peer.ws.send(JSON.stringify({ kind: 'request', id: 1, name: 'app:state', payload: {} }));
+    expect(await peer.closed).toEqual({
+      code: 1008,
+      reason: 'the microphone socket takes binary mic frames only',
+    });
+    expect(handler.calls).toEqual([]);
+  });
+
+  it('is refused like the client without the token, from another origin or host', async () => {
+    await start();
+    expect(await dial({ path: MIC_PATH, token: null })).toBe(403);
+    expect(await dial({ path: MIC_PATH, token: 'wrong' })).toBe(403);
+    expect(await dial({ path: MIC_PATH, origin: 'http://evil.example' })).toBe(403);
+    expect(await dial({ path: MIC_PATH, origin: null })).toBe(403);
+    expect(await dial({ path: MIC_PATH, host: `evil.example:${bridge.port}` })).toBe(403);
+    expect(await dial({ path: `${MIC_PATH}/more` })).toBe(404);
+    expect(await micPeer()).toBeInstanceOf(Peer);
+  });
+
+  it('one at a time: a newer microphone socket closes the older with 4000', async () => {
+    await start();
+    const first = await micPeer();
+    const second = await micPeer();
+    expect(await first.closed).toEqual({ code: 4000, reason: 'replaced by a newer connection' });
+    second.ws.send(encodeAudioUp(mic(5)));
+    expect(await heard(second)).toEqual(mic(5));
+  });
+
+  it('is closed with 4000 when its page is replaced, not when the first client connects', async () => {
+    await start();
+    const micSocket = await micPeer();
+    // The page's own client (the first one since the start): the microphone stays.
+    await connected();
+    micSocket.ws.send(encodeAudioUp(mic(6)));
+    expect(await heard(micSocket)).toEqual(mic(6));
+    // Another page takes over: this page's microphone goes with its client.
+    const other = await connected();
+    expect(await micSocket.closed).toEqual({
+      code: 4000,
+      reason: 'its page was replaced by a newer connection',
+    });
+    // The new page's microphone is welcome.
+    const next = await micPeer();
+    next.ws.send(encodeAudioUp(mic(7)));
+    expect(await heard(next)).toEqual(mic(7));
+    expect(await other.request('app:state', {})).toMatchObject({ ok: true });
+  });
+});
+
 describe('web bridge: static files', () => {
   it('serves the renderer with content types and the CSP as a header', async () => {
     await start();
@@ -450,6 +558,8 @@ describe('web bridge: static files', () => {
     expect((await http('/', { method: 'POST' })).status).toBe(405);
     expect((await http('/', { host: `evil.example:${bridge.port}` })).status).toBe(403);
     expect((await http('/bridge')).status).toBe(426);
+    expect((await http(MIC_PATH)).status).toBe(426);
+    expect((await http(`${MIC_PATH}?token=${bridge.token}`)).status).toBe(426);
   });
 });
 
@@ -538,6 +648,149 @@ describe('the renderer client over the bridge', () => {
     expect(await states.next()).toEqual(STATE);
     expect(await answered).toMatchObject({ muted: true });
     expect(client.connected).toBe(true);
+  });
+
+  describe('openMicPort', () => {
+    class FakeMicWorker implements MicWorkerLike {
+      readonly posted: { message: unknown; transfer: Transferable[] }[] = [];
+      terminated = false;
+      postMessage(message: unknown, transfer: Transferable[]): void {
+        this.posted.push({ message, transfer });
+      }
+      terminate(): void {
+        this.terminated = true;
+      }
+    }
+
+    async function clientWithWorker(url: string) {
+      const workers: FakeMicWorker[] = [];
+      const client = await connectWebBridge(url, bridge.token, {
+        createSocket: socketWith(bridge.origin),
+        createMicWorker: () => {
+          const worker = new FakeMicWorker();
+          workers.push(worker);
+          return worker;
+        },
+      });
+      open.push(client);
+      return { client, workers };
+    }
+
+    /** Resolves with the next message `port` receives. */
+    const nextMessage = (port: MessagePort) =>
+      new Promise<unknown>((resolve) => {
+        port.onmessage = (event) => resolve(event.data);
+      });
+
+    it('has none without createMicWorker', async () => {
+      await start();
+      const client = await connectWebBridge(bridge.origin, bridge.token, {
+        createSocket: socketWith(bridge.origin),
+      });
+      open.push(client);
+      expect('openMicPort' in client).toBe(false);
+      expect(client.openMicPort).toBeUndefined();
+    });
+
+    for (const [label, url] of [
+      ['the bridge URL', () => `ws://127.0.0.1:${bridge.port}/bridge`],
+      ["the page's address", () => `${bridge.origin}/?token=old`],
+    ] as const) {
+      it(`from ${label}: starts one worker on /bridge/mic with the token, a new port each call, terminated on close`, async () => {
+        await start();
+        const { client, workers } = await clientWithWorker(url());
+        // Nothing until a port is asked for.
+        expect(workers).toEqual([]);
+        const first = await client.openMicPort!();
+        const second = await client.openMicPort!();
+        expect(workers).toHaveLength(1);
+        const worker = workers[0]!;
+        expect(worker.posted).toHaveLength(3);
+        expect(worker.posted[0]).toEqual({
+          message: { type: 'connect', url: `ws://127.0.0.1:${bridge.port}/bridge/mic?token=${bridge.token}` },
+          transfer: [],
+        });
+        const connect = new URL((worker.posted[0]!.message as { url: string }).url);
+        expect([connect.protocol, connect.host, connect.pathname]).toEqual([
+          'ws:',
+          `127.0.0.1:${bridge.port}`,
+          MIC_PATH,
+        ]);
+        expect([...connect.searchParams]).toEqual([['token', bridge.token]]);
+        expect(worker.posted.slice(1).map((p) => p.message)).toEqual([{ type: 'port' }, { type: 'port' }]);
+        // Each call transfers the other end of the port it returns.
+        const ends = worker.posted.slice(1).map((p) => {
+          expect(p.transfer).toHaveLength(1);
+          return p.transfer[0] as MessagePort;
+        });
+        for (const port of [first, second, ...ends]) open.push(port);
+        expect(ends[0]).not.toBe(ends[1]);
+        const atFirst = nextMessage(ends[0]!);
+        const atSecond = nextMessage(ends[1]!);
+        first.postMessage('one');
+        second.postMessage('two');
+        expect(await atFirst).toBe('one');
+        expect(await atSecond).toBe('two');
+
+        expect(worker.terminated).toBe(false);
+        client.close();
+        expect(worker.terminated).toBe(true);
+        await expect(client.openMicPort!()).rejects.toThrow('the connection to Cue was closed');
+        expect(workers).toHaveLength(1);
+        expect(worker.posted).toHaveLength(3);
+      });
+    }
+
+    it('end to end: frames posted on the port reach the handler through the mic sender and /bridge/mic', async () => {
+      await start();
+      const { client, workers } = await clientWithWorker(`${bridge.origin}/bridge`);
+      const port = await client.openMicPort!();
+      open.push(port);
+      const worker = workers[0]!;
+      const { url } = worker.posted[0]!.message as { url: string };
+      // What mic-worker.ts does, with `ws` for the browser's WebSocket.
+      const sockets: WebSocket[] = [];
+      const timers: number[] = [];
+      const sender = createMicSender({
+        createSocket: (address) => {
+          const ws = new WebSocket(address, { origin: bridge.origin });
+          ws.binaryType = 'arraybuffer';
+          sockets.push(ws);
+          return ws as unknown as MicSenderSocket;
+        },
+        encode: encodeAudioUp,
+        setTimer: (fn, ms) => {
+          timers.push(ms);
+          return setTimeout(fn, ms);
+        },
+        clearTimer: (timer) => clearTimeout(timer as ReturnType<typeof setTimeout>),
+      });
+      open.push(sender);
+      sender.connect(url);
+      const end = worker.posted[1]!.transfer[0] as MessagePort;
+      open.push(end);
+      sender.addPort(end);
+      await new Promise((resolve) => sockets[0]!.once('open', resolve));
+      // As the capture worklet posts them: the buffer transferred.
+      const samples = Int16Array.from({ length: 320 }, (_, i) => i - 160);
+      port.postMessage({ type: 'mic', samples, ageMs: 33.5 }, [samples.buffer]);
+      expect(await handler.audioIn.next()).toEqual({
+        type: 'mic',
+        samples: Int16Array.from({ length: 320 }, (_, i) => i - 160),
+        ageMs: 33.5,
+      });
+      expect(sender.counts).toEqual({ sent: 1, dropped: 0, malformed: 0 });
+
+      // Another page takes over: its microphone socket is closed with 4000, and stays closed.
+      const closed = new Promise<number>((resolve) => sockets[0]!.once('close', (code) => resolve(code)));
+      const other = await connectWebBridge(bridge.origin, bridge.token, {
+        createSocket: socketWith(bridge.origin),
+      });
+      open.push(other);
+      expect(await closed).toBe(4000);
+      expect(timers).toEqual([]);
+      expect(sockets).toHaveLength(1);
+    });
   });
 
   it('stays disconnected when another page takes over', async () => {

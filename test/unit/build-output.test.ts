@@ -2,12 +2,14 @@
  * Builds the app with electron-vite into a temporary directory (a few seconds here)
  * and checks the security-relevant properties of the output:
  * - the preload is one small self-contained CommonJS script that only requires 'electron' and
- *   exposes `window.cue` with exactly the contract's API (run against a fake 'electron');
+ *   exposes `window.cue` with exactly the contract's API and the microphone port request (run
+ *   against a fake 'electron');
  * - the renderer page has a strict CSP and no inline script;
  * - the main process opens a sandboxed, context-isolated window without Node, denies
  *   navigation and new windows, grants the microphone (audio only) to the app page and nothing
  *   else, registers exactly the contract's IPC channels with the sender check, hands the audio
- *   port to the loaded page, and sets up the tray and the global shortcut;
+ *   port to the loaded page, takes microphone ports from the app page only, and sets up the
+ *   tray and the global shortcut;
  * - the Smart Turn worker is its own file beside index.js, keeps onnxruntime-node external, and
  *   loads a (stand-in) model and answers from the built files in a worker thread.
  * Electron itself cannot run here: main runs against a recording stand-in for 'electron'
@@ -41,6 +43,7 @@ import type {
 } from '../../src/main/engine/turn-detector/smart-turn-worker';
 import { writeStandInModel } from '../../src/main/engine/turn-detector/stand-in-model';
 import { EVENT_NAMES, REQUEST_NAMES, ipcChannel } from '../../src/shared/contract';
+import { MIC_PORT_MESSAGE } from '../../src/shared/contract-names';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const require = createRequire(import.meta.url);
@@ -120,6 +123,9 @@ describe('build output: preload', () => {
     const exposed: Record<string, unknown> = {};
     const required: string[] = [];
     const invoked: unknown[][] = [];
+    /** ipcRenderer.postMessage calls, and window.postMessage calls (the preload's window). */
+    const toMain: { channel: string; message: unknown; transfer: unknown[] }[] = [];
+    const toWindow: { message: unknown; targetOrigin: string; transfer: unknown[] }[] = [];
     const rendererListeners = new Map<string, ((event: unknown, ...args: unknown[]) => void)[]>();
     const invokeResult: { value: Promise<unknown> } = { value: Promise.resolve('answer') };
     const electron = {
@@ -132,22 +138,42 @@ describe('build output: preload', () => {
         on: (channel: string, listener: (event: unknown, ...args: unknown[]) => void) => {
           rendererListeners.set(channel, [...(rendererListeners.get(channel) ?? []), listener]);
         },
+        postMessage: (channel: string, message: unknown, transfer: unknown[] = []) => {
+          toMain.push({ channel, message, transfer });
+        },
       },
     };
+    const window = {
+      postMessage: (message: unknown, targetOrigin: string, transfer: unknown[] = []) => {
+        toWindow.push({ message, targetOrigin, transfer });
+      },
+    };
+    let channels = 0;
+    class MessageChannel {
+      readonly port1 = { name: `port1 of channel ${++channels}` };
+      readonly port2 = { name: `port2 of channel ${channels}` };
+    }
     const fakeRequire = (id: string) => {
       required.push(id);
       if (id !== 'electron') throw new Error(`a sandboxed preload cannot require ${id}`);
       return electron;
     };
     const module = { exports: {} };
-    const context = vm.createContext({ require: fakeRequire, module, exports: module.exports, console });
+    const context = vm.createContext({
+      require: fakeRequire,
+      module,
+      exports: module.exports,
+      console,
+      window,
+      MessageChannel,
+    });
     vm.runInContext(code, context);
     /** What main sends with webContents.send / postMessage. */
     const fromMain = (channel: string, event: unknown, ...args: unknown[]) => {
       for (const listener of rendererListeners.get(channel) ?? []) listener(event, ...args);
     };
     const Int16 = vm.runInContext('Int16Array', context) as Int16ArrayConstructor;
-    return { exposed, required, invoked, invokeResult, fromMain, rendererListeners, Int16 };
+    return { exposed, required, invoked, invokeResult, fromMain, rendererListeners, Int16, toMain, toWindow };
   }
 
   interface Api {
@@ -156,6 +182,7 @@ describe('build output: preload', () => {
     on(name: string, listener: (payload: unknown) => void): () => void;
     sendAudio(message: unknown): void;
     onAudio(listener: (message: unknown) => void): () => void;
+    requestMicPort(): number;
   }
 
   it('exposes only window.cue, frozen, with exactly the contract API and the package version', () => {
@@ -163,9 +190,11 @@ describe('build output: preload', () => {
     expect(required).toEqual(['electron']);
     expect(Object.keys(exposed)).toEqual(['cue']);
     const cue = exposed.cue as Api;
-    expect(Object.keys(cue).sort()).toEqual(['onAudio', 'on', 'request', 'sendAudio', 'version'].sort());
+    expect(Object.keys(cue).sort()).toEqual(
+      ['onAudio', 'on', 'request', 'requestMicPort', 'sendAudio', 'version'].sort(),
+    );
     expect(cue.version).toBe(pkg.version);
-    for (const key of ['request', 'on', 'sendAudio', 'onAudio'] as const)
+    for (const key of ['request', 'on', 'sendAudio', 'onAudio', 'requestMicPort'] as const)
       expect(typeof cue[key]).toBe('function');
     expect(Object.isFrozen(cue)).toBe(true);
     // It listens on the contract's channels only.
@@ -244,6 +273,31 @@ describe('build output: preload', () => {
     port.onmessage!({ data: 'garbage' });
     expect(down).toEqual([{ type: 'pause' }]);
   });
+
+  it('requestMicPort(): one end of a new channel to main, the other posted to the window with the id it returns', () => {
+    const { exposed, toMain, toWindow } = runPreload();
+    const cue = exposed.cue as { requestMicPort(): number };
+    expect(toMain).toEqual([]);
+    const first = cue.requestMicPort();
+    const second = cue.requestMicPort();
+    expect(second).not.toBe(first);
+    expect(toMain).toEqual([
+      { channel: ipcChannel.micPort, message: null, transfer: [{ name: 'port1 of channel 1' }] },
+      { channel: ipcChannel.micPort, message: null, transfer: [{ name: 'port1 of channel 2' }] },
+    ]);
+    expect(toWindow).toEqual([
+      {
+        message: { [MIC_PORT_MESSAGE]: first },
+        targetOrigin: '*',
+        transfer: [{ name: 'port2 of channel 1' }],
+      },
+      {
+        message: { [MIC_PORT_MESSAGE]: second },
+        targetOrigin: '*',
+        transfer: [{ name: 'port2 of channel 2' }],
+      },
+    ]);
+  });
 });
 
 describe('build output: renderer', () => {
@@ -303,6 +357,9 @@ describe('build output: main', () => {
     permissionCheck: unknown;
     permissions: Record<string, boolean>;
     ipcChannels: string[];
+    ipcListeners: string[];
+    micPortFromApp: { started: boolean; closed: boolean; listeners: number };
+    micPortFromSubframe: { started: boolean; closed: boolean; listeners: number };
     requestFromApp: unknown;
     requestFromSubframe: string;
     requestFromOtherPage: string;
@@ -425,6 +482,12 @@ describe('build output: main', () => {
     expect(report.requestFromApp).toMatchObject({ running: false, status: 'stopped' });
     expect(report.requestFromSubframe).toMatch(/refused/);
     expect(report.requestFromOtherPage).toMatch(/refused/);
+  });
+
+  it('takes microphone ports on their channel, from the app page only', () => {
+    expect(report.ipcListeners).toEqual([ipcChannel.micPort]);
+    expect(report.micPortFromApp).toEqual({ started: true, closed: false, listeners: 1 });
+    expect(report.micPortFromSubframe).toEqual({ started: false, closed: true, listeners: 0 });
   });
 
   it('hands one audio port to the page once it has loaded', () => {
@@ -587,6 +650,7 @@ export const record = {
   permissionCheck: undefined,
   opened: [],
   ipcHandlers: new Map(),
+  ipcListeners: new Map(),
   trays: [],
   shortcuts: new Map(),
   errors: [],
@@ -695,6 +759,8 @@ export const ipcMain = {
     record.ipcHandlers.set(channel, listener);
   },
   removeHandler(channel) { record.ipcHandlers.delete(channel); },
+  on(channel, listener) { record.ipcListeners.set(channel, [...(record.ipcListeners.get(channel) ?? []), listener]); return ipcMain; },
+  removeListener(channel, listener) { record.ipcListeners.set(channel, (record.ipcListeners.get(channel) ?? []).filter((l) => l !== listener)); return ipcMain; },
 };
 export const safeStorage = {
   isEncryptionAvailable: () => true,
@@ -787,6 +853,17 @@ const requestFromApp = await invoke('cue:request:app:state', contents?.mainFrame
 const requestFromSubframe = await invoke('cue:request:app:state', new Frame(appUrl, contents?.mainFrame), {});
 const requestFromOtherPage = await invoke('cue:request:app:state', new Frame('https://evil.example/', null, 11, contents?.mainFrame.routingId), {});
 
+// Microphone ports (ipcRenderer.postMessage from the preload): from the app page, and from a subframe.
+const micPort = (frame) => {
+  const port = { started: false, closed: false, listeners: 0,
+    on(name) { if (name === 'message') this.listeners++; return this; },
+    start() { this.started = true; }, close() { this.closed = true; }, postMessage() {} };
+  for (const l of record.ipcListeners.get('cue:mic-port') ?? []) l({ sender: contents, senderFrame: frame, ports: [port] });
+  return { started: port.started, closed: port.closed, listeners: port.listeners };
+};
+const micPortFromApp = micPort(contents?.mainFrame);
+const micPortFromSubframe = micPort(new Frame(appUrl, contents?.mainFrame));
+
 // No click yet: even an allowlisted link stays closed.
 const windowOpen = contents?.openHandler?.({ url: 'https://platform.openai.com/api-keys?before-click' });
 // A click, then links: the off-list ones are refused and leave the click for the allowed one.
@@ -832,6 +909,9 @@ console.log(JSON.stringify({
   permissionCheck: record.permissionCheck?.(contents, 'media', 'file://', { isMainFrame: true }),
   permissions,
   ipcChannels: [...record.ipcHandlers.keys()],
+  ipcListeners: [...record.ipcListeners].filter(([, listeners]) => listeners.length > 0).map(([channel]) => channel),
+  micPortFromApp,
+  micPortFromSubframe,
   requestFromApp,
   requestFromSubframe,
   requestFromOtherPage,

@@ -8,6 +8,7 @@ import {
   parseAudioUp,
   registerIpcCarrier,
   type IpcInvokeEventLike,
+  type IpcPortEventLike,
   type MessagePortLike,
 } from '../../src/main/ipc-carrier';
 import type { ContractHandler } from '../../src/main/app/types';
@@ -109,9 +110,32 @@ class FakeWindow {
 }
 
 type Invoke = (event: IpcInvokeEventLike, ...args: unknown[]) => unknown;
+type OnMessage = (event: IpcPortEventLike, ...args: unknown[]) => void;
 
 class FakeIpcMain {
   handlers = new Map<string, Invoke>();
+  listeners = new Map<string, OnMessage[]>();
+  on(channel: string, listener: OnMessage): this {
+    this.listeners.set(channel, [...(this.listeners.get(channel) ?? []), listener]);
+    return this;
+  }
+  removeListener(channel: string, listener: OnMessage): this {
+    const left = (this.listeners.get(channel) ?? []).filter((l) => l !== listener);
+    if (left.length > 0) this.listeners.set(channel, left);
+    else this.listeners.delete(channel);
+    return this;
+  }
+  /** What ipcRenderer.postMessage(channel, message, ports) from `frame` of `sender` does. */
+  post(
+    channel: string,
+    sender: unknown,
+    frame: FrameLike | null,
+    ports: MessagePortLike[],
+    message?: unknown,
+  ) {
+    for (const listener of [...(this.listeners.get(channel) ?? [])])
+      listener({ sender, senderFrame: frame, ports }, message);
+  }
   handle(channel: string, listener: Invoke): void {
     if (this.handlers.has(channel)) throw new Error(`second handler for ${channel}`);
     this.handlers.set(channel, listener);
@@ -300,6 +324,7 @@ describe('IPC carrier: requests', () => {
     unregister();
     unregister();
     expect(ipcMain.handlers.size).toBe(0);
+    expect(ipcMain.listeners.size).toBe(0);
     expect(core.listenerCount()).toBe(0);
     expect(win.webContents.loadListeners).toHaveLength(0);
     expect(ports[0]!.port1.closed).toBe(true);
@@ -425,5 +450,133 @@ describe('IPC carrier: audio', () => {
     const { win, ports } = setup({ alreadyLoaded: true });
     expect(ports).toHaveLength(1);
     expect(win.webContents.postedPorts).toHaveLength(1);
+  });
+});
+
+describe('IPC carrier: microphone ports', () => {
+  const mic = (value: number, extra: object = {}) => ({
+    type: 'mic',
+    samples: new Int16Array(320).fill(value),
+    ageMs: 21.5,
+    ...extra,
+  });
+
+  it('listens on its channel until unregistered', () => {
+    const { ipcMain, unregister } = setup();
+    expect(ipcMain.listeners.get(ipcChannel.micPort)).toHaveLength(1);
+    unregister();
+    expect(ipcMain.listeners.has(ipcChannel.micPort)).toBe(false);
+  });
+
+  it('takes a port from our page and passes its mic messages to the handler, rebuilt', () => {
+    const { ipcMain, win, core, warnings } = setup();
+    const port = new FakePort();
+    ipcMain.post(ipcChannel.micPort, win.webContents, win.webContents.mainFrame, [port]);
+    expect(port.started).toBe(true);
+    expect(port.closed).toBe(false);
+    const first = mic(1, { evil: true });
+    port.receive(first);
+    port.receive(mic(2));
+    expect(core.handler.audioUp.mock.calls.map(([message]) => message)).toEqual([
+      { type: 'mic', samples: first.samples, ageMs: 21.5 },
+      { type: 'mic', samples: new Int16Array(320).fill(2), ageMs: 21.5 },
+    ]);
+    expect(core.handler.audioUp.mock.calls[0]![0]).not.toHaveProperty('evil');
+    // Nothing goes back on it.
+    core.audioDown({ type: 'pause' });
+    expect(port.posted).toEqual([]);
+    expect(warnings).toEqual([]);
+  });
+
+  it('drops anything but mic on a microphone port, counted with the audio port drops', () => {
+    const { ipcMain, win, core, ports, warnings } = setup();
+    const port = new FakePort();
+    ipcMain.post(ipcChannel.micPort, win.webContents, win.webContents.mainFrame, [port]);
+    port.receive({ type: 'played', utterance: 1, ageMs: 2 });
+    expect(core.handler.audioUp).not.toHaveBeenCalled();
+    expect(warnings).toEqual([
+      'cue: dropped 1 malformed audio message(s); latest: played on a microphone port',
+    ]);
+    port.receive({ type: 'finished', utterance: 1, ageMs: 2, playedMs: 3 });
+    port.receive({ type: 'mic', samples: [1, 2], ageMs: 0 });
+    for (let k = 0; k < 6; k++) ports[0]!.port1.receive({ type: 'shout' });
+    expect(warnings).toHaveLength(1);
+    port.receive(null);
+    expect(warnings).toHaveLength(2);
+    expect(warnings[1]).toBe('cue: dropped 10 malformed audio message(s); latest: not an object');
+    expect(core.handler.audioUp).not.toHaveBeenCalled();
+    // Still open for good frames.
+    port.receive(mic(4));
+    expect(core.handler.audioUp).toHaveBeenCalledTimes(1);
+  });
+
+  const untrusted: [string, (win: FakeWindow) => { sender: unknown; frame: FrameLike | null }][] = [
+    ['another URL', (win) => ({ sender: win.webContents, frame: new FakeFrame('https://evil.example/') })],
+    [
+      'a subframe of our page',
+      (win) => ({ sender: win.webContents, frame: new FakeFrame(APP_URL, win.webContents.mainFrame, 7, 9) }),
+    ],
+    ['no frame', (win) => ({ sender: win.webContents, frame: null })],
+    [
+      'another web contents showing the app page',
+      (win) => ({ sender: new FakeContents(APP_URL), frame: win.webContents.mainFrame }),
+    ],
+  ];
+  for (const [label, make] of untrusted) {
+    it(`refuses a port from ${label} and closes it`, () => {
+      const { ipcMain, win, core, warnings } = setup();
+      const { sender, frame } = make(win);
+      const port = new FakePort();
+      const extra = new FakePort();
+      ipcMain.post(ipcChannel.micPort, sender, frame, [port, extra]);
+      expect(port.closed).toBe(true);
+      expect(extra.closed).toBe(true);
+      expect(port.started).toBe(false);
+      expect(port.listeners).toEqual([]);
+      port.receive(mic(1));
+      expect(core.handler.audioUp).not.toHaveBeenCalled();
+      expect(warnings).toHaveLength(1);
+      expect(warnings[0]).toMatch(/^cue: refused a microphone port from /);
+    });
+  }
+
+  it('refuses a port once the window is destroyed', () => {
+    const { ipcMain, win, warnings } = setup();
+    win.destroyed = true;
+    const port = new FakePort();
+    ipcMain.post(ipcChannel.micPort, win.webContents, win.webContents.mainFrame, [port]);
+    expect(port.closed).toBe(true);
+    expect(port.started).toBe(false);
+    expect(warnings).toHaveLength(1);
+  });
+
+  it('ignores a trusted message without a port', () => {
+    const { ipcMain, win, warnings } = setup();
+    expect(() =>
+      ipcMain.post(ipcChannel.micPort, win.webContents, win.webContents.mainFrame, []),
+    ).not.toThrow();
+    expect(warnings).toEqual([]);
+  });
+
+  it('closes the ports of a page when it loads again, and all of them when unregistered', () => {
+    const { ipcMain, win, ports, unregister } = setup();
+    const a = new FakePort();
+    const b = new FakePort();
+    ipcMain.post(ipcChannel.micPort, win.webContents, win.webContents.mainFrame, [a]);
+    ipcMain.post(ipcChannel.micPort, win.webContents, win.webContents.mainFrame, [b]);
+    expect([a.closed, b.closed]).toEqual([false, false]);
+    win.webContents.load();
+    expect([a.closed, b.closed]).toEqual([true, true]);
+    // The audio port is handed over afresh as before.
+    expect(ports).toHaveLength(2);
+    expect(ports[0]!.port1.closed).toBe(true);
+    expect(ports[1]!.port1.closed).toBe(false);
+    const c = new FakePort();
+    ipcMain.post(ipcChannel.micPort, win.webContents, win.webContents.mainFrame, [c]);
+    expect(c.started).toBe(true);
+    expect(c.closed).toBe(false);
+    unregister();
+    expect(c.closed).toBe(true);
+    expect(ports[1]!.port1.closed).toBe(true);
   });
 });

@@ -11,6 +11,7 @@ import {
   type AudioEngineDeps,
   type AudioEngineStatus,
   type CaptureOptions,
+  type InputLevel,
 } from '../../src/renderer/src/audio/audio-engine';
 import { LEVEL_FLOOR_DB } from '../../src/renderer/src/audio/level-meter';
 import type { CaptureOut, PlaybackIn, PlaybackOut } from '../../src/renderer/src/audio/worklet-protocol';
@@ -19,9 +20,12 @@ import type { AudioDown, AudioUp, CueApi } from '../../src/shared/contract';
 
 class FakePort {
   readonly sent: unknown[] = [];
+  /** What each message transferred, by index in `sent`. */
+  readonly transfers: unknown[][] = [];
   onmessage: ((event: { data: unknown }) => void) | null = null;
-  postMessage(message: unknown): void {
+  postMessage(message: unknown, transfer: unknown[] = []): void {
     this.sent.push(message);
+    this.transfers.push(transfer);
   }
   /** A message from the processor. */
   fromProcessor(data: unknown): void {
@@ -160,6 +164,8 @@ class FakeMediaDevices extends EventTarget {
 
 class FakeApi implements CueApi {
   readonly up: AudioUp[] = [];
+  /** Set by tests that give the API a direct microphone channel. */
+  openMicPort?: () => Promise<MessagePort>;
   private listener: ((message: AudioDown) => void) | null = null;
   request = vi.fn() as unknown as CueApi['request'];
   on = vi.fn(() => () => undefined) as unknown as CueApi['on'];
@@ -179,6 +185,27 @@ class FakeApi implements CueApi {
     return this.listener !== null;
   }
 }
+
+/** The page's document, as far as the meter cares. */
+class FakeVisibility extends EventTarget {
+  visibilityState: DocumentVisibilityState = 'visible';
+  set(state: DocumentVisibilityState): void {
+    this.visibilityState = state;
+    this.dispatchEvent(new Event('visibilitychange'));
+  }
+}
+
+/** A MessagePort to main, as openMicPort gives it. */
+class FakeMicPort {
+  closed = false;
+  close(): void {
+    this.closed = true;
+  }
+}
+
+const micPort = () => new FakeMicPort() as FakeMicPort & MessagePort;
+
+const SILENT: InputLevel = { level: LEVEL_FLOOR_DB, peak: LEVEL_FLOOR_DB };
 
 const OPTIONS: CaptureOptions = { echoCancellation: true, noiseSuppression: true, autoGainControl: true };
 
@@ -246,7 +273,12 @@ describe('audio engine: start and capture', () => {
     expect(playback.options.processorOptions.prebufferMs).toBeLessThanOrEqual(100);
     expect(playback.connections).toEqual([context().destination]);
     const capture = context().node(CAPTURE_PROCESSOR);
-    expect(capture.options.processorOptions).toEqual({ targetRate: 16_000, frameMs: 20 });
+    expect(capture.options.processorOptions).toEqual({
+      targetRate: 16_000,
+      frameMs: 20,
+      levelIntervalMs: 100,
+      levelStepDb: 1,
+    });
     expect(context().sources[0]!.connect).toHaveBeenCalledWith(capture);
     expect(engine.status).toMatchObject({
       state: 'capturing',
@@ -257,7 +289,7 @@ describe('audio engine: start and capture', () => {
     expect(api.listening).toBe(true);
   });
 
-  it('sends each frame to main with its age and updates the level', async () => {
+  it('sends each frame to main with its age', async () => {
     const engine = makeEngine();
     await engine.start(OPTIONS);
     const samples = Int16Array.from({ length: 320 }, (_, i) => Math.round(16384 * Math.sin(i / 3)));
@@ -270,8 +302,17 @@ describe('audio engine: start and capture', () => {
     expect(mic.samples).toBe(samples);
     // 50 ms on the context clock plus the track's reported input latency (10 ms).
     expect(mic.ageMs).toBeCloseTo(60, 6);
-    expect(engine.status.level).toBeGreaterThan(-12);
-    expect(engine.status.level).toBeLessThan(-6);
+    // The page no longer meters the frames: the worklet does.
+    expect(engine.level).toEqual({ level: LEVEL_FLOOR_DB, peak: LEVEL_FLOOR_DB });
+  });
+
+  it('passes the level processor option given to the engine on to the worklet', async () => {
+    const engine = makeEngine({ levelIntervalMs: 250 });
+    await engine.start(OPTIONS);
+    expect(context().node(CAPTURE_PROCESSOR).options.processorOptions).toMatchObject({
+      levelIntervalMs: 250,
+      levelStepDb: 1,
+    });
   });
 
   it('applies new options by reopening the microphone, and stops cleanly', async () => {
@@ -288,12 +329,7 @@ describe('audio engine: start and capture', () => {
     const ctx = context();
     const capture = ctx.node(CAPTURE_PROCESSOR);
     await engine.stop();
-    expect(engine.status).toEqual({
-      state: 'idle',
-      level: LEVEL_FLOOR_DB,
-      peak: LEVEL_FLOOR_DB,
-      sampleRate: 48_000,
-    });
+    expect(engine.status).toEqual({ state: 'idle', sampleRate: 48_000 });
     expect(media.tracks[1]!.stopped).toBe(true);
     expect(capture.port.sent).toEqual([{ type: 'close' }]);
     expect(ctx.node(PLAYBACK_PROCESSOR).port.sent).toEqual([{ type: 'close' }]);
@@ -498,8 +534,9 @@ describe('audio engine: device problems and recovery', () => {
       state: 'error',
       problem: 'device-lost',
       message: AUDIO_MESSAGES['device-lost'],
-      level: LEVEL_FLOOR_DB,
     });
+    expect(engine.status).not.toHaveProperty('level');
+    expect(engine.level).toEqual({ level: LEVEL_FLOOR_DB, peak: LEVEL_FLOOR_DB });
     expect(media.tracks[0]!.stopped).toBe(true);
     // Frames from the closed capture node are not sent.
     media.change([{ deviceId: 'usb', label: 'USB Mic', groupId: 'g2' }]);
@@ -601,5 +638,187 @@ describe('audio engine: device problems and recovery', () => {
     fail = false;
     await engine.retry();
     expect(engine.status.state).toBe('capturing');
+  });
+});
+
+describe('audio engine: the direct microphone port', () => {
+  const frame = (): CaptureOut => ({ type: 'frame', samples: new Int16Array(320).fill(3), time: 10 });
+
+  it('hands the port from openMicPort to the capture worklet (transferred) once capture is open', async () => {
+    const ports = [micPort(), micPort()];
+    const captureNodesAtCall: number[] = [];
+    api.openMicPort = vi.fn(async () => {
+      captureNodesAtCall.push(context().nodes.filter((n) => n.name === CAPTURE_PROCESSOR).length);
+      return ports[captureNodesAtCall.length - 1]!;
+    });
+    const engine = makeEngine();
+    await engine.start(OPTIONS);
+    await vi.advanceTimersByTimeAsync(0);
+    expect(api.openMicPort).toHaveBeenCalledTimes(1);
+    expect(captureNodesAtCall).toEqual([1]);
+    const first = context().node(CAPTURE_PROCESSOR);
+    // The track reports 10 ms of input latency: the worklet adds it to each frame's age.
+    expect(first.port.sent).toEqual([{ type: 'sink', port: ports[0], inputLatencyMs: 10 }]);
+    expect(first.port.transfers).toEqual([[ports[0]]]);
+    expect(ports[0]!.closed).toBe(false);
+    // Frames the worklet posted before it had the port still reach main through the page.
+    first.port.fromProcessor(frame());
+    expect(api.up.map((m) => m.type)).toEqual(['mic']);
+
+    // Reopened microphone: a new port for the new node.
+    await engine.start({ ...OPTIONS, autoGainControl: false });
+    await vi.advanceTimersByTimeAsync(0);
+    expect(api.openMicPort).toHaveBeenCalledTimes(2);
+    const second = context().node(CAPTURE_PROCESSOR);
+    expect(second).not.toBe(first);
+    expect(second.port.sent).toEqual([{ type: 'sink', port: ports[1], inputLatencyMs: 10 }]);
+    expect(second.port.transfers).toEqual([[ports[1]]]);
+    expect(first.port.sent).toEqual([
+      { type: 'sink', port: ports[0], inputLatencyMs: 10 },
+      { type: 'close' },
+    ]);
+  });
+
+  it('without openMicPort: no sink, the frames go to sendAudio', async () => {
+    expect(api.openMicPort).toBeUndefined();
+    const engine = makeEngine();
+    await engine.start(OPTIONS);
+    await vi.advanceTimersByTimeAsync(0);
+    const node = context().node(CAPTURE_PROCESSOR);
+    expect(node.port.sent).toEqual([]);
+    node.port.fromProcessor(frame());
+    node.port.fromProcessor(frame());
+    expect(api.up.map((m) => m.type)).toEqual(['mic', 'mic']);
+    expect(engine.status.state).toBe('capturing');
+  });
+
+  it('openMicPort rejected: a warning, and the frames keep going to sendAudio', async () => {
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => undefined);
+    try {
+      api.openMicPort = vi.fn(() => Promise.reject(new Error('no microphone port from the preload')));
+      const engine = makeEngine();
+      await engine.start(OPTIONS);
+      await vi.advanceTimersByTimeAsync(0);
+      expect(api.openMicPort).toHaveBeenCalledTimes(1);
+      expect(warn).toHaveBeenCalledTimes(1);
+      expect(String(warn.mock.calls[0]![0])).toMatch(/no microphone port from the preload/);
+      const node = context().node(CAPTURE_PROCESSOR);
+      expect(node.port.sent).toEqual([]);
+      node.port.fromProcessor(frame());
+      expect(api.up).toHaveLength(1);
+      expect(api.up[0]).toMatchObject({ type: 'mic', ageMs: expect.closeTo(10, 6) });
+      expect(engine.status).toMatchObject({ state: 'capturing' });
+      expect(engine.status.message).toBeUndefined();
+    } finally {
+      warn.mockRestore();
+    }
+  });
+
+  it('closes a port that arrives after its capture was closed (stop, or a reopened microphone)', async () => {
+    const resolvers: ((port: MessagePort) => void)[] = [];
+    api.openMicPort = vi.fn(() => new Promise<MessagePort>((resolve) => resolvers.push(resolve)));
+    const engine = makeEngine();
+    await engine.start(OPTIONS);
+    const first = context().node(CAPTURE_PROCESSOR);
+    // Reopened before the port came: the late port is closed, the new capture waits for its own.
+    await engine.start({ ...OPTIONS, noiseSuppression: false });
+    const second = context().node(CAPTURE_PROCESSOR);
+    expect(resolvers).toHaveLength(2);
+    const late = micPort();
+    resolvers[0]!(late);
+    await vi.advanceTimersByTimeAsync(0);
+    expect(late.closed).toBe(true);
+    expect(first.port.sent).toEqual([{ type: 'close' }]);
+    expect(second.port.sent).toEqual([]);
+    // Stopped before the port came: closed as well.
+    await engine.stop();
+    const afterStop = micPort();
+    resolvers[1]!(afterStop);
+    await vi.advanceTimersByTimeAsync(0);
+    expect(afterStop.closed).toBe(true);
+    expect(second.port.sent).toEqual([{ type: 'close' }]);
+  });
+});
+
+describe('audio engine: the input level', () => {
+  it('onLevel hears the worklet readings (not the status listeners); silent again when the state changes', async () => {
+    const engine = makeEngine();
+    await engine.start(OPTIONS);
+    expect(engine.level).toEqual(SILENT);
+    const heard: InputLevel[] = [];
+    const off = engine.onLevel((level) => heard.push(level));
+    const node = context().node(CAPTURE_PROCESSOR);
+    const statusCount = statuses.length;
+    node.port.fromProcessor({ type: 'level', level: -20, peak: -12 } satisfies CaptureOut);
+    expect(engine.level).toEqual({ level: -20, peak: -12 });
+    expect(heard).toEqual([{ level: -20, peak: -12 }]);
+    // The same reading again is no news.
+    node.port.fromProcessor({ type: 'level', level: -20, peak: -12 } satisfies CaptureOut);
+    node.port.fromProcessor({ type: 'level', level: -31.5, peak: -12 } satisfies CaptureOut);
+    expect(heard).toEqual([
+      { level: -20, peak: -12 },
+      { level: -31.5, peak: -12 },
+    ]);
+    expect(statuses).toHaveLength(statusCount);
+    expect(api.up).toEqual([]);
+    // The microphone goes away: the meter drops to silence with the state.
+    media.tracks[0]!.unplug();
+    expect(engine.status.state).toBe('error');
+    expect(engine.level).toEqual(SILENT);
+    expect(heard.at(-1)).toEqual(SILENT);
+    await vi.advanceTimersByTimeAsync(0);
+    expect(engine.status.state).toBe('capturing');
+    const next = context().node(CAPTURE_PROCESSOR);
+    expect(next).not.toBe(node);
+    next.port.fromProcessor({ type: 'level', level: -40, peak: -30 } satisfies CaptureOut);
+    expect(heard.at(-1)).toEqual({ level: -40, peak: -30 });
+    off();
+    const count = heard.length;
+    next.port.fromProcessor({ type: 'level', level: -10, peak: -3 } satisfies CaptureOut);
+    expect(engine.level).toEqual({ level: -10, peak: -3 });
+    expect(heard).toHaveLength(count);
+    // Stopped: silent.
+    await engine.stop();
+    expect(engine.level).toEqual(SILENT);
+  });
+
+  it('hidden page: tells the worklet to stop metering and shows silence; visible again: metering on', async () => {
+    const visibility = new FakeVisibility();
+    const engine = makeEngine({ visibility });
+    await engine.start(OPTIONS);
+    const node = context().node(CAPTURE_PROCESSOR);
+    expect(node.port.sent).toEqual([]);
+    const heard: InputLevel[] = [];
+    engine.onLevel((level) => heard.push(level));
+    node.port.fromProcessor({ type: 'level', level: -18, peak: -9 } satisfies CaptureOut);
+    visibility.set('hidden');
+    expect(node.port.sent).toEqual([{ type: 'meter', on: false }]);
+    expect(engine.level).toEqual(SILENT);
+    expect(heard).toEqual([{ level: -18, peak: -9 }, SILENT]);
+    visibility.set('visible');
+    expect(node.port.sent).toEqual([
+      { type: 'meter', on: false },
+      { type: 'meter', on: true },
+    ]);
+    node.port.fromProcessor({ type: 'level', level: -22, peak: -9 } satisfies CaptureOut);
+    expect(engine.level).toEqual({ level: -22, peak: -9 });
+    // Once the capture is closed, the page's visibility is none of its business.
+    await engine.stop();
+    visibility.set('hidden');
+    visibility.set('visible');
+    expect(node.port.sent.at(-1)).toEqual({ type: 'close' });
+    expect(node.port.sent.filter((m) => (m as { type: string }).type === 'meter')).toHaveLength(2);
+  });
+
+  it('a capture opened while the page is hidden starts with the meter off', async () => {
+    const visibility = new FakeVisibility();
+    visibility.visibilityState = 'hidden';
+    const engine = makeEngine({ visibility });
+    await engine.start(OPTIONS);
+    const node = context().node(CAPTURE_PROCESSOR);
+    expect(node.port.sent).toEqual([{ type: 'meter', on: false }]);
+    expect(engine.level).toEqual(SILENT);
+    visibility.set('visible');
+    expect(node.port.sent.at(-1)).toEqual({ type: 'meter', on: true });
   });
 });

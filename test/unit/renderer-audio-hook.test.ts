@@ -17,7 +17,7 @@ useReactInNode();
 
 class StubEngine {
   readonly calls: string[] = [];
-  status: AudioEngineStatus = { state: 'idle', level: -100, peak: -100 };
+  status: AudioEngineStatus = { state: 'idle' };
   private listeners = new Set<() => void>();
   private deviceListeners = new Set<(d: InputDevice[]) => void>();
   readonly getStatus = () => this.status;
@@ -108,8 +108,6 @@ describe('useAudioEngine', () => {
         state: 'error',
         problem: 'no-device',
         message: 'No microphone',
-        level: -100,
-        peak: -100,
       }),
     );
     expect(seen.current!.status).toMatchObject({ state: 'error', message: 'No microphone' });

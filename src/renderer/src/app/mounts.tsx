@@ -37,6 +37,7 @@ export function AudioMount(props: AudioMountProps) {
     echoCancellation: settings?.audio.echo_cancellation ?? true,
     noiseSuppression: settings?.audio.noise_suppression ?? true,
     autoGainControl: settings?.audio.auto_gain_control ?? true,
+    contextRate: settings ? Number(settings.tts.sample_rate) : undefined,
   });
   const { state: micState, message } = audio.status;
   useMicrophoneNotice(micState, message, onNotice, onDismissNotice);

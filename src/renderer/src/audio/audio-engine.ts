@@ -46,6 +46,13 @@ export interface CaptureOptions {
   echoCancellation: boolean;
   noiseSuppression: boolean;
   autoGainControl: boolean;
+  /**
+   * The audio's rate in the page, Hz (read when the audio opens): the agent's voice at this rate
+   * plays without resampling in the page, and the audio thread runs fewer quanta than at the
+   * device's 48 kHz; the browser resamples the microphone and the speaker natively. Default: the
+   * device's.
+   */
+  contextRate?: number;
 }
 
 /** On by default: the assistant talks through the speakers while it listens. */
@@ -451,7 +458,12 @@ export class AudioEngine {
         if (typeof AudioContext === 'undefined') throw new AudioDeviceError('unsupported');
         return new AudioContext(options);
       });
-    const context = create({ latencyHint: 'interactive' });
+    const rate = this.options.contextRate;
+    const context = create(
+      rate && rate >= 8000 && rate <= 96_000
+        ? { latencyHint: 'interactive', sampleRate: rate }
+        : { latencyHint: 'interactive' },
+    );
     this.context = context;
     if (!context.audioWorklet) throw new AudioDeviceError('unsupported');
     await context.audioWorklet.addModule(String(this.deps.workletUrls.capture));

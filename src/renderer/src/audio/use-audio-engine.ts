@@ -30,6 +30,8 @@ export interface UseAudioEngineOptions {
   echoCancellation?: boolean;
   noiseSuppression?: boolean;
   autoGainControl?: boolean;
+  /** The page's audio rate, Hz (the TTS's), read when the audio opens: see CaptureOptions.contextRate. */
+  contextRate?: number;
   /** The bridge to main; `getCueApi()` by default. Read when the engine is created. */
   api?: CueApi;
   /** Playback prebuffer, ms (at most 100); read when the engine is created. */
@@ -66,6 +68,7 @@ export function useAudioEngine(options: UseAudioEngineOptions): UseAudioEngineRe
     echoCancellation = DEFAULT_CAPTURE_OPTIONS.echoCancellation,
     noiseSuppression = DEFAULT_CAPTURE_OPTIONS.noiseSuppression,
     autoGainControl = DEFAULT_CAPTURE_OPTIONS.autoGainControl,
+    contextRate,
   } = options;
   const [engine] = useState(() => {
     if (options.engine) return options.engine;
@@ -92,11 +95,22 @@ export function useAudioEngine(options: UseAudioEngineOptions): UseAudioEngineRe
       void engine.stop();
       return;
     }
-    void engine.start({ deviceId, echoCancellation, noiseSuppression, autoGainControl }).then(() => {
-      // Labels appear once the permission is granted.
-      refreshDevices();
-    });
-  }, [engine, enabled, deviceId, echoCancellation, noiseSuppression, autoGainControl, refreshDevices]);
+    void engine
+      .start({ deviceId, echoCancellation, noiseSuppression, autoGainControl, contextRate })
+      .then(() => {
+        // Labels appear once the permission is granted.
+        refreshDevices();
+      });
+  }, [
+    engine,
+    enabled,
+    deviceId,
+    echoCancellation,
+    noiseSuppression,
+    autoGainControl,
+    contextRate,
+    refreshDevices,
+  ]);
 
   useEffect(
     () => () => {
