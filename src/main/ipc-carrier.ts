@@ -18,7 +18,8 @@
  *   whose other end arrives here on ipcChannel.micPort (`ipcRenderer.postMessage`), checked like
  *   a request (our window, a trusted frame). It carries `mic` messages only, checked as above;
  *   so the 50 frames a second go from the audio thread to main without the page's main thread.
- *   Ports of a page are closed when the page loads again and when the carrier is removed.
+ *   Ports of a page are closed when the window navigates away from it (a reload included) and
+ *   when the carrier is removed; a port the page closes is forgotten.
  *
  * Register once the window exists and call the returned function when it closes: it removes
  * the handlers, the subscriptions and the port.
@@ -49,6 +50,7 @@ export interface IpcMainLike {
 
 export interface MessagePortLike {
   on(event: 'message', listener: (messageEvent: { data: unknown }) => void): unknown;
+  on(event: 'close', listener: () => void): unknown;
   postMessage(message: unknown): void;
   start(): void;
   close(): void;
@@ -61,6 +63,14 @@ export interface WebContentsLike {
   postMessage(channel: string, message: unknown, transfer?: MessagePortLike[]): void;
   on(event: 'did-finish-load', listener: () => void): unknown;
   removeListener(event: 'did-finish-load', listener: () => void): unknown;
+  on(event: 'did-start-navigation', listener: (details: NavigationDetailsLike) => void): unknown;
+  removeListener(event: 'did-start-navigation', listener: (details: NavigationDetailsLike) => void): unknown;
+}
+
+/** What `did-start-navigation` tells (Electron's details event). */
+export interface NavigationDetailsLike {
+  readonly isMainFrame: boolean;
+  readonly isSameDocument: boolean;
 }
 
 export interface WindowLike {
@@ -223,19 +233,24 @@ export function registerIpcCarrier(options: IpcCarrierOptions): () => void {
       for (const refused of event.ports) refused.close();
       return;
     }
+    // One port per message; any other is not ours to keep.
+    for (const extra of event.ports.slice(1)) extra.close();
     if (!micPort) return;
     micPort.on('message', onMicMessage);
+    micPort.on('close', () => micPorts.delete(micPort));
     micPort.start();
     micPorts.add(micPort);
   };
   ipcMain.on(ipcChannel.micPort, onMicPort);
 
-  const onPageLoad = (): void => {
-    closeMicPorts();
-    connectAudio();
+  // A page that goes away takes its microphone ports with it (not at the next load's end: the
+  // new page may have asked for its own by then).
+  const onNavigation = (details: NavigationDetailsLike): void => {
+    if (details.isMainFrame && !details.isSameDocument) closeMicPorts();
   };
   const contents = usableWindow()?.webContents;
-  contents?.on('did-finish-load', onPageLoad);
+  contents?.on('did-finish-load', connectAudio);
+  contents?.on('did-start-navigation', onNavigation);
   // Registered after the page has loaded: hand over the port now.
   if (contents && isTrustedSender(contents.mainFrame)) connectAudio();
 
@@ -247,7 +262,10 @@ export function registerIpcCarrier(options: IpcCarrierOptions): () => void {
     ipcMain.removeListener(ipcChannel.micPort, onMicPort);
     unsubscribeEvents();
     unsubscribeAudio();
-    if (contents && !contents.isDestroyed()) contents.removeListener('did-finish-load', onPageLoad);
+    if (contents && !contents.isDestroyed()) {
+      contents.removeListener('did-finish-load', connectAudio);
+      contents.removeListener('did-start-navigation', onNavigation);
+    }
     closePort();
     closeMicPorts();
   };

@@ -180,11 +180,18 @@ afterEach(async () => {
 
 /** Opens a raw client; resolves with the Peer, or with the HTTP status the upgrade was refused with. */
 function dial(
-  options: { origin?: string | null; token?: string | null; path?: string; host?: string } = {},
+  options: {
+    origin?: string | null;
+    token?: string | null;
+    path?: string;
+    host?: string;
+    page?: string;
+  } = {},
 ): Promise<Peer | number> {
   const url = new URL(options.path ?? '/bridge', `ws://127.0.0.1:${bridge.port}`);
   const token = options.token === undefined ? bridge.token : options.token;
   if (token !== null) url.searchParams.set('token', token);
+  if (options.page !== undefined) url.searchParams.set('page', options.page);
   const origin = options.origin === undefined ? bridge.origin : options.origin;
   const ws = new WebSocket(url, {
     ...(origin === null ? {} : { origin }),
@@ -203,8 +210,8 @@ function dial(
   });
 }
 
-async function connected(): Promise<Peer> {
-  const peer = await dial();
+async function connected(page?: string): Promise<Peer> {
+  const peer = await dial(page === undefined ? {} : { page });
   if (typeof peer === 'number') throw new Error(`upgrade refused with ${peer}`);
   // One round trip: the bridge has set the connection up.
   await peer.request('app:state', {});
@@ -411,8 +418,8 @@ describe('web bridge: the microphone socket', () => {
     ageMs: 21,
   });
 
-  async function micPeer(): Promise<Peer> {
-    const peer = await dial({ path: MIC_PATH });
+  async function micPeer(page?: string): Promise<Peer> {
+    const peer = await dial(page === undefined ? { path: MIC_PATH } : { path: MIC_PATH, page });
     if (typeof peer === 'number') throw new Error(`mic upgrade refused with ${peer}`);
     return peer;
   }
@@ -484,6 +491,21 @@ describe('web bridge: the microphone socket', () => {
     expect(await first.closed).toEqual({ code: 4000, reason: 'replaced by a newer connection' });
     second.ws.send(encodeAudioUp(mic(5)));
     expect(await heard(second)).toEqual(mic(5));
+  });
+
+  it("stays open when its own page's client reconnects (same page name), closes when another page's connects", async () => {
+    await start();
+    await connected('page-a');
+    const micSocket = await micPeer('page-a');
+    // The same page reconnects before the bridge noticed its old socket died.
+    await connected('page-a');
+    micSocket.ws.send(encodeAudioUp(mic(8)));
+    expect(await heard(micSocket)).toEqual(mic(8));
+    await connected('page-b');
+    expect(await micSocket.closed).toEqual({
+      code: 4000,
+      reason: 'its page was replaced by a newer connection',
+    });
   });
 
   it('is closed with 4000 when its page is replaced, not when the first client connects', async () => {
@@ -651,23 +673,42 @@ describe('the renderer client over the bridge', () => {
   });
 
   describe('openMicPort', () => {
+    /** A mic worker whose socket opens as soon as it is told to connect (unless `opens` is false). */
     class FakeMicWorker implements MicWorkerLike {
       readonly posted: { message: unknown; transfer: Transferable[] }[] = [];
       terminated = false;
+      private readonly listeners = {
+        message: [] as ((e: { data: unknown }) => void)[],
+        error: [] as ((e: unknown) => void)[],
+      };
+      constructor(private readonly opens: boolean) {}
       postMessage(message: unknown, transfer: Transferable[]): void {
         this.posted.push({ message, transfer });
+        if (this.opens && (message as { type?: string }).type === 'connect')
+          queueMicrotask(() => this.report({ type: 'state', open: true }));
       }
       terminate(): void {
         this.terminated = true;
       }
+      addEventListener(type: 'message', listener: (event: { data: unknown }) => void): void;
+      addEventListener(type: 'error', listener: (event: unknown) => void): void;
+      addEventListener(type: 'message' | 'error', listener: (event: never) => void): void {
+        (this.listeners[type] as unknown[]).push(listener);
+      }
+      report(data: unknown): void {
+        for (const listener of this.listeners.message) listener({ data });
+      }
+      fail(): void {
+        for (const listener of this.listeners.error) listener(new Event('error'));
+      }
     }
 
-    async function clientWithWorker(url: string) {
+    async function clientWithWorker(url: string, opens = true) {
       const workers: FakeMicWorker[] = [];
       const client = await connectWebBridge(url, bridge.token, {
         createSocket: socketWith(bridge.origin),
         createMicWorker: () => {
-          const worker = new FakeMicWorker();
+          const worker = new FakeMicWorker(opens);
           workers.push(worker);
           return worker;
         },
@@ -706,17 +747,17 @@ describe('the renderer client over the bridge', () => {
         expect(workers).toHaveLength(1);
         const worker = workers[0]!;
         expect(worker.posted).toHaveLength(3);
-        expect(worker.posted[0]).toEqual({
-          message: { type: 'connect', url: `ws://127.0.0.1:${bridge.port}/bridge/mic?token=${bridge.token}` },
-          transfer: [],
-        });
+        expect(worker.posted[0]!.transfer).toEqual([]);
+        expect((worker.posted[0]!.message as { type: string }).type).toBe('connect');
         const connect = new URL((worker.posted[0]!.message as { url: string }).url);
         expect([connect.protocol, connect.host, connect.pathname]).toEqual([
           'ws:',
           `127.0.0.1:${bridge.port}`,
           MIC_PATH,
         ]);
-        expect([...connect.searchParams]).toEqual([['token', bridge.token]]);
+        expect([...connect.searchParams.keys()]).toEqual(['token', 'page']);
+        expect(connect.searchParams.get('token')).toBe(bridge.token);
+        expect(connect.searchParams.get('page')).toMatch(/^[0-9a-f]{18}$/);
         expect(worker.posted.slice(1).map((p) => p.message)).toEqual([{ type: 'port' }, { type: 'port' }]);
         // Each call transfers the other end of the port it returns.
         const ends = worker.posted.slice(1).map((p) => {
@@ -740,6 +781,39 @@ describe('the renderer client over the bridge', () => {
         expect(worker.posted).toHaveLength(3);
       });
     }
+
+    it('gives a port only once the worker has opened its socket, and none if the worker fails', async () => {
+      await start();
+      const { client, workers } = await clientWithWorker(bridge.origin, false);
+      let settled = false;
+      const asked = client.openMicPort!().then(
+        (port) => {
+          settled = true;
+          return port;
+        },
+        (error: unknown) => {
+          settled = true;
+          throw error;
+        },
+      );
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(settled).toBe(false);
+      expect(workers[0]!.posted.map((p) => (p.message as { type: string }).type)).toEqual(['connect']);
+      workers[0]!.report({ type: 'state', open: true });
+      const port = await asked;
+      open.push(port);
+      expect(workers[0]!.posted.map((p) => (p.message as { type: string }).type)).toEqual([
+        'connect',
+        'port',
+      ]);
+
+      const failing = await clientWithWorker(bridge.origin, false);
+      const refused = failing.client.openMicPort!();
+      failing.workers[0]!.fail();
+      await expect(refused).rejects.toThrow('the microphone worker failed to start');
+      await expect(failing.client.openMicPort!()).rejects.toThrow('the microphone worker failed to start');
+      expect(failing.workers[0]!.posted).toHaveLength(1);
+    });
 
     it('end to end: frames posted on the port reach the handler through the mic sender and /bridge/mic', async () => {
       await start();

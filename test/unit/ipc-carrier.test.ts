@@ -9,6 +9,7 @@ import {
   registerIpcCarrier,
   type IpcInvokeEventLike,
   type IpcPortEventLike,
+  type NavigationDetailsLike,
   type MessagePortLike,
 } from '../../src/main/ipc-carrier';
 import type { ContractHandler } from '../../src/main/app/types';
@@ -42,12 +43,20 @@ class FakeFrame implements FrameLike {
 
 class FakePort implements MessagePortLike {
   listeners: ((event: { data: unknown }) => void)[] = [];
+  closeListeners: (() => void)[] = [];
   posted: unknown[] = [];
   started = false;
   closed = false;
-  on(_event: 'message', listener: (event: { data: unknown }) => void): this {
-    this.listeners.push(listener);
+  on(event: 'message', listener: (event: { data: unknown }) => void): this;
+  on(event: 'close', listener: () => void): this;
+  on(event: 'message' | 'close', listener: ((event: { data: unknown }) => void) | (() => void)): this {
+    if (event === 'close') this.closeListeners.push(listener as () => void);
+    else this.listeners.push(listener);
     return this;
+  }
+  /** The other end closed (the page's worklet let go of it). */
+  closedByPeer(): void {
+    for (const listener of this.closeListeners) listener();
   }
   postMessage(message: unknown): void {
     this.posted.push(message);
@@ -69,6 +78,7 @@ class FakeContents {
   sent: unknown[][] = [];
   postedPorts: { channel: string; message: unknown; transfer: MessagePortLike[] }[] = [];
   loadListeners: (() => void)[] = [];
+  navigationListeners: ((details: NavigationDetailsLike) => void)[] = [];
   destroyed = false;
   /** A fresh window's contents show nothing yet (empty URL) until load(). */
   constructor(url = '') {
@@ -83,16 +93,37 @@ class FakeContents {
   postMessage(channel: string, message: unknown, transfer: MessagePortLike[] = []): void {
     this.postedPorts.push({ channel, message, transfer });
   }
-  on(_event: 'did-finish-load', listener: () => void): this {
-    this.loadListeners.push(listener);
+  on(event: 'did-finish-load', listener: () => void): this;
+  on(event: 'did-start-navigation', listener: (details: NavigationDetailsLike) => void): this;
+  on(
+    event: 'did-finish-load' | 'did-start-navigation',
+    listener: (() => void) | ((details: NavigationDetailsLike) => void),
+  ): this {
+    if (event === 'did-finish-load') this.loadListeners.push(listener as () => void);
+    else this.navigationListeners.push(listener);
     return this;
   }
-  removeListener(_event: 'did-finish-load', listener: () => void): this {
-    this.loadListeners = this.loadListeners.filter((l) => l !== listener);
+  removeListener(event: 'did-finish-load', listener: () => void): this;
+  removeListener(event: 'did-start-navigation', listener: (details: NavigationDetailsLike) => void): this;
+  removeListener(
+    event: 'did-finish-load' | 'did-start-navigation',
+    listener: (() => void) | ((details: NavigationDetailsLike) => void),
+  ): this {
+    if (event === 'did-finish-load') this.loadListeners = this.loadListeners.filter((l) => l !== listener);
+    else this.navigationListeners = this.navigationListeners.filter((l) => l !== listener);
     return this;
   }
-  /** The page (re)loaded. */
+  /** The window starts navigating (a reload: the main frame, another document). */
+  navigate(details: NavigationDetailsLike = { isMainFrame: true, isSameDocument: false }): void {
+    for (const listener of [...this.navigationListeners]) listener(details);
+  }
+  /** The page (re)loaded: the navigation starts, then the load finishes. */
   load(url = APP_URL): void {
+    this.navigate();
+    this.finishLoad(url);
+  }
+  /** Only the end of a load (the navigation started earlier). */
+  finishLoad(url = APP_URL): void {
     this.mainFrame = new FakeFrame(url, null, this.mainFrame.processId, this.mainFrame.routingId + 1);
     for (const listener of [...this.loadListeners]) listener();
   }
@@ -556,6 +587,27 @@ describe('IPC carrier: microphone ports', () => {
       ipcMain.post(ipcChannel.micPort, win.webContents, win.webContents.mainFrame, []),
     ).not.toThrow();
     expect(warnings).toEqual([]);
+  });
+
+  it('keeps a port the new page asked for before its load finished, forgets a port the page closed, and ignores in-page navigations', () => {
+    const { ipcMain, win } = setup();
+    const old = new FakePort();
+    ipcMain.post(ipcChannel.micPort, win.webContents, win.webContents.mainFrame, [old]);
+    win.webContents.navigate({ isMainFrame: false, isSameDocument: false });
+    win.webContents.navigate({ isMainFrame: true, isSameDocument: true });
+    expect(old.closed).toBe(false);
+    win.webContents.navigate();
+    expect(old.closed).toBe(true);
+    // The new page asks for its port while it is still loading.
+    const early = new FakePort();
+    ipcMain.post(ipcChannel.micPort, win.webContents, win.webContents.mainFrame, [early]);
+    win.webContents.finishLoad();
+    expect(early.closed).toBe(false);
+    // A port the page lets go of is forgotten: the next navigation does not close it again.
+    early.closedByPeer();
+    early.closed = false;
+    win.webContents.navigate();
+    expect(early.closed).toBe(false);
   });
 
   it('closes the ports of a page when it loads again, and all of them when unregistered', () => {

@@ -357,6 +357,8 @@ describe('mic worker (the Worker entry)', () => {
   it('connects where the page says, sends the frames of the ports it is given, reconnects with backoff', async () => {
     vi.useFakeTimers();
     vi.stubGlobal('WebSocket', FakeWebSocket);
+    const toPage: unknown[] = [];
+    vi.stubGlobal('postMessage', (message: unknown) => toPage.push(message));
     const scope = globalThis as unknown as { onmessage: ((event: unknown) => void) | null };
     const before = scope.onmessage;
     try {
@@ -374,10 +376,17 @@ describe('mic worker (the Worker entry)', () => {
       onmessage({ data: { type: 'port' }, ports: [port] });
       expect(port.started).toBe(true);
       const socket = FakeWebSocket.made[0]!;
+      expect(toPage).toEqual([]);
       socket.open();
+      // The page hears that the socket is open (it hands out ports only then).
+      expect(toPage).toEqual([{ type: 'state', open: true }]);
       port.post(frame(9));
       expect(socket.sent.map((bytes) => decodeAudioUp(bytes))).toEqual([frame(9)]);
       socket.closed(1006);
+      expect(toPage).toEqual([
+        { type: 'state', open: true },
+        { type: 'state', open: false },
+      ]);
       vi.advanceTimersByTime(249);
       expect(FakeWebSocket.made).toHaveLength(1);
       vi.advanceTimersByTime(1);

@@ -20,7 +20,8 @@
  * `/bridge/mic`, accepted on the same terms: binary `mic` frames only (anything else is
  * dropped, a text frame closes it with 1008), from the page's mic worker, so microphone audio
  * does not pass through the page's main thread. One at a time, like the client; it is closed
- * (4000) when a newer one opens and when the client it belongs to is replaced.
+ * (4000) when a newer one opens and when another page's client replaces the current one (a
+ * page names itself with a random `page` parameter on both sockets, so its reconnects do not).
  *
  * Request names are checked against the contract before the handler sees them; the handler
  * validates payloads and its errors come back as ok:false with their message. One client at a
@@ -145,11 +146,13 @@ export async function startWebBridge(options: WebBridgeOptions): Promise<WebBrid
     }
     wss.handleUpgrade(req, socket, head, (ws) => {
       const previous = current;
-      current = new ClientLink(ws, handler, log);
+      current = new ClientLink(ws, handler, log, checked.page);
       if (previous) {
         previous.close(CLOSE_REPLACED, 'replaced by a newer connection');
-        // The replaced page's microphone must not go on feeding the session.
-        closeMic(CLOSE_REPLACED, 'its page was replaced by a newer connection');
+        // Another page's microphone must not go on feeding the session (the same page
+        // reconnecting keeps its own).
+        if (!checked.page || previous.page !== checked.page)
+          closeMic(CLOSE_REPLACED, 'its page was replaced by a newer connection');
       }
       const link = current;
       ws.once('close', () => {
@@ -201,6 +204,8 @@ class ClientLink {
     private readonly ws: WebSocket,
     private readonly handler: ContractHandler,
     private readonly log: (message: string) => void,
+    /** The page's own name for itself (`page` query parameter), '' when it gave none. */
+    readonly page: string,
   ) {
     ws.on('message', (data, isBinary) => this.receive(data, isBinary));
     ws.on('pong', () => (this.alive = true));
@@ -370,7 +375,7 @@ class MicLink {
 function checkUpgrade(
   req: IncomingMessage,
   expected: { origin: string; hostHeader: string; token: string },
-): { ok: true; path: typeof BRIDGE_PATH | typeof MIC_PATH } | { ok: false; refusal: string } {
+): { ok: true; path: typeof BRIDGE_PATH | typeof MIC_PATH; page: string } | { ok: false; refusal: string } {
   const refuse = (refusal: string) => ({ ok: false as const, refusal });
   let url: URL;
   try {
@@ -384,7 +389,7 @@ function checkUpgrade(
   if (req.headers.origin !== expected.origin) return refuse('403 Forbidden');
   const given = url.searchParams.get('token');
   if (given === null || !sameSecret(given, expected.token)) return refuse('403 Forbidden');
-  return { ok: true, path };
+  return { ok: true, path, page: (url.searchParams.get('page') ?? '').slice(0, 64) };
 }
 
 function sameSecret(given: string, token: string): boolean {

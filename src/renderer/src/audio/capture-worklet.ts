@@ -74,9 +74,9 @@ class CaptureProcessor extends scope.AudioWorkletProcessor {
     }
   }
 
-  private send(samples: Int16Array, now: number): void {
+  private send(samples: Int16Array, capturedBy: number): void {
     if (this.sink) {
-      const ageMs = Math.max(0, (now - this.frameTime) * 1000) + this.inputLatencyMs;
+      const ageMs = Math.max(0, (capturedBy - this.frameTime) * 1000) + this.inputLatencyMs;
       const message: MicFrameMessage = { type: 'mic', samples, ageMs };
       this.sink.postMessage(message, [samples.buffer]);
     } else {
@@ -115,6 +115,8 @@ class CaptureProcessor extends scope.AudioWorkletProcessor {
       this.resampled,
     );
     const now = scope.currentTime;
+    // A quantum is processed once all of it has been captured: its end is "now" for a frame's age.
+    const quantumEnd = now + frames / scope.sampleRate;
     const inRate = resampler.inRate;
     for (let i = 0; i < count; i++) {
       if (this.filled === 0) {
@@ -126,7 +128,7 @@ class CaptureProcessor extends scope.AudioWorkletProcessor {
       if (this.filled === this.frameSamples) {
         const samples = floatToInt16(this.frame);
         this.meterFrame(samples, resampler.outRate, now);
-        this.send(samples, now);
+        this.send(samples, quantumEnd);
         this.filled = 0;
       }
     }

@@ -30,6 +30,8 @@ export interface MicSenderDeps {
   encode(message: AudioUp): ArrayBuffer | Uint8Array;
   setTimer(fn: () => void, ms: number): unknown;
   clearTimer(timer: unknown): void;
+  /** The socket opened (true) or closed (false). */
+  onState?(open: boolean): void;
 }
 
 export interface MicSender {
@@ -61,7 +63,9 @@ export function createMicSender(deps: MicSenderDeps): MicSender {
     }
     socket = ws;
     ws.onopen = () => {
-      if (socket === ws) failures = 0;
+      if (socket !== ws) return;
+      failures = 0;
+      deps.onState?.(true);
     };
     ws.onerror = () => {
       // The close event follows.
@@ -69,6 +73,7 @@ export function createMicSender(deps: MicSenderDeps): MicSender {
     ws.onclose = (event) => {
       if (socket !== ws) return;
       socket = null;
+      deps.onState?.(false);
       if (event.code === CLOSE_REPLACED) stopped = true;
       else retry();
     };

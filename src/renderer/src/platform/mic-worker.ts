@@ -5,7 +5,8 @@
  * (or wake) the page's main thread.
  *
  *   page → worker: { type: 'connect', url }   the mic endpoint with the run's token
- *                  { type: 'port', port }     a port the capture worklet sends `mic` messages on
+ *                  { type: 'port' } + a port  a port the capture worklet sends `mic` messages on
+ *   worker → page: { type: 'state', open }    the socket opened or closed
  *
  * Frames while the socket is down are dropped (they are real time); a closed socket is reopened
  * with backoff, unless the bridge replaced this page with a newer one (close code 4000).
@@ -15,6 +16,7 @@ import { createMicSender, type MicSenderSocket } from './mic-sender';
 
 interface WorkerScope {
   onmessage: ((event: MessageEvent) => void) | null;
+  postMessage(message: unknown): void;
 }
 
 const scope = globalThis as unknown as WorkerScope;
@@ -28,6 +30,7 @@ const sender = createMicSender({
   encode: encodeAudioUp,
   setTimer: (fn, ms) => setTimeout(fn, ms),
   clearTimer: (timer) => clearTimeout(timer as ReturnType<typeof setTimeout>),
+  onState: (open) => scope.postMessage({ type: 'state', open }),
 });
 
 scope.onmessage = (event: MessageEvent) => {

@@ -60,7 +60,12 @@ export interface WebBridgeClientOptions {
 export interface MicWorkerLike {
   postMessage(message: unknown, transfer: Transferable[]): void;
   terminate(): void;
+  addEventListener(type: 'message', listener: (event: { data: unknown }) => void): void;
+  addEventListener(type: 'error', listener: (event: unknown) => void): void;
 }
+
+/** How long `openMicPort` waits for the mic worker's socket before the page sends frames itself. */
+export const MIC_OPEN_TIMEOUT_MS = 3_000;
 
 /** The CueApi, plus a way to end the connection for good. */
 export interface WebBridgeClient extends CueApi {
@@ -109,12 +114,55 @@ export function connectWebBridge(
     address.search = '';
   }
   address.searchParams.set('token', token);
+  // Names this page to the bridge: its reconnects are not another page taking over (which would
+  // close this page's microphone socket).
+  address.searchParams.set('page', randomPageId());
   const socketUrl = address.toString();
   const where = `${address.host}${address.pathname}`;
   const micAddress = new URL(socketUrl);
   micAddress.pathname = `${address.pathname.replace(/\/$/, '')}/mic`;
   const micUrl = micAddress.toString();
   let micWorker: MicWorkerLike | null = null;
+  /** Whether the mic worker's socket is open; waiters hear when it opens or the worker fails. */
+  let micOpen = false;
+  let micFailed: Error | null = null;
+  const micWaiters = new Set<(error: Error | null) => void>();
+  const settleMicWaiters = (error: Error | null) => {
+    for (const waiter of [...micWaiters]) waiter(error);
+  };
+  const startMicWorker = (create: () => MicWorkerLike): MicWorkerLike => {
+    const worker = create();
+    worker.addEventListener('message', (event) => {
+      const data = event.data as { type?: unknown; open?: unknown } | null;
+      if (data?.type !== 'state' || typeof data.open !== 'boolean') return;
+      micOpen = data.open;
+      if (micOpen) settleMicWaiters(null);
+    });
+    worker.addEventListener('error', () => {
+      micFailed = new Error('the microphone worker failed to start');
+      settleMicWaiters(micFailed);
+    });
+    worker.postMessage({ type: 'connect', url: micUrl }, []);
+    return worker;
+  };
+  /** Resolves once the mic socket is open; rejects if the worker failed or it takes too long. */
+  const micReady = (): Promise<void> => {
+    if (micFailed) return Promise.reject(micFailed);
+    if (micOpen) return Promise.resolve();
+    return new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        micWaiters.delete(waiter);
+        reject(new Error(`the microphone socket did not open within ${MIC_OPEN_TIMEOUT_MS / 1000} s`));
+      }, MIC_OPEN_TIMEOUT_MS);
+      const waiter = (error: Error | null) => {
+        clearTimeout(timer);
+        micWaiters.delete(waiter);
+        if (error) reject(error);
+        else resolve();
+      };
+      micWaiters.add(waiter);
+    });
+  };
 
   const pending = new Map<number, Pending>();
   const listeners = new Map<EventName, Set<(payload: never) => void>>();
@@ -345,24 +393,23 @@ export function connectWebBridge(
       };
     },
     ...(options.createMicWorker && {
-      openMicPort: (): Promise<MessagePort> => {
-        try {
-          if (stopped) throw new Error('the connection to Cue was closed');
-          if (!micWorker) {
-            micWorker = options.createMicWorker!();
-            micWorker.postMessage({ type: 'connect', url: micUrl }, []);
-          }
-          const channel = new MessageChannel();
-          micWorker.postMessage({ type: 'port' }, [channel.port2]);
-          return Promise.resolve(channel.port1);
-        } catch (error) {
-          return Promise.reject(error instanceof Error ? error : new Error(String(error)));
-        }
+      // Resolves once the worker's socket is open, so a worker that cannot start or connect leaves
+      // the frames on the page's own way (nothing is dropped into a socket that is not there).
+      openMicPort: async (): Promise<MessagePort> => {
+        if (stopped) throw new Error('the connection to Cue was closed');
+        micWorker ??= startMicWorker(options.createMicWorker!);
+        const worker = micWorker;
+        await micReady();
+        if (stopped || micWorker !== worker) throw new Error('the connection to Cue was closed');
+        const channel = new MessageChannel();
+        worker.postMessage({ type: 'port' }, [channel.port2]);
+        return channel.port1;
       },
     }),
     close() {
       micWorker?.terminate();
       micWorker = null;
+      settleMicWaiters(new Error('the connection to Cue was closed'));
       if (stopped && !socket) return;
       stopped = true;
       if (reconnectTimer) clearTimeout(reconnectTimer);
@@ -379,4 +426,10 @@ export function connectWebBridge(
     rejectFirst = reject;
     open();
   });
+}
+
+function randomPageId(): string {
+  const bytes = new Uint8Array(9);
+  crypto.getRandomValues(bytes);
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
 }
