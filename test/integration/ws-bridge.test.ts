@@ -316,6 +316,7 @@ describe('web bridge: events and audio', () => {
     const peer = await connected();
     const samples: { [E in EventName]: Events[E] } = {
       timeline: { type: 'session_started', t: 1 } as unknown as Events['timeline'],
+      'timeline:batch': [{ type: 'session_stopped', t: 2 }] as unknown as Events['timeline:batch'],
       state: { ...STATE, status: 'listening', running: true },
       notice: { level: 'warning', message: 'Microphone muted' },
       'settings:changed': { settings: { example: true } } as unknown as Events['settings:changed'],
