@@ -7,7 +7,8 @@
  *   showing the app's own page, see shell/app-origin.ts). Anything else is refused with an error
  *   and never reaches the handler. The raw payload goes to `handler.request`, which validates it.
  * - Events: `webContents.send(ipcChannel.event, name, payload)`, to our window only, and only
- *   while it shows the app's page.
+ *   while it shows the app's page; the VAD trace's per-frame events go in `timeline:batch`
+ *   events at most ~100 ms apart, everything else at once and in order (app/timeline-batcher.ts).
  * - Audio: a MessageChannelMain per page load. After each load of the app's page, one port goes
  *   to the renderer (`webContents.postMessage(ipcChannel.audioPort, null, [port])`); the other
  *   stays here. AudioUp messages are checked field by field and rebuilt (malformed ones are
@@ -28,6 +29,7 @@
  */
 import type { AudioDown, AudioUp } from '../shared/contract';
 import { REQUEST_NAMES, ipcChannel, isEventName } from '../shared/contract-names';
+import { subscribeBatched, type TimelineBatchOptions } from './app/timeline-batcher';
 import type { ContractHandler } from './app/types';
 import type { FrameLike } from './shell/app-origin';
 
@@ -87,6 +89,8 @@ export interface IpcCarrierOptions {
   /** `() => new MessageChannelMain()` in the app. */
   createMessageChannel(): { port1: MessagePortLike; port2: MessagePortLike };
   warn?: (message: string) => void;
+  /** How the VAD trace is batched (tests: a virtual clock). */
+  timelineBatch?: TimelineBatchOptions;
 }
 
 /** The longest mic message accepted: 10 s at 16 kHz (the renderer sends frames of a few tens of ms). */
@@ -167,10 +171,14 @@ export function registerIpcCarrier(options: IpcCarrierOptions): () => void {
   }
 
   // ---------- events ----------
-  const unsubscribeEvents = handler.subscribe((name, payload) => {
-    if (!isEventName(name)) return;
-    appPage()?.send(ipcChannel.event, name, payload);
-  });
+  const unsubscribeEvents = subscribeBatched(
+    handler,
+    (name, payload) => {
+      if (!isEventName(name)) return;
+      appPage()?.send(ipcChannel.event, name, payload);
+    },
+    options.timelineBatch,
+  );
 
   // ---------- audio ----------
   let port: MessagePortLike | undefined;

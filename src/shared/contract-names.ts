@@ -32,7 +32,14 @@ export const REQUEST_NAMES = [
 export type RequestName = (typeof REQUEST_NAMES)[number];
 
 /** Every event name (main → renderer), in the order of contract.ts's Events. */
-export const EVENT_NAMES = ['timeline', 'state', 'notice', 'settings:changed', 'turn'] as const;
+export const EVENT_NAMES = [
+  'timeline',
+  'timeline:batch',
+  'state',
+  'notice',
+  'settings:changed',
+  'turn',
+] as const;
 
 export type EventName = (typeof EVENT_NAMES)[number];
 

@@ -14,7 +14,7 @@ import type { TimelineEvent } from './timeline';
  * bridge (browser runs, e2e tests) and in-memory test carriers all carry exactly this:
  * requests from the renderer with their responses, events from main, and the audio channel.
  * Every request payload is validated in main with the schema below; nobody re-declares a
- * channel name or a payload type.
+ * channel name or a payload type. Events come from main itself, so they are typed, not validated.
  */
 
 export const PROVIDERS = ['deepgram', 'openai', 'elevenlabs'] as const;
@@ -166,6 +166,11 @@ export type Response<K extends RequestName> = Responses[K];
 /** Events: main → renderer. */
 export interface Events {
   timeline: TimelineEvent;
+  /**
+   * Timeline events carried together, in order, as if each had come as a `timeline` event: the
+   * carriers send the VAD trace's per-frame events this way (src/main/app/timeline-batcher.ts).
+   */
+  'timeline:batch': TimelineEvent[];
   state: AppState;
   notice: Notice;
   'settings:changed': { settings: Settings };

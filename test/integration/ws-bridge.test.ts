@@ -10,8 +10,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
+import { TIMELINE_BATCH_MAX_DELAY_MS } from '../../src/main/app/timeline-batcher';
 import type { ContractHandler } from '../../src/main/app/types';
 import { MIC_PATH, startWebBridge, type WebBridge } from '../../src/main/bridge/ws-bridge';
+import { VirtualClock } from '../../src/main/engine/clock';
 import { createMicSender, type MicSenderSocket } from '../../src/renderer/src/platform/mic-sender';
 import {
   connectWebBridge,
@@ -30,6 +32,7 @@ import {
   type Notice,
   type RequestName,
 } from '../../src/shared/contract';
+import type { TimelineEvent } from '../../src/shared/timeline';
 import { appState } from '../helpers/app-state';
 
 const INDEX_HTML = readFileSync(join(import.meta.dirname, '../../src/renderer/index.html'), 'utf8');
@@ -146,6 +149,8 @@ const tmp = mkdtempSync(join(tmpdir(), 'cue-ws-bridge-'));
 const staticDir = join(tmp, 'renderer');
 let bridge: WebBridge;
 let handler: FakeHandler;
+/** The VAD batches' deadline timers. */
+let clock: VirtualClock;
 const logs = new Inbox<string>();
 const open: { close(): void }[] = [];
 
@@ -163,11 +168,13 @@ afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 async function start(options: { port?: number; token?: string } = {}): Promise<WebBridge> {
   handler = new FakeHandler();
+  clock = new VirtualClock();
   bridge = await startWebBridge({
     handler,
     staticDir,
     host: '127.0.0.1',
     log: (message) => logs.push(message),
+    timelineBatch: { clock },
     ...options,
   });
   return bridge;
@@ -322,12 +329,22 @@ describe('web bridge: requests', () => {
   });
 });
 
+const vad = (t: number): TimelineEvent => ({
+  type: 'vad_probability',
+  t,
+  turn: 0,
+  probability: 0.25,
+  speaking: false,
+});
+const interim: TimelineEvent = { type: 'transcript_interim', t: 50, turn: 0, text: 'hello' };
+
 describe('web bridge: events and audio', () => {
   it('forwards every contract event', async () => {
     await start();
     const peer = await connected();
     const samples: { [E in EventName]: Events[E] } = {
       timeline: { type: 'session_started', t: 1 } as unknown as Events['timeline'],
+      'timeline:batch': [{ type: 'session_stopped', t: 2 }] as unknown as Events['timeline:batch'],
       state: { ...STATE, status: 'listening', running: true },
       notice: { level: 'warning', message: 'Microphone muted' },
       'settings:changed': { settings: { example: true } } as unknown as Events['settings:changed'],
@@ -341,6 +358,37 @@ describe('web bridge: events and audio', () => {
         payload: samples[name],
       });
     }
+  });
+
+  it('carries the VAD trace in batches, in order with the other events', async () => {
+    await start();
+    const peer = await connected();
+    const events = () => peer.texts.pending.filter((f) => f.kind === 'event');
+    handler.emit('timeline', vad(0));
+    handler.emit('timeline', vad(32));
+    handler.emit('timeline', interim);
+    handler.emit('timeline', vad(64));
+    // A round trip: whatever the bridge sent before its answer has arrived.
+    await peer.request('app:state', {});
+    expect(events()).toEqual([
+      { kind: 'event', name: 'timeline:batch', payload: [vad(0), vad(32)] },
+      { kind: 'event', name: 'timeline', payload: interim },
+    ]);
+    await clock.advanceBy(TIMELINE_BATCH_MAX_DELAY_MS);
+    await peer.request('app:state', {});
+    expect(events().slice(2)).toEqual([{ kind: 'event', name: 'timeline:batch', payload: [vad(64)] }]);
+  });
+
+  it('sends the batch still held when the bridge closes', async () => {
+    await start();
+    const peer = await connected();
+    handler.emit('timeline', vad(0));
+    await bridge.close();
+    await peer.closed;
+    expect(peer.texts.pending.filter((f) => f.kind === 'event')).toEqual([
+      { kind: 'event', name: 'timeline:batch', payload: [vad(0)] },
+    ]);
+    expect(clock.pendingTimers).toBe(0);
   });
 
   it('carries audio both ways as binary frames', async () => {
@@ -608,6 +656,13 @@ describe('the renderer client over the bridge', () => {
     handler.emit('notice', { level: 'info', message: 'hello' });
     expect(await notices.next()).toEqual({ level: 'info', message: 'hello' });
     off();
+
+    const batches = new Inbox<TimelineEvent[]>();
+    client.on('timeline:batch', (events) => batches.push(events));
+    handler.emit('timeline', vad(0));
+    handler.emit('timeline', vad(32));
+    await clock.advanceBy(TIMELINE_BATCH_MAX_DELAY_MS);
+    expect(await batches.next()).toEqual([vad(0), vad(32)]);
 
     const heard = new Inbox<AudioDown>();
     client.onAudio((m) => heard.push(m));

@@ -12,7 +12,9 @@ import {
   type NavigationDetailsLike,
   type MessagePortLike,
 } from '../../src/main/ipc-carrier';
+import { TIMELINE_BATCH_MAX_DELAY_MS } from '../../src/main/app/timeline-batcher';
 import type { ContractHandler } from '../../src/main/app/types';
+import { VirtualClock } from '../../src/main/engine/clock';
 import { BUNDLED_PAGE, isTrustedFrame, type FrameLike } from '../../src/main/shell/app-origin';
 import { APP_ENTRY_URL } from '../../src/main/shell/app-protocol';
 import {
@@ -25,6 +27,7 @@ import {
   type EventName,
   type Events,
 } from '../../src/shared/contract';
+import type { TimelineEvent } from '../../src/shared/timeline';
 import { listeningState } from '../helpers/app-state';
 
 const APP_URL = APP_ENTRY_URL;
@@ -220,6 +223,7 @@ function fakeHandler() {
  * `load` is false; `alreadyLoaded` registers on a window that already shows the app page.
  */
 function setup(options: { url?: string; load?: boolean; alreadyLoaded?: boolean } = {}) {
+  const clock = new VirtualClock();
   const ipcMain = new FakeIpcMain();
   const win = new FakeWindow(options.alreadyLoaded ? APP_URL : '');
   const core = fakeHandler();
@@ -236,9 +240,10 @@ function setup(options: { url?: string; load?: boolean; alreadyLoaded?: boolean 
       return channel;
     },
     warn: (message) => warnings.push(message),
+    timelineBatch: { clock },
   });
   if (options.load !== false && !options.alreadyLoaded) win.webContents.load(options.url);
-  return { ipcMain, win, core, ports, warnings, unregister };
+  return { ipcMain, win, core, ports, warnings, unregister, clock };
 }
 
 const stateEvent: Events['state'] = listeningState();
@@ -381,6 +386,44 @@ describe('IPC carrier: events', () => {
     win.destroyed = true;
     core.emit('state', stateEvent);
     expect(win.webContents.sent).toEqual([]);
+  });
+
+  const vad = (t: number): TimelineEvent => ({
+    type: 'vad_probability',
+    t,
+    turn: 0,
+    probability: 0.5,
+    speaking: true,
+  });
+  const interim: TimelineEvent = { type: 'transcript_interim', t: 70, turn: 0, text: 'hello' };
+
+  it('sends the VAD trace in batches, each before the event that followed it', () => {
+    const { win, core } = setup();
+    core.emit('timeline', vad(0));
+    core.emit('timeline', vad(32));
+    expect(win.webContents.sent).toEqual([]);
+    core.emit('timeline', interim);
+    core.emit('timeline', vad(64));
+    core.emit('state', stateEvent);
+    expect(win.webContents.sent).toEqual([
+      [ipcChannel.event, 'timeline:batch', [vad(0), vad(32)]],
+      [ipcChannel.event, 'timeline', interim],
+      [ipcChannel.event, 'timeline:batch', [vad(64)]],
+      [ipcChannel.event, 'state', stateEvent],
+    ]);
+  });
+
+  it('sends a held batch at the time limit, and what is held when unregistered', async () => {
+    const { win, core, clock, unregister } = setup();
+    core.emit('timeline', vad(0));
+    await clock.advanceBy(TIMELINE_BATCH_MAX_DELAY_MS - 1);
+    expect(win.webContents.sent).toEqual([]);
+    await clock.advanceBy(1);
+    expect(win.webContents.sent).toEqual([[ipcChannel.event, 'timeline:batch', [vad(0)]]]);
+    core.emit('timeline', vad(32));
+    unregister();
+    expect(win.webContents.sent.at(-1)).toEqual([ipcChannel.event, 'timeline:batch', [vad(32)]]);
+    expect(clock.pendingTimers).toBe(0);
   });
 });
 

@@ -9,6 +9,7 @@ import type {
   Response,
 } from '../../src/shared/contract';
 import type { SessionReport, TurnReport } from '../../src/shared/report';
+import type { TimelineEvent } from '../../src/shared/timeline';
 import { defaultSettings, describeOptions } from '../../src/shared/settings';
 import { CueStore } from '../../src/renderer/src/app/store';
 import { appState } from '../helpers/app-state';
@@ -165,10 +166,83 @@ describe('CueStore', () => {
     const store = new CueStore({ getApi: async () => fake.api, saveReport: () => undefined });
     await store.connect();
     expect(fake.count('state')).toBe(1);
+    expect(fake.count('timeline:batch')).toBe(1);
     store.disconnect();
     expect(fake.count('state')).toBe(0);
+    expect(fake.count('timeline:batch')).toBe(0);
     await store.connect();
     expect(fake.count('state')).toBe(1);
+  });
+
+  describe('a timeline batch', () => {
+    const vad = (t: number): TimelineEvent => ({
+      type: 'vad_probability',
+      t,
+      turn: 0,
+      probability: 0.9,
+      speaking: true,
+    });
+    const conversationEvents: TimelineEvent[] = [
+      { t: 0, turn: -1, type: 'session_started' },
+      vad(5),
+      { t: 10, turn: 0, type: 'transcript_interim', text: 'hello' },
+      vad(37),
+      { t: 30, turn: 0, type: 'turn_committed', transcript: 'hello there', speculation_reused: false },
+      { t: 40, turn: 0, type: 'agent_speech_started', request: 1, text_so_far: 'Hi' },
+    ];
+
+    async function connectedStore() {
+      const fake = fakeApi();
+      const store = new CueStore({ getApi: async () => fake.api, saveReport: () => undefined });
+      await store.connect();
+      const seen: TimelineEvent[] = [];
+      store.subscribeTimeline((event) => seen.push(event));
+      let notified = 0;
+      store.subscribe(() => notified++);
+      return { fake, store, seen, notifications: () => notified };
+    }
+
+    it('hands every event to the timeline listeners in order and notifies once', async () => {
+      const { fake, store, seen, notifications } = await connectedStore();
+      fake.emit('timeline:batch', conversationEvents);
+      expect(seen).toEqual(conversationEvents);
+      expect(notifications()).toBe(1);
+      // The same events one by one build the same conversation (and notify once per change).
+      const single = await connectedStore();
+      for (const event of conversationEvents) single.fake.emit('timeline', event);
+      expect(single.notifications()).toBe(4);
+      expect(store.getSnapshot().conversation).toEqual(single.store.getSnapshot().conversation);
+      expect(store.getSnapshot().conversation.entries.map((e) => e.kind)).toEqual(['user', 'agent']);
+    });
+
+    it('of VAD frames alone leaves the snapshot as it was and tells nobody', async () => {
+      const { fake, store, seen, notifications } = await connectedStore();
+      const before = store.getSnapshot();
+      fake.emit('timeline:batch', [vad(0), vad(32), vad(64)]);
+      expect(store.getSnapshot()).toBe(before);
+      expect(notifications()).toBe(0);
+      expect(seen.map((e) => e.t)).toEqual([0, 32, 64]);
+    });
+
+    it('withdraws the STT reconnecting warning like single events do, with one notification', async () => {
+      const { fake, store, notifications } = await connectedStore();
+      const message = 'Deepgram: connection lost (socket closed); reconnecting';
+      fake.emit('timeline:batch', [
+        { type: 'error', t: 1000, turn: 0, source: 'stt', message, recoverable: true },
+        vad(1032),
+      ]);
+      fake.emit('notice', { level: 'warning', message });
+      const shown = () => store.getSnapshot().notices.map((n) => n.message);
+      expect(shown()).toContain(message);
+      const before = notifications();
+      fake.emit('timeline:batch', [
+        vad(1064),
+        { type: 'transcript_interim', t: 2500, turn: 0, text: 'what' },
+      ]);
+      expect(shown()).not.toContain(message);
+      expect(store.getSnapshot().conversation.live?.interim).toBe('what');
+      expect(notifications() - before).toBe(1);
+    });
   });
 
   it('starts, reports a refused start as an error notice, mutes, and sends push-to-talk changes once', async () => {

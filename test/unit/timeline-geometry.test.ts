@@ -335,7 +335,7 @@ describe('tooltips and keyboard navigation', () => {
 });
 
 describe('wiring', () => {
-  it('connectTimeline feeds a model from the contract events and unsubscribes', async () => {
+  it('connectTimeline feeds a model from the contract events (batches too) and unsubscribes', async () => {
     const { connectTimeline } = await import('../../src/renderer/src/timeline/Timeline');
     const listeners = new Map<string, (payload: unknown) => void>();
     const api = {
@@ -346,9 +346,14 @@ describe('wiring', () => {
     };
     const model = new TimelineModel({ now: () => 0 });
     const off = connectTimeline(api as never, model);
-    expect([...listeners.keys()].sort()).toEqual(['timeline', 'turn']);
+    expect([...listeners.keys()].sort()).toEqual(['timeline', 'timeline:batch', 'turn']);
     listeners.get('timeline')!({ type: 'user_speech_started', t: 100, turn: 0, at: 80 });
     expect(model.turns).toHaveLength(1);
+    listeners.get('timeline:batch')!([
+      { type: 'user_speech_ended', t: 900, turn: 0, at: 850, duration: 770 },
+      { type: 'user_speech_started', t: 2000, turn: 1, at: 1980 },
+    ]);
+    expect(model.turns).toHaveLength(2);
     off();
     expect(listeners.size).toBe(0);
   });

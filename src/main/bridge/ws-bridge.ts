@@ -14,7 +14,8 @@
  * Frames on /bridge:
  * - text, client → server: `{kind:'request', id, name, payload}`
  * - text, server → client: `{kind:'response', id, ok:true, value}` | `{kind:'response', id, ok:false, error}`
- *   and `{kind:'event', name, payload}` for every contract event
+ *   and `{kind:'event', name, payload}` for every contract event (the VAD trace's per-frame
+ *   events in `timeline:batch` events at most ~100 ms apart, see app/timeline-batcher.ts)
  * - binary both ways: the audio channel, encoded with src/shared/audio-wire.ts
  *
  * `/bridge/mic`, accepted on the same terms: binary `mic` frames only (anything else is
@@ -37,6 +38,7 @@ import { resolve } from 'node:path';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import { decodeAudioUp, encodeAudioDown } from '../../shared/audio-wire';
 import { isRequestName, type AudioDown, type EventName, type Events } from '../../shared/contract';
+import { subscribeBatched, type TimelineBatchOptions } from '../app/timeline-batcher';
 import type { ContractHandler } from '../app/types';
 import {
   contentTypeOf,
@@ -75,6 +77,8 @@ export interface WebBridgeOptions {
   token?: string;
   /** Diagnostics (malformed frames, handler errors on audio); silent by default. */
   log?: (message: string) => void;
+  /** How the VAD trace is batched (tests: a virtual clock). */
+  timelineBatch?: TimelineBatchOptions;
 }
 
 export interface WebBridge {
@@ -146,7 +150,7 @@ export async function startWebBridge(options: WebBridgeOptions): Promise<WebBrid
     }
     wss.handleUpgrade(req, socket, head, (ws) => {
       const previous = current;
-      current = new ClientLink(ws, handler, log, checked.page);
+      current = new ClientLink(ws, handler, log, checked.page, options.timelineBatch);
       if (previous) {
         previous.close(CLOSE_REPLACED, 'replaced by a newer connection');
         // Another page's microphone must not go on feeding the session (the same page
@@ -206,14 +210,19 @@ class ClientLink {
     private readonly log: (message: string) => void,
     /** The page's own name for itself (`page` query parameter), '' when it gave none. */
     readonly page: string,
+    timelineBatch: TimelineBatchOptions | undefined,
   ) {
     ws.on('message', (data, isBinary) => this.receive(data, isBinary));
     ws.on('pong', () => (this.alive = true));
     ws.on('error', (error) => log(`client socket: ${error.message}`));
     this.unsubscribe.push(
-      handler.subscribe(<E extends EventName>(name: E, payload: Events[E]) => {
-        this.send({ kind: 'event', name, payload });
-      }),
+      subscribeBatched(
+        handler,
+        <E extends EventName>(name: E, payload: Events[E]) => {
+          this.send({ kind: 'event', name, payload });
+        },
+        timelineBatch,
+      ),
       handler.onAudioDown((message: AudioDown) => {
         if (this.disposed || this.ws.readyState !== this.ws.OPEN) return;
         try {
@@ -242,9 +251,10 @@ class ClientLink {
 
   dispose(): void {
     if (this.disposed) return;
-    this.disposed = true;
     clearInterval(this.heartbeat);
+    // Before `disposed` is set: unsubscribing sends the VAD batch still held to an open socket.
     for (const off of this.unsubscribe.splice(0)) off();
+    this.disposed = true;
   }
 
   private receive(data: RawData, isBinary: boolean): void {

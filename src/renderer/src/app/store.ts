@@ -3,6 +3,10 @@
  * with an in-memory CueApi). It keeps one immutable snapshot, replaced on every change:
  * connection, app info and state, notices, settings and their descriptions, key status, the
  * conversation built from timeline events, and the current session's turn reports.
+ *
+ * Timeline events come one by one (`timeline`) or several in one message (`timeline:batch`, the
+ * VAD trace): each event of a batch is handled as if it had come alone, but the store's
+ * subscribers (React) are told at most once per batch.
  */
 import type {
   AppInfo,
@@ -108,6 +112,9 @@ export class CueStore {
   private pttHeld = false;
   /** Warnings that the STT lost its connection and is reconnecting, until it delivers again. */
   private readonly sttReconnecting = new Set<string>();
+  /** While true, changes to the snapshot wait in `changedWhileHeld` to be announced once. */
+  private holdingNotifications = false;
+  private changedWhileHeld = false;
 
   constructor(private readonly deps: CueStoreDeps) {}
 
@@ -150,6 +157,7 @@ export class CueStore {
       }),
       api.on('turn', (report) => live() && this.onTurn(report)),
       api.on('timeline', (event) => live() && this.onTimeline(event)),
+      api.on('timeline:batch', (events) => live() && this.onTimelineBatch(events)),
     ];
     this.set({ connection: { status: 'connected' }, api });
     const load = async <K extends RequestName>(name: K, apply: (response: Response<K>) => void) => {
@@ -337,6 +345,19 @@ export class CueStore {
     this.set({ state });
   }
 
+  private onTimelineBatch(events: readonly TimelineEvent[]): void {
+    this.holdingNotifications = true;
+    try {
+      for (const event of events) this.onTimeline(event);
+    } finally {
+      this.holdingNotifications = false;
+      if (this.changedWhileHeld) {
+        this.changedWhileHeld = false;
+        this.notify();
+      }
+    }
+  }
+
   private onTimeline(event: TimelineEvent): void {
     this.followSttConnection(event);
     const conversation = applyTimelineEvent(this.snapshot.conversation, event);
@@ -414,6 +435,11 @@ export class CueStore {
 
   private set(patch: Partial<CueSnapshot>): void {
     this.snapshot = { ...this.snapshot, ...patch };
+    if (this.holdingNotifications) this.changedWhileHeld = true;
+    else this.notify();
+  }
+
+  private notify(): void {
     for (const listener of [...this.listeners]) listener();
   }
 

@@ -1,6 +1,7 @@
 /**
  * <Timeline source={model} />: the live turn timeline. The app owns a TimelineModel, feeds it
- * from the contract's events (connectTimeline / useTimelineModel) and renders this component
+ * from the contract's events (connectTimeline / useTimelineModel: `timeline`, each event of a
+ * `timeline:batch`, and `turn`) and renders this component
  * wherever the timeline goes. See index.ts for the mounting recipe.
  */
 import { memo, useCallback, useEffect, useId, useRef, useState, useSyncExternalStore } from 'react';
@@ -605,9 +606,13 @@ function Legend() {
 /** Feeds a model from the contract's events; returns the unsubscribe function. */
 export function connectTimeline(api: Pick<CueApi, 'on'>, model: TimelineModel): () => void {
   const offTimeline = api.on('timeline', (event) => model.ingest(event));
+  const offBatch = api.on('timeline:batch', (events) => {
+    for (const event of events) model.ingest(event);
+  });
   const offTurn = api.on('turn', (report) => model.ingestReport(report));
   return () => {
     offTimeline();
+    offBatch();
     offTurn();
   };
 }

@@ -16,7 +16,7 @@
  *   import { Timeline, useTimelineModel } from './timeline';
  *
  *   function Shell({ api }: { api: CueApi | null }) {
- *     // One model for the app's lifetime, fed from api.on('timeline') and api.on('turn').
+ *     // One model for the app's lifetime, fed from api.on('timeline' / 'timeline:batch' / 'turn').
  *     const timeline = useTimelineModel(api);
  *     return <Timeline source={timeline} />;
  *   }

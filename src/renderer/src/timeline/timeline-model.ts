@@ -1,6 +1,7 @@
 /**
  * The live turn timeline's data: a pure model (no DOM, no React) fed with the engine's
- * TimelineEvents (`api.on('timeline')`) and TurnReports (`api.on('turn')`).
+ * TimelineEvents (`api.on('timeline')`, and each event of `api.on('timeline:batch')`) and
+ * TurnReports (`api.on('turn')`).
  *
  * It keeps, per user turn, the items the timeline draws, each in its lane:
  * - speech: VAD speech spans (audio `at` of user_speech_started → `at` of user_speech_ended);
