@@ -122,6 +122,19 @@ describe('the timeline canvas draws only what changed, at most LIVE_FPS times a 
     }
   });
 
+  it('stays at LIVE_FPS when frames carry a timestamp from before the live slot began', () => {
+    // A frame's timestamp is when its vsync came, which may be before the timer that asked for it
+    // fired (the slot boundary): pacing from it would ask for the next frame at once.
+    const realFrame = globalThis.requestAnimationFrame;
+    const early = vi
+      .spyOn(globalThis, 'requestAnimationFrame')
+      .mockImplementation((callback) => realFrame(() => callback(performance.now() - 8)));
+    vadFrames(5_000);
+    early.mockRestore();
+    expect(draws.length).toBeGreaterThan(5 * LIVE_FPS - 5);
+    expect(draws.length).toBeLessThanOrEqual(5 * LIVE_FPS + 1);
+  });
+
   it('listening with no turn open, VAD frames redraw only the strip at the live edge', () => {
     vadFrames(5_000);
     const full = draws.filter((r) => r === undefined);

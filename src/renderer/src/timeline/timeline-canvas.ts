@@ -623,7 +623,9 @@ export class TimelineCanvas {
       const after = timeToX(target, this.liveT);
       this.draw({ x0: before - pad, x1: after + pad });
     }
-    this.lastDraw = now;
+    // The clock, not the frame's timestamp: that is the frame's start, which may fall before the
+    // slot boundary the timer waited for, and the next live frame would then come at once.
+    this.lastDraw = Math.max(now, performance.now());
     this.viewDirty = false;
     this.liveDirty = false;
     if (modelReady) this.modelDirty = false;
