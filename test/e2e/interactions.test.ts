@@ -172,12 +172,19 @@ describe('interactions in Chromium over the WebSocket bridge', () => {
     expect(label).toMatch(/^Mic: \S/);
     // 25 frames of 20 ms: half a second of microphone reached main.
     await expect.poll(() => app.audioUp.mic, { timeout: 10_000 }).toBeGreaterThan(25);
-    // In a browser the capture worklet has its own way to main (the mic worker's socket): the
-    // frames do not pass through the page, only the meter's readings do.
+    // In a browser the capture worklet has its own way to main (the mic worker's socket): once the
+    // worker's socket is open the page hands it over, and from then on the frames do not pass
+    // through the page, only the meter's readings do (before it, they take the page's way).
+    await expect.poll(async () => (await captureNodes())[0]?.sinks, { timeout: 10_000 }).toBe(1);
+    const handedOver = (await captureNodes())[0]!;
+    const micBefore = app.audioUp.mic;
+    await expect.poll(() => app.audioUp.mic, { timeout: 10_000 }).toBeGreaterThan(micBefore + 25);
     const first = (await captureNodes())[0]!;
     expect(first.sinks).toBe(1);
     expect(first.levels).toBeGreaterThan(0);
-    expect(first.frames).toBeLessThan(5);
+    // Frames already on their way to the page when the port was handed over may still arrive
+    // (a busy page lags): a few, against the 25 that reached main meanwhile.
+    expect(first.frames - handedOver.frames).toBeLessThanOrEqual(5);
     // The meter shows those readings: its value for assistive technology in 5 dB steps, the bar
     // scaled to the level (−60 dB: empty, 0 dB: full).
     const meter = page.getByRole('meter', { name: 'Microphone level' });
