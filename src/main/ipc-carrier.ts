@@ -184,15 +184,16 @@ export function registerIpcCarrier(options: IpcCarrierOptions): () => void {
   let port: MessagePortLike | undefined;
   let dropped = 0;
 
+  /** Counts a dropped audio message, with a warning at the 1st, 10th, 100th… */
+  const drop = (why: string): void => {
+    dropped += 1;
+    if (isPowerOfTen(dropped)) warn(`cue: dropped ${dropped} malformed audio message(s); latest: ${why}`);
+  };
+
   const onAudioMessage = (messageEvent: { data: unknown }): void => {
     const parsed = parseAudioUp(messageEvent.data);
-    if (typeof parsed === 'string') {
-      dropped += 1;
-      if (isPowerOfTen(dropped))
-        warn(`cue: dropped ${dropped} malformed audio message(s); latest: ${parsed}`);
-      return;
-    }
-    handler.audioUp(parsed);
+    if (typeof parsed === 'string') drop(parsed);
+    else handler.audioUp(parsed);
   };
 
   const closePort = (): void => {
@@ -223,15 +224,9 @@ export function registerIpcCarrier(options: IpcCarrierOptions): () => void {
   };
   const onMicMessage = (messageEvent: { data: unknown }): void => {
     const parsed = parseAudioUp(messageEvent.data);
-    if (typeof parsed === 'string' || parsed.type !== 'mic') {
-      dropped += 1;
-      if (isPowerOfTen(dropped))
-        warn(
-          `cue: dropped ${dropped} malformed audio message(s); latest: ${typeof parsed === 'string' ? parsed : `${parsed.type} on a microphone port`}`,
-        );
-      return;
-    }
-    handler.audioUp(parsed);
+    if (typeof parsed === 'string') drop(parsed);
+    else if (parsed.type !== 'mic') drop(`${parsed.type} on a microphone port`);
+    else handler.audioUp(parsed);
   };
   const onMicPort = (event: IpcPortEventLike): void => {
     const win = usableWindow();

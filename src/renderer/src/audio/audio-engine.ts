@@ -117,9 +117,9 @@ export const AUDIO_MESSAGES: Record<AudioProblem, string> = {
   failed: 'The microphone could not be started.',
 };
 
-/** Smallest level change (dB) worth a status update. */
+/** Smallest level change (dB) worth a meter reading. */
 const LEVEL_STEP_DB = 1;
-/** Minimum interval of level-only status updates, ms: each one repaints the window, all day. */
+/** Minimum interval of meter readings, ms: each one repaints the window, all day. */
 const LEVEL_INTERVAL_MS = 100;
 
 export class AudioDeviceError extends Error {
@@ -181,7 +181,7 @@ export interface AudioEngineDeps {
   onPlayback?: (report: PlaybackReport) => void;
   /** Playback prebuffer per utterance, ms (at most 100). */
   prebufferMs?: number;
-  /** Minimum interval of level-only status updates, ms (default 100). */
+  /** Minimum interval of meter readings, ms (default 100). */
   levelIntervalMs?: number;
   // Seams for tests and other hosts; the browser's by default.
   mediaDevices?: MediaDevicesLike;

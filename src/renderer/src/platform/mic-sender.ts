@@ -4,11 +4,10 @@
  * valid frame encoded and sent while the socket is open, dropped while it is not.
  */
 import type { AudioUp } from '../../../shared/contract';
+import { CLOSE_REPLACED, reconnectDelayMs } from './reconnect';
 
 export const MIC_RECONNECT_INITIAL_MS = 250;
 export const MIC_RECONNECT_MAX_MS = 5_000;
-/** The bridge closes a page replaced by a newer one with this code: do not come back. */
-const CLOSE_REPLACED = 4000;
 const OPEN = 1;
 
 export interface MicSenderSocket {
@@ -81,7 +80,7 @@ export function createMicSender(deps: MicSenderDeps): MicSender {
 
   const retry = (): void => {
     if (stopped || timer !== null) return;
-    const delay = Math.min(MIC_RECONNECT_MAX_MS, MIC_RECONNECT_INITIAL_MS * 2 ** Math.min(failures++, 16));
+    const delay = reconnectDelayMs(failures++, MIC_RECONNECT_INITIAL_MS, MIC_RECONNECT_MAX_MS);
     timer = deps.setTimer(() => {
       timer = null;
       open();

@@ -27,6 +27,7 @@ import type {
   RequestPayload,
   Response,
 } from '../../../shared/contract';
+import { CLOSE_REPLACED, reconnectDelayMs } from './reconnect';
 
 export const REQUEST_TIMEOUT_MS = 15_000;
 /** A replay of a long recording runs the engine over all of it (an hour takes tens of seconds). */
@@ -37,8 +38,6 @@ export const RECONNECT_MAX_MS = 5_000;
 const ATTEMPTS_BEFORE_HELP = 5;
 /** Where the bridge listens on the page's server. */
 const BRIDGE_PATH = '/bridge';
-/** Close code of the bridge for a connection replaced by a newer one. */
-const CLOSE_REPLACED = 4000;
 
 /** The part of the WebSocket API the client uses: the browser's WebSocket (or `ws` in Node tests). */
 export type WebSocketLike = Pick<
@@ -257,7 +256,7 @@ export function connectWebBridge(
 
   const scheduleReconnect = () => {
     if (stopped || reconnectTimer) return;
-    const delay = Math.min(reconnectMaxMs, reconnectInitialMs * 2 ** Math.min(failedAttempts, 16));
+    const delay = reconnectDelayMs(failedAttempts, reconnectInitialMs, reconnectMaxMs);
     reconnectTimer = setTimeout(
       () => {
         reconnectTimer = null;
