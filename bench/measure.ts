@@ -249,12 +249,13 @@ export function measureRun(
       0,
     );
     const e2e = answer ? answer.audibleAtMs - tEnd : null;
+    const cutIn = firstCutIn(turn, heard, tEnd);
     const measure: TurnMeasure = {
       case: caseData.id,
       turn: index,
       t_end_ms: Math.round(tEnd),
       e2e_ms: e2e === null ? null : Math.round(e2e),
-      false_cutin: heard.some((r) => r.audibleAtMs < tEnd),
+      false_cutin: cutIn !== undefined,
       wrong_reply: !answer || normalizeTranscript(answer.text) !== normalizeTranscript(turn.reply),
       missed: e2e === null || e2e > MISSED_AFTER_MS,
       llm_requests: requests.length,
@@ -263,26 +264,37 @@ export function measureRun(
       tts_characters_wasted: Math.max(0, Math.round(ttsCharacters - heardCharacters)),
       spoken: answer?.text ?? '',
     };
-    if (measure.false_cutin) {
-      const early = heard.find((r) => r.audibleAtMs < tEnd)!;
-      const spokenBefore = turn.words.filter((w) => w.end * 1000 <= early.audibleAtMs).length;
-      const hold = turn.holds.find((h) => h.after === spokenBefore - 1);
+    if (cutIn) {
+      const hold = turn.holds.find((h) => h.after === cutIn.wordsBefore.length - 1);
       measure.cutin_after_unfinished = hold !== undefined && hold.eot_confidence < 0.5;
     }
-    const cause = causeOf(measure, { turn, index, caseData, heard, answer, records, requests });
+    const cause = causeOf(measure, { turn, caseData, cutIn, answer, records, requests });
     if (cause) measure.cause = cause;
     return measure;
   });
+}
+
+type ScriptTurn = ScriptCase['turns'][number];
+
+/** A cut-in: the first reply heard before the user finished the turn, and the words said before it. */
+interface CutIn {
+  early: HeardReply;
+  wordsBefore: ScriptTurn['words'];
+}
+
+function firstCutIn(turn: ScriptTurn, heard: readonly HeardReply[], tEndMs: number): CutIn | undefined {
+  const early = heard.find((r) => r.audibleAtMs < tEndMs);
+  if (!early) return undefined;
+  return { early, wordsBefore: turn.words.filter((w) => w.end * 1000 <= early.audibleAtMs) };
 }
 
 /** Why a turn is marked, in words, from the case script and the records. */
 function causeOf(
   m: TurnMeasure,
   ctx: {
-    turn: ScriptCase['turns'][number];
-    index: number;
+    turn: ScriptTurn;
     caseData: Pick<ScriptCase, 'turns'>;
-    heard: readonly HeardReply[];
+    cutIn: CutIn | undefined;
     answer: HeardReply | undefined;
     records: ProviderRecords;
     requests: readonly number[];
@@ -290,10 +302,8 @@ function causeOf(
 ): string | undefined {
   const causes: string[] = [];
   const quote = (text: string) => `“${text.length > 80 ? `${text.slice(0, 77)}…` : text}”`;
-  if (m.false_cutin) {
-    const early = ctx.heard.find((r) => r.audibleAtMs < m.t_end_ms)!;
-    const words = ctx.turn.words;
-    const before = words.filter((w) => w.end * 1000 <= early.audibleAtMs);
+  if (ctx.cutIn) {
+    const { early, wordsBefore: before } = ctx.cutIn;
     const last = before.at(-1);
     const pause = last ? Math.round(early.audibleAtMs - last.end * 1000) : 0;
     const where = last
