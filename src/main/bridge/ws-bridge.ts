@@ -200,8 +200,7 @@ export async function startWebBridge(options: WebBridgeOptions): Promise<WebBrid
 /** One connected client: requests to the handler, events and audio from it. */
 class ClientLink {
   private readonly unsubscribe: (() => void)[] = [];
-  private alive = true;
-  private readonly heartbeat: NodeJS.Timeout;
+  private readonly stopHeartbeat: () => void;
   private disposed = false;
 
   constructor(
@@ -213,7 +212,6 @@ class ClientLink {
     timelineBatch: TimelineBatchOptions | undefined,
   ) {
     ws.on('message', (data, isBinary) => this.receive(data, isBinary));
-    ws.on('pong', () => (this.alive = true));
     ws.on('error', (error) => log(`client socket: ${error.message}`));
     this.unsubscribe.push(
       subscribeBatched(
@@ -232,26 +230,17 @@ class ClientLink {
         }
       }),
     );
-    this.heartbeat = setInterval(() => {
-      if (!this.alive) {
-        this.ws.terminate();
-        return;
-      }
-      this.alive = false;
-      this.ws.ping();
-    }, HEARTBEAT_MS);
-    this.heartbeat.unref();
+    this.stopHeartbeat = keepAlive(ws);
   }
 
   close(code: number, reason: string): void {
     this.dispose();
-    if (this.ws.readyState === this.ws.OPEN || this.ws.readyState === this.ws.CONNECTING)
-      this.ws.close(code, reason);
+    closeSocket(this.ws, code, reason);
   }
 
   dispose(): void {
     if (this.disposed) return;
-    clearInterval(this.heartbeat);
+    this.stopHeartbeat();
     // Before `disposed` is set: unsubscribing sends the VAD batch still held to an open socket.
     for (const off of this.unsubscribe.splice(0)) off();
     this.disposed = true;
@@ -322,10 +311,32 @@ class ClientLink {
   }
 }
 
+/**
+ * Pings `ws` every HEARTBEAT_MS and drops it when a ping went unanswered; returns the function
+ * that stops this.
+ */
+function keepAlive(ws: WebSocket): () => void {
+  let alive = true;
+  ws.on('pong', () => (alive = true));
+  const timer = setInterval(() => {
+    if (!alive) {
+      ws.terminate();
+      return;
+    }
+    alive = false;
+    ws.ping();
+  }, HEARTBEAT_MS);
+  timer.unref();
+  return () => clearInterval(timer);
+}
+
+function closeSocket(ws: WebSocket, code: number, reason: string): void {
+  if (ws.readyState === ws.OPEN || ws.readyState === ws.CONNECTING) ws.close(code, reason);
+}
+
 /** The microphone's socket: binary `mic` frames to the handler, nothing back. */
 class MicLink {
-  private alive = true;
-  private readonly heartbeat: NodeJS.Timeout;
+  private readonly stopHeartbeat: () => void;
   private disposed = false;
   private dropped = 0;
 
@@ -335,29 +346,19 @@ class MicLink {
     private readonly log: (message: string) => void,
   ) {
     ws.on('message', (data, isBinary) => this.receive(data, isBinary));
-    ws.on('pong', () => (this.alive = true));
     ws.on('error', (error) => log(`mic socket: ${error.message}`));
-    this.heartbeat = setInterval(() => {
-      if (!this.alive) {
-        this.ws.terminate();
-        return;
-      }
-      this.alive = false;
-      this.ws.ping();
-    }, HEARTBEAT_MS);
-    this.heartbeat.unref();
+    this.stopHeartbeat = keepAlive(ws);
   }
 
   close(code: number, reason: string): void {
     this.dispose();
-    if (this.ws.readyState === this.ws.OPEN || this.ws.readyState === this.ws.CONNECTING)
-      this.ws.close(code, reason);
+    closeSocket(this.ws, code, reason);
   }
 
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
-    clearInterval(this.heartbeat);
+    this.stopHeartbeat();
   }
 
   private receive(data: RawData, isBinary: boolean): void {
