@@ -61,33 +61,53 @@ const METER_MIN_DB = -60;
 const METER_LOUD_DB = -6;
 /** The meter's value for assistive technology moves in steps this big (dB). */
 const METER_ARIA_STEP_DB = 5;
+/** The meter's size in styles.css (.audio-level), used before it is laid out. */
+const METER_CSS_WIDTH = 96;
+const METER_CSS_HEIGHT = 8;
 
 /**
  * The microphone's level. Readings (up to 10 a second, all day) are written to the element
- * directly, on the live frame grid the timeline draws on (one frame for both), and move the bar
- * by a transform on its own layer: a re-render, a layout or a frame of its own for each one cost
- * the window more than anything else it does while it listens.
+ * directly, on the live frame grid the timeline draws on (one frame for both), and the bar is
+ * drawn on a small canvas: a re-render, a layout or a frame of its own for each one cost the
+ * window more than anything else it does while it listens, and so did moving the bar by a
+ * transform (each one re-ran the compositing update of the whole page; a canvas's new pixels
+ * do not).
  */
 function InputLevelMeter({ engine }: { engine: AudioEngine }) {
   const meter = useRef<HTMLDivElement>(null);
-  const bar = useRef<HTMLDivElement>(null);
+  const bar = useRef<HTMLCanvasElement>(null);
   useEffect(() => {
     let ariaValue = NaN;
     let loud = false;
+    const canvas = bar.current;
+    const context = canvas?.getContext('2d') ?? null;
+    if (canvas) {
+      // The backing store matches the device's pixels once, at mount (no layout read per reading).
+      const ratio = canvas.ownerDocument.defaultView?.devicePixelRatio ?? 1;
+      // A meter not laid out yet (a hidden parent) gets its CSS size (96 × 8) rather than one pixel.
+      canvas.width = Math.round((canvas.clientWidth || METER_CSS_WIDTH) * ratio);
+      canvas.height = Math.round((canvas.clientHeight || METER_CSS_HEIGHT) * ratio);
+    }
     const show = ({ level }: { level: number }) => {
       const db = Math.max(METER_MIN_DB, Math.min(0, level));
-      if (bar.current) bar.current.style.transform = `scaleX(${(1 - db / METER_MIN_DB).toFixed(3)})`;
       const element = meter.current;
+      if (element && db > METER_LOUD_DB !== loud) {
+        loud = !loud;
+        element.toggleAttribute('data-loud', loud);
+      }
+      if (canvas && context) {
+        const { width, height } = canvas;
+        context.clearRect(0, 0, width, height);
+        // The bar's colour is the canvas's CSS colour (theme and loudness set it in styles.css).
+        context.fillStyle = getComputedStyle(canvas).color;
+        context.fillRect(0, 0, Math.round(width * (1 - db / METER_MIN_DB)), height);
+      }
       if (!element) return;
       const stepped = Math.round(db / METER_ARIA_STEP_DB) * METER_ARIA_STEP_DB;
       if (stepped !== ariaValue) {
         ariaValue = stepped;
         element.setAttribute('aria-valuenow', String(stepped));
         element.setAttribute('aria-valuetext', stepped <= METER_MIN_DB ? 'silent' : `${stepped} dB`);
-      }
-      if (db > METER_LOUD_DB !== loud) {
-        loud = !loud;
-        element.toggleAttribute('data-loud', loud);
       }
     };
     show(engine.level);
@@ -107,7 +127,7 @@ function InputLevelMeter({ engine }: { engine: AudioEngine }) {
       aria-valuemin={METER_MIN_DB}
       aria-valuemax={0}
     >
-      <div ref={bar} className="audio-level__bar" />
+      <canvas ref={bar} className="audio-level__bar" aria-hidden="true" />
     </div>
   );
 }
