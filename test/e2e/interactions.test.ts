@@ -189,31 +189,54 @@ describe('interactions in Chromium over the WebSocket bridge', () => {
     // drawn to the level (−60 dB: empty, 0 dB: full).
     const meter = page.getByRole('meter', { name: 'Microphone level' });
     const meterState = () =>
-      meter.evaluate((element) => ({
-        min: element.getAttribute('aria-valuemin'),
-        max: element.getAttribute('aria-valuemax'),
-        now: Number(element.getAttribute('aria-valuenow')),
-        text: element.getAttribute('aria-valuetext'),
-        // The share of the bar's canvas that is drawn, read from its pixels (middle row).
-        scale: (() => {
-          const canvas = element.querySelector<HTMLCanvasElement>('canvas.audio-level__bar')!;
-          const row = canvas
-            .getContext('2d')!
-            .getImageData(0, Math.floor(canvas.height / 2), canvas.width, 1).data;
-          let drawn = 0;
-          for (let x = 0; x < canvas.width; x++) if (row[x * 4 + 3]! > 0) drawn++;
-          return drawn / canvas.width;
-        })(),
-      }));
+      meter.evaluate(async (element) => {
+        // The share of the bar's canvas that is drawn, read from its pixels (middle row). The
+        // canvas hands its pixels to an OffscreenCanvas, so they are read from what it shows.
+        const canvas = element.querySelector<HTMLCanvasElement>('canvas.audio-level__bar')!;
+        const image = new Image();
+        image.src = canvas.toDataURL();
+        await image.decode();
+        const copy = document.createElement('canvas');
+        copy.width = image.width;
+        copy.height = image.height;
+        const context = copy.getContext('2d')!;
+        context.drawImage(image, 0, 0);
+        const row = context.getImageData(0, Math.floor(copy.height / 2), copy.width, 1).data;
+        let drawn = 0;
+        for (let x = 0; x < copy.width; x++) if (row[x * 4 + 3]! > 0) drawn++;
+        return {
+          min: element.getAttribute('aria-valuemin'),
+          max: element.getAttribute('aria-valuemax'),
+          now: Number(element.getAttribute('aria-valuenow')),
+          text: element.getAttribute('aria-valuetext'),
+          scale: drawn / copy.width,
+          // A canvas that handed its pixels to an OffscreenCanvas has no context of its own.
+          transferred: (() => {
+            try {
+              canvas.getContext('2d');
+              return false;
+            } catch {
+              return true;
+            }
+          })(),
+        };
+      });
     let hearing = await meterState();
     await expect
       .poll(async () => (hearing = await meterState()).now, { timeout: 5_000 })
       .toBeGreaterThan(-60);
     expect([hearing.min, hearing.max]).toEqual(['-60', '0']);
+    expect(hearing.transferred).toBe(true);
     expect(Number.isInteger(hearing.now / 5)).toBe(true);
     expect(hearing.text).toBe(`${hearing.now} dB`);
-    // ±2.5 dB: the value is in 5 dB steps; one pixel of the ~94 px bar for rounding.
-    expect(Math.abs(hearing.scale - (1 + hearing.now / 60))).toBeLessThanOrEqual(2.5 / 60 + 0.011);
+    // ±2.5 dB: the value is in 5 dB steps; one pixel of the ~94 px bar for rounding. The pixels
+    // shown may be a reading behind the value (they reach the screen on the next frame).
+    await expect
+      .poll(async () => {
+        const { scale, now } = await meterState();
+        return Math.abs(scale - (1 + now / 60));
+      })
+      .toBeLessThanOrEqual(2.5 / 60 + 0.011);
 
     await page.evaluate(() => window.__cueDevices!.unplug());
     await expect.poll(() => status.getAttribute('data-mic-state'), { timeout: 5_000 }).toBe('error');

@@ -9,7 +9,7 @@ import type { TimelineEvent } from '../../../shared/timeline';
 import { useEffect, useRef } from 'react';
 import type { AudioEngine, AudioEngineState } from '../audio/audio-engine';
 import { useAudioEngine } from '../audio/use-audio-engine';
-import { LiveTimeline, pacedWriter } from '../timeline';
+import { canvasSurface, LiveTimeline, pacedWriter } from '../timeline';
 import { useMicrophoneNotice } from './use-microphone-notice';
 
 export interface AudioMountProps {
@@ -80,13 +80,16 @@ function InputLevelMeter({ engine }: { engine: AudioEngine }) {
     let ariaValue = NaN;
     let loud = false;
     const canvas = bar.current;
-    const context = canvas?.getContext('2d') ?? null;
-    if (canvas) {
+    const surface = canvas ? canvasSurface(canvas) : null;
+    const context = surface?.context ?? null;
+    if (canvas && surface) {
       // The backing store matches the device's pixels once, at mount (no layout read per reading).
       const ratio = canvas.ownerDocument.defaultView?.devicePixelRatio ?? 1;
       // A meter not laid out yet (a hidden parent) gets its CSS size (96 × 8) rather than one pixel.
-      canvas.width = Math.round((canvas.clientWidth || METER_CSS_WIDTH) * ratio);
-      canvas.height = Math.round((canvas.clientHeight || METER_CSS_HEIGHT) * ratio);
+      surface.resize(
+        Math.round((canvas.clientWidth || METER_CSS_WIDTH) * ratio),
+        Math.round((canvas.clientHeight || METER_CSS_HEIGHT) * ratio),
+      );
     }
     const show = ({ level }: { level: number }) => {
       const db = Math.max(METER_MIN_DB, Math.min(0, level));
@@ -95,8 +98,8 @@ function InputLevelMeter({ engine }: { engine: AudioEngine }) {
         loud = !loud;
         element.toggleAttribute('data-loud', loud);
       }
-      if (canvas && context) {
-        const { width, height } = canvas;
+      if (canvas && surface && context) {
+        const { width, height } = surface;
         context.clearRect(0, 0, width, height);
         // The bar's colour is the canvas's CSS colour (theme and loudness set it in styles.css).
         context.fillStyle = getComputedStyle(canvas).color;
@@ -111,7 +114,7 @@ function InputLevelMeter({ engine }: { engine: AudioEngine }) {
       }
     };
     show(engine.level);
-    const paced = pacedWriter(show);
+    const paced = pacedWriter(show, { direct: surface?.direct });
     const unsubscribe = engine.onLevel((level) => paced.push(level));
     return () => {
       unsubscribe();

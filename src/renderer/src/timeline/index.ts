@@ -50,6 +50,7 @@ export {
   type TurnTrack,
 } from './timeline-model';
 export { LIVE_FPS, pacedWriter } from './live-pace';
+export { canvasSurface, type CanvasSurface } from './canvas-surface';
 export {
   TimelineCanvas,
   type HoverInfo,

@@ -3,8 +3,9 @@
  * TimelineModel and owns the view: following live or paused, panning (wheel, drag, keys) and
  * zooming (ctrl/⌘ + wheel, or the methods), hover hit-testing and a selected item.
  *
- * Frames are drawn with requestAnimationFrame only when what is shown changes, and only the part
- * that changed:
+ * Frames are drawn only when what is shown changes, and only the part that changed (live frames
+ * from the live grid's timer when the canvas sends its pixels straight to the compositor,
+ * canvas-surface.ts, else on an animation frame like every other change):
  * - a change of the view (pan, zoom, size, theme, hover, selection) redraws the whole canvas on
  *   the next frame; a change of the items too, but while following a running session it waits
  *   for the next live frame (so at most LIVE_FPS frames a second in all, live-pace.ts) and while paused it
@@ -53,6 +54,7 @@ import {
   type TimelineModel,
   type TurnTrack,
 } from './timeline-model';
+import { canvasSurface, type CanvasSurface, type Context2D } from './canvas-surface';
 import { nextLiveSlot } from './live-pace';
 import { fallbackTheme, readableOn, readTheme, type TimelineTheme } from './timeline-theme';
 
@@ -126,7 +128,8 @@ const FULL_REFRESH_MS = 1000;
 const LIVE_EDGE_PAD_PX = 8;
 
 export class TimelineCanvas {
-  private readonly ctx: CanvasRenderingContext2D | null;
+  private readonly surface: CanvasSurface;
+  private readonly ctx: Context2D | null;
   private readonly gutter: number;
   private layout: TimelineLayout;
   private scale = 1;
@@ -171,7 +174,8 @@ export class TimelineCanvas {
     private readonly model: TimelineModel,
     private readonly options: TimelineCanvasOptions = {},
   ) {
-    this.ctx = canvas.getContext('2d');
+    this.surface = canvasSurface(canvas);
+    this.ctx = this.surface.context;
     this.gutter = options.gutter ?? 116;
     this.layout = layoutLanes();
     this.view = {
@@ -422,8 +426,7 @@ export class TimelineCanvas {
     const endT = viewEnd(this.view);
     this.cssWidth = width;
     this.dpr = dpr;
-    this.canvas.width = Math.round(width * dpr);
-    this.canvas.height = Math.round(height * dpr);
+    this.surface.resize(Math.round(width * dpr), Math.round(height * dpr));
     // Keep the right edge where it was (following re-anchors anyway).
     const plot = width - this.gutter;
     this.view = { ...this.view, x0: this.gutter, width: plot, startT: endT - plot * this.view.msPerPx };
@@ -578,21 +581,32 @@ export class TimelineCanvas {
     this.frame = requestAnimationFrame(this.tick);
   }
 
-  /** Draws on an animation frame once a live-paced frame is due (at most LIVE_FPS a second). */
+  /**
+   * Draws once a live-paced frame is due (at most LIVE_FPS a second): from the timer itself when
+   * the canvas draws straight to the compositor, else on the animation frame after it.
+   */
   private scheduleLive(): void {
     if (this.frame || this.timer || this.disposed || this.hidden) return;
     // The first slot of the shared live grid after the last draw's (see live-pace.ts).
-    const wait = nextLiveSlot(this.lastDraw) - performance.now();
-    if (wait <= 0) {
+    const slot = nextLiveSlot(this.lastDraw);
+    const wait = slot - performance.now();
+    if (wait <= 0 && !this.surface.direct) {
       this.frame = requestAnimationFrame(this.tick);
       return;
     }
     // Straight to the frame when it fires: timers may fire a little early, and checking the
     // wait again would set a second timer for each live frame.
-    this.timer = setTimeout(() => {
-      this.timer = null;
-      if (!this.frame && !this.disposed && !this.hidden) this.frame = requestAnimationFrame(this.tick);
-    }, wait);
+    this.timer = setTimeout(
+      () => {
+        this.timer = null;
+        if (this.frame || this.disposed || this.hidden) return;
+        // The slot's time at the least: a timer may fire a little early, and a draw stamped
+        // before its slot would let the next live frame come in the same slot.
+        if (this.surface.direct) this.tick(Math.max(slot, performance.now()));
+        else this.frame = requestAnimationFrame(this.tick);
+      },
+      Math.max(0, wait),
+    );
   }
 
   private readonly tick = (now: number): void => {
@@ -787,7 +801,7 @@ export class TimelineCanvas {
     return text.length <= max ? text : `${text.slice(0, Math.max(1, max - 1))}…`;
   }
 
-  private drawLaneBackgrounds(ctx: CanvasRenderingContext2D): void {
+  private drawLaneBackgrounds(ctx: Context2D): void {
     const { theme, layout } = this;
     layout.lanes.forEach((lane, i) => {
       if (i % 2 === 1) {
@@ -807,7 +821,7 @@ export class TimelineCanvas {
     ctx.stroke();
   }
 
-  private drawGutter(ctx: CanvasRenderingContext2D): void {
+  private drawGutter(ctx: Context2D): void {
     const { theme, layout } = this;
     ctx.fillStyle = theme.background;
     ctx.fillRect(0, 0, this.gutter, layout.totalHeight);
@@ -847,7 +861,7 @@ export class TimelineCanvas {
   }
 
   /** The session time at the live edge, in the gutter above the lane labels. */
-  private drawLiveClock(ctx: CanvasRenderingContext2D): void {
+  private drawLiveClock(ctx: Context2D): void {
     const { theme, layout } = this;
     const width = this.gutter * 0.55;
     ctx.setTransform(this.dpr, 0, 0, this.dpr, 0, 0);
@@ -886,7 +900,7 @@ export class TimelineCanvas {
     }
   }
 
-  private drawGrid(ctx: CanvasRenderingContext2D, view: TimeView): void {
+  private drawGrid(ctx: Context2D, view: TimeView): void {
     const { theme, layout } = this;
     const { step, ticks } = axisTicks(view);
     ctx.strokeStyle = theme.grid;
@@ -906,7 +920,7 @@ export class TimelineCanvas {
   }
 
   /** Shades the time outside sessions (before the first start, between a stop and the next start). */
-  private drawSessions(ctx: CanvasRenderingContext2D, view: TimeView): void {
+  private drawSessions(ctx: Context2D, view: TimeView): void {
     const { theme, layout } = this;
     const sessions = this.model.sessions;
     if (!sessions.length) return;
@@ -962,7 +976,7 @@ export class TimelineCanvas {
     ctx.setLineDash([]);
   }
 
-  private drawTurnBands(ctx: CanvasRenderingContext2D, view: TimeView, turns: TurnTrack[]): void {
+  private drawTurnBands(ctx: Context2D, view: TimeView, turns: TurnTrack[]): void {
     const { theme, layout } = this;
     const multi = this.model.sessions.length > 1;
     const selectedTurn = this.selected?.kind === 'latency' ? this.selected.turn.key : null;
@@ -1012,7 +1026,7 @@ export class TimelineCanvas {
     }
   }
 
-  private drawSparkline(ctx: CanvasRenderingContext2D, view: TimeView): void {
+  private drawSparkline(ctx: Context2D, view: TimeView): void {
     const lane = this.laneOf('speech');
     if (!lane) return;
     const fine = this.model.sparkline;
@@ -1046,7 +1060,7 @@ export class TimelineCanvas {
   }
 
   private sparkPath(
-    ctx: CanvasRenderingContext2D,
+    ctx: Context2D,
     view: TimeView,
     ring: ProbabilityRing,
     from: number,
@@ -1103,7 +1117,7 @@ export class TimelineCanvas {
     ctx.globalAlpha = 1;
   }
 
-  private drawItem(ctx: CanvasRenderingContext2D, item: TimelineItem, view: TimeView): void {
+  private drawItem(ctx: Context2D, item: TimelineItem, view: TimeView): void {
     const lane = this.laneOf(item.lane);
     if (!lane) return;
     const box = itemBox(item, lane, view, this.liveT);
@@ -1303,7 +1317,7 @@ export class TimelineCanvas {
     }
   }
 
-  private drawTranscriptLabels(ctx: CanvasRenderingContext2D, view: TimeView, finals: TimelineItem[]): void {
+  private drawTranscriptLabels(ctx: Context2D, view: TimeView, finals: TimelineItem[]): void {
     const lane = this.laneOf('transcript');
     if (!lane || !finals.length) return;
     finals.sort((a, b) => a.start - b.start);
@@ -1321,7 +1335,7 @@ export class TimelineCanvas {
     }
   }
 
-  private drawLatencyRow(ctx: CanvasRenderingContext2D, view: TimeView, turns: TurnTrack[]): void {
+  private drawLatencyRow(ctx: Context2D, view: TimeView, turns: TurnTrack[]): void {
     const { theme } = this;
     const row = this.layout.latency;
     const y = row.top + 5;
@@ -1382,7 +1396,7 @@ export class TimelineCanvas {
     });
   }
 
-  private drawHighlights(ctx: CanvasRenderingContext2D, view: TimeView): void {
+  private drawHighlights(ctx: Context2D, view: TimeView): void {
     const stroke = (target: HitTarget, colour: string, width: number) => {
       const box = this.boxOfIn(target, view);
       if (!box) return;
@@ -1412,7 +1426,7 @@ export class TimelineCanvas {
     };
   }
 
-  private drawLiveEdge(ctx: CanvasRenderingContext2D, view: TimeView): void {
+  private drawLiveEdge(ctx: Context2D, view: TimeView): void {
     if (!this.model.isRunning && !this.model.turns.length) return;
     const x = timeToX(view, this.liveT);
     if (x < view.x0 || x > view.x0 + view.width) return;
@@ -1427,7 +1441,7 @@ export class TimelineCanvas {
     ctx.fill();
   }
 
-  private drawCursor(ctx: CanvasRenderingContext2D, view: TimeView): void {
+  private drawCursor(ctx: Context2D, view: TimeView): void {
     const p = this.pointer;
     if (!p || this.drag?.moved || p.x < view.x0) return;
     const { theme, layout } = this;
@@ -1451,7 +1465,7 @@ export class TimelineCanvas {
 
   // ------------------------------------------------------------ primitives
 
-  private bar(ctx: CanvasRenderingContext2D, box: Box, colour: string, alpha: number): void {
+  private bar(ctx: Context2D, box: Box, colour: string, alpha: number): void {
     ctx.globalAlpha = alpha;
     ctx.fillStyle = colour;
     const r = Math.min(3, box.w / 2, box.h / 2);
@@ -1461,7 +1475,7 @@ export class TimelineCanvas {
     ctx.globalAlpha = 1;
   }
 
-  private outline(ctx: CanvasRenderingContext2D, box: Box, colour: string, dash: number[]): void {
+  private outline(ctx: Context2D, box: Box, colour: string, dash: number[]): void {
     ctx.save();
     ctx.setLineDash(dash);
     ctx.strokeStyle = colour;
@@ -1470,7 +1484,7 @@ export class TimelineCanvas {
     ctx.restore();
   }
 
-  private strike(ctx: CanvasRenderingContext2D, box: Box, colour: string): void {
+  private strike(ctx: Context2D, box: Box, colour: string): void {
     ctx.strokeStyle = colour;
     ctx.lineWidth = 1;
     ctx.beginPath();
@@ -1479,12 +1493,12 @@ export class TimelineCanvas {
     ctx.stroke();
   }
 
-  private endCap(ctx: CanvasRenderingContext2D, box: Box, colour: string): void {
+  private endCap(ctx: Context2D, box: Box, colour: string): void {
     ctx.fillStyle = colour;
     ctx.fillRect(box.x + box.w - 2.5, box.y - 1, 2.5, box.h + 2);
   }
 
-  private openEdge(ctx: CanvasRenderingContext2D, box: Box, colour: string): void {
+  private openEdge(ctx: Context2D, box: Box, colour: string): void {
     // A growing span: a soft chevron at its live end.
     const x = box.x + box.w;
     ctx.fillStyle = colour;
@@ -1496,7 +1510,7 @@ export class TimelineCanvas {
     ctx.fill();
   }
 
-  private label(ctx: CanvasRenderingContext2D, box: Box, text: string, colour: string): void {
+  private label(ctx: Context2D, box: Box, text: string, colour: string): void {
     if (box.w < 28 || !text) return;
     const left = Math.max(box.x, this.view.x0) + 4;
     const width = box.x + box.w - left - 4;
@@ -1509,7 +1523,7 @@ export class TimelineCanvas {
     ctx.fillText(fitted, left, box.y + box.h / 2 + 0.5);
   }
 
-  private markLabel(ctx: CanvasRenderingContext2D, x: number, y: number, text: string): void {
+  private markLabel(ctx: Context2D, x: number, y: number, text: string): void {
     ctx.font = this.font(9);
     ctx.textAlign = 'left';
     ctx.textBaseline = 'middle';
@@ -1517,14 +1531,7 @@ export class TimelineCanvas {
     ctx.fillText(text, x + 7, y);
   }
 
-  private circle(
-    ctx: CanvasRenderingContext2D,
-    x: number,
-    y: number,
-    r: number,
-    colour: string,
-    fill: boolean,
-  ): void {
+  private circle(ctx: Context2D, x: number, y: number, r: number, colour: string, fill: boolean): void {
     ctx.beginPath();
     ctx.arc(x, y, r, 0, Math.PI * 2);
     if (fill) {
@@ -1537,14 +1544,7 @@ export class TimelineCanvas {
     }
   }
 
-  private diamond(
-    ctx: CanvasRenderingContext2D,
-    x: number,
-    y: number,
-    r: number,
-    colour: string,
-    fill: boolean,
-  ): void {
+  private diamond(ctx: Context2D, x: number, y: number, r: number, colour: string, fill: boolean): void {
     ctx.beginPath();
     ctx.moveTo(x, y - r);
     ctx.lineTo(x + r, y);
@@ -1560,13 +1560,13 @@ export class TimelineCanvas {
     }
   }
 
-  private square(ctx: CanvasRenderingContext2D, x: number, y: number, r: number, colour: string): void {
+  private square(ctx: Context2D, x: number, y: number, r: number, colour: string): void {
     ctx.fillStyle = colour;
     ctx.fillRect(x - r, y - r, r * 2, r * 2);
   }
 
   private triangle(
-    ctx: CanvasRenderingContext2D,
+    ctx: Context2D,
     x: number,
     y: number,
     r: number,
@@ -1592,7 +1592,7 @@ export class TimelineCanvas {
     ctx.fill();
   }
 
-  private cross(ctx: CanvasRenderingContext2D, x: number, y: number, r: number, colour: string): void {
+  private cross(ctx: Context2D, x: number, y: number, r: number, colour: string): void {
     ctx.strokeStyle = colour;
     ctx.lineWidth = 1.5;
     ctx.beginPath();
