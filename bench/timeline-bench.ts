@@ -17,7 +17,9 @@
  *      B. following live, zoomed out to the whole hour (half as long);
  *      C. paused at a 1 minute window, scrolling back continuously (wheel events every frame).
  *    Before those, with the window told a session is listening (its microphone capturing Chromium's
- *    fake device) and no requestAnimationFrame loop of the benchmark's own, the CPU time of
+ *    fake device, the agent's replies played as main's audio channel would send them while the
+ *    conversation's agent speaks: agent-voice.ts) and no requestAnimationFrame loop of the
+ *    benchmark's own, the CPU time of
  *    Chromium's processes is read from /proc while the conversation streams (`--cpu-seconds`,
  *    default 20 s): the renderer (page, canvas, audio worklet) and the GPU process (the software
  *    compositor with --disable-gpu), as % of one core. Then the same with the page told it is
@@ -39,6 +41,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser, type CDPSession, type Page } from 'playwright-core';
+import { agentVoice } from './agent-voice';
 import { profilePage, summariseProfile, type ProfileRow } from './page-profile';
 import { createAppCore, type AppCore } from '../src/main/app/app-core';
 import type { ContractHandler } from '../src/main/app/types';
@@ -46,7 +49,8 @@ import { startWebBridge, type WebBridge } from '../src/main/bridge/ws-bridge';
 import { CommandLineExit, parseCommandLine, runCommand } from '../src/main/cli/command-line';
 import { RealClock } from '../src/main/engine/clock';
 import { replayCase } from '../src/main/engine/replay';
-import type { AppState, EventName, Events } from '../src/shared/contract';
+import type { AppState, AudioDown, EventName, Events } from '../src/shared/contract';
+import { defaultSettings } from '../src/shared/settings';
 import type { TimelineEvent } from '../src/shared/timeline';
 import { ScriptedVad, buildCase, speechSegments, type TurnSpec } from '../test/helpers/session-harness';
 
@@ -155,12 +159,35 @@ function buildRenderer(sourcemap: boolean): { dir: string; cleanup: () => void }
   return { dir: join(out, 'renderer'), cleanup: () => rmSync(out, { recursive: true, force: true }) };
 }
 
-/** The app core behind the bridge, with extra events injected into what the window receives. */
+/** When the agent speaks in `events` (session ms), from each reply's start of speech to its end. */
+function speakingSpans(events: readonly TimelineEvent[]): { from: number; to: number }[] {
+  const started = new Map<number, number>();
+  const spans: { from: number; to: number }[] = [];
+  for (const event of events) {
+    if (event.type === 'agent_speech_started') started.set(event.request, event.t);
+    else if (event.type === 'agent_speech_ended' && started.has(event.request)) {
+      spans.push({ from: started.get(event.request)!, to: event.t });
+      started.delete(event.request);
+    }
+  }
+  return spans;
+}
+
+function overlapMs(spans: readonly { from: number; to: number }[], from: number, to: number): number {
+  return spans.reduce((sum, span) => sum + Math.max(0, Math.min(to, span.to) - Math.max(from, span.from)), 0);
+}
+
+/** The app core behind the bridge, with extra events and audio injected into what the window receives. */
 function injecting(core: AppCore): {
   handler: ContractHandler;
   emit: <E extends EventName>(name: E, payload: Events[E]) => void;
+  emitAudio: (message: AudioDown) => void;
+  /** Utterances the window reported audible ('played'). */
+  played: Set<number>;
 } {
+  const played = new Set<number>();
   const listeners = new Set<<E extends EventName>(name: E, payload: Events[E]) => void>();
+  const audioListeners = new Set<(message: AudioDown) => void>();
   return {
     handler: {
       request: (name, payload) => core.request(name, payload),
@@ -172,12 +199,26 @@ function injecting(core: AppCore): {
           off();
         };
       },
-      audioUp: (message) => core.audioUp(message),
-      onAudioDown: (listener) => core.onAudioDown(listener),
+      audioUp: (message) => {
+        if (message.type === 'played') played.add(message.utterance);
+        core.audioUp(message);
+      },
+      onAudioDown: (listener) => {
+        audioListeners.add(listener);
+        const off = core.onAudioDown(listener);
+        return () => {
+          audioListeners.delete(listener);
+          off();
+        };
+      },
     },
     emit: (name, payload) => {
       for (const listener of listeners) listener(name, payload);
     },
+    emitAudio: (message) => {
+      for (const listener of audioListeners) listener(message);
+    },
+    played,
   };
 }
 
@@ -406,8 +447,11 @@ interface RunResult {
   ingest: { events: number; seconds: number; events_per_s: number };
   turns_shown: string;
   heap_mb: { empty: number; after_hour: number; end: number };
-  /** vsync mode only: CPU while listening and following the conversation, visible and hidden. */
-  cpu: { name: string; share: CpuShare }[];
+  /**
+   * vsync mode only: CPU while listening and following the conversation, visible and hidden, with
+   * the share of that time the agent's voice was playing and the replies the window reported heard.
+   */
+  cpu: { name: string; share: CpuShare; agent_speaking: number; replies_heard: number }[];
   /** With --profile: the page's main thread by source function while listening, % of one core. */
   profile: ProfileRow[];
   phases: { name: string; frames: FrameStats }[];
@@ -450,7 +494,7 @@ async function runMode(
     version: 'bench',
     clock,
   });
-  const { handler, emit } = injecting(core);
+  const { handler, emit, emitAudio, played } = injecting(core);
   let bridge: WebBridge | undefined;
   let browser: Browser | undefined;
   let streaming: ReturnType<typeof setInterval> | undefined;
@@ -497,24 +541,41 @@ async function runMode(
     const ingestSeconds = (performance.now() - ingestStart) / 1000;
     const afterHour = await heapMb(cdp);
 
-    // The rest in real time, from where the burst stopped.
+    // The rest in real time, from where the burst stopped, with the agent's voice while it speaks
+    // (played by the window whenever a session listens, as in a conversation).
+    const voice = agentVoice(live, { sampleRate: Number(defaultSettings().tts.sample_rate) });
     const liveStart = performance.now();
     let next = 0;
+    let nextVoice = 0;
     const base = live[0]?.t ?? liveFrom;
     streaming = setInterval(() => {
       const due = base + (performance.now() - liveStart);
       while (next < live.length && live[next]!.t <= due) emit('timeline', live[next++]!);
+      while (nextVoice < voice.length && voice[nextVoice]!.t <= due) emitAudio(voice[nextVoice++]!.message);
     }, 8);
 
     const vsync = mode === 'vsync';
     const cpu: RunResult['cpu'] = [];
+    const speaking = speakingSpans(live);
+    /** CPU over `ms`, with how much of that time the agent spoke and how many replies were heard. */
+    const measureWithVoice = async (ms: number) => {
+      const from = base + (performance.now() - liveStart);
+      const heardBefore = played.size;
+      const share = await measureCpu(ms);
+      const to = base + (performance.now() - liveStart);
+      return {
+        share,
+        agent_speaking: overlapMs(speaking, from, to) / (to - from),
+        replies_heard: played.size - heardBefore,
+      };
+    };
     let profile: ProfileRow[] = [];
     if (vsync) {
       emit('state', LISTENING);
       await page.locator('.audio-status[data-mic-state="capturing"]').waitFor({ timeout: 30_000 });
       cpu.push({
         name: 'listening, following live, 20 s window',
-        share: await measureCpu(cpuSeconds * 1000),
+        ...(await measureWithVoice(cpuSeconds * 1000)),
       });
       if (profileSeconds > 0)
         profile = summariseProfile(await profilePage(cdp, profileSeconds * 1000), staticDir, ROOT);
@@ -532,7 +593,7 @@ async function runMode(
       await setHidden(true);
       cpu.push({
         name: 'listening, page told it is hidden',
-        share: await measureCpu((cpuSeconds * 1000) / 2),
+        ...(await measureWithVoice((cpuSeconds * 1000) / 2)),
       });
       await setHidden(false);
       // The same conversation with the microphone closed: what following it costs on its own.
@@ -540,7 +601,7 @@ async function runMode(
       await page.locator('.audio-status').waitFor({ state: 'detached', timeout: 30_000 });
       cpu.push({
         name: 'following the conversation, microphone closed',
-        share: await measureCpu((cpuSeconds * 1000) / 2),
+        ...(await measureWithVoice((cpuSeconds * 1000) / 2)),
       });
     }
 
@@ -609,11 +670,14 @@ function print(result: RunResult): void {
     `  ingest: ${result.ingest.events} events of the hour in ${f(result.ingest.seconds, 2)} s ` +
       `(${f(result.ingest.events_per_s, 0)} events/s); turns kept by the timeline: ${result.turns_shown}`,
   );
-  for (const { name, share } of result.cpu) {
+  for (const { name, share, agent_speaking, replies_heard } of result.cpu) {
     const p = share.percent;
     console.log(
       `  CPU, ${name} (${f(share.seconds)} s, % of one core): renderer ${f(p.renderer)} %, GPU process ` +
         `(compositor) ${f(p.gpu)} %, browser ${f(p.browser)} %, utility ${f(p.utility)} %`,
+    );
+    console.log(
+      `    the agent spoke ${f(agent_speaking * 100, 0)} % of the time; replies the window reported audible: ${replies_heard}`,
     );
     const threads = Object.entries(share.rendererThreads)
       .sort((a, b) => b[1] - a[1])
@@ -641,7 +705,7 @@ const LIMITATIONS = [
   'unthrottled mode (--disable-frame-rate-limit --disable-gpu-vsync): while the timeline redraws, frames run back to back, so an interval is what one frame costs (main thread and software compositor): the headroom under 16.7 ms. With nothing to redraw (the idle page line) Chromium produces no frames back to back, so that line is not a cost.',
   "The benchmark's own requestAnimationFrame loop keeps frames coming even when the timeline has nothing to redraw; the timeline redraws every frame while following a running session anyway.",
   'The hour is compressed: all but the last 90 s are ingested in one burst, then events stream in real time while measuring. Two cores are shared by Chromium and the Node process streaming the events.',
-  'CPU is read from /proc (utime + stime of each Chromium process this benchmark started) over a plain wait while the conversation streams, with the window in the listening state (microphone capture from the fake device, level meter, audio sent over the bridge and dropped by a core with no session). Other load on the machine slows the page but is not counted in its CPU time.',
+  "CPU is read from /proc (utime + stime of each Chromium process this benchmark started) over a plain wait while the conversation streams, with the window in the listening state (microphone capture from the fake device, level meter, audio sent over the bridge and dropped by a core with no session) and playing the agent's replies as main would send them while the conversation's agent speaks (bench/agent-voice.ts: a speech-like signal, not a real voice); each CPU line says how much of its time the agent spoke. With the microphone closed the page has no audio. Other load on the machine slows the page but is not counted in its CPU time.",
   "The browser build's microphone frames go through a worker with its own socket to the bridge (counted in the renderer); in the desktop app the capture worklet's port goes to main and there is no worker, which cannot be measured here (no Electron).",
   "The JS heap is the page's V8 heap after a forced GC (CDP HeapProfiler.collectGarbage, Runtime.getHeapUsage); canvas and DOM memory outside V8 are not included.",
 ];
