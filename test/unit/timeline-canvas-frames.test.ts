@@ -11,10 +11,14 @@ import type { TimelineEvent } from '../../src/shared/timeline';
 
 const WIDTH = 1116;
 
-/** A 2D context that accepts every call (measureText measures 6 px a character). */
+/** Text drawn on the stand-in contexts: what and where (CSS px). */
+const texts: { text: string; x: number }[] = [];
+
+/** A 2D context that accepts every call (measureText measures 6 px a character) and records text. */
 function recordingContext(): CanvasRenderingContext2D {
   const target: Record<string, unknown> = {
     measureText: (text: string) => ({ width: text.length * 6 }),
+    fillText: (text: string, x: number) => texts.push({ text, x }),
   };
   return new Proxy(target, {
     get: (t, key) => (key in t ? t[key as string] : () => undefined),
@@ -180,6 +184,30 @@ describe.each([
       expect(strips.length).toBeGreaterThan(0);
       expect(strips.length).toBeLessThanOrEqual(5 * LIVE_FPS + 1);
       for (const strip of strips) expect(strip.x1 - strip.x0).toBeLessThan(40);
+    });
+
+    it('a strip draws the labels of the time grid only where they reach into it', () => {
+      vadFrames(1_000);
+      texts.length = 0;
+      draws.length = 0;
+      vadFrames(200);
+      const strips = draws.filter((r): r is { x0: number; x1: number } => r !== undefined);
+      expect(strips.length).toBeGreaterThan(0);
+      // Ticks are at least 84 px apart, and a label fits before the next tick.
+      const reach = 84 * 3;
+      const plotText = texts.filter(({ x }) => x >= 116);
+      for (const { x } of plotText) {
+        expect(strips.some((strip) => x < strip.x1 && x + reach > strip.x0)).toBe(true);
+      }
+      // A whole redraw labels every tick across the plot.
+      texts.length = 0;
+      renderer.invalidate();
+      vi.advanceTimersByTime(20);
+      const labels = texts.filter(({ x }) => x >= 116);
+      expect(labels.length).toBeGreaterThanOrEqual(WIDTH / (84 * 3));
+      expect(Math.max(...labels.map((l) => l.x)) - Math.min(...labels.map((l) => l.x))).toBeGreaterThan(
+        WIDTH / 2,
+      );
     });
 
     it('following a session, an event other than a VAD frame redraws the whole canvas on the next live frame, not a frame of its own', () => {

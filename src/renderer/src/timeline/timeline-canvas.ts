@@ -709,7 +709,7 @@ export class TimelineCanvas {
 
     const turns = this.model.turnsInRange(from, to, this.liveT);
     this.drawSessions(ctx, view);
-    this.drawGrid(ctx, view);
+    this.drawGrid(ctx, view, clipX0, clipX1);
     this.drawTurnBands(ctx, view, turns);
     const labelled: TimelineItem[] = [];
     this.markColumns.clear();
@@ -900,9 +900,17 @@ export class TimelineCanvas {
     }
   }
 
-  private drawGrid(ctx: Context2D, view: TimeView): void {
+  /** The time grid and its labels, for the ticks that reach into the columns [x0, x1). */
+  private drawGrid(ctx: Context2D, view: TimeView, x0: number, x1: number): void {
     const { theme, layout } = this;
-    const { step, ticks } = axisTicks(view);
+    const { step, ticks: all } = axisTicks(view);
+    // A tick's label fits before the next tick, so a tick reaches at most one step to its right.
+    const reach = step / view.msPerPx;
+    const ticks = all.filter((t) => {
+      const x = timeToX(view, t);
+      return x + reach > x0 && x - 1 < x1;
+    });
+    if (!ticks.length) return;
     ctx.strokeStyle = theme.grid;
     ctx.lineWidth = 1;
     ctx.beginPath();
