@@ -3,33 +3,14 @@
  * slot, on the slot's animation frame or, for what reaches the screen without the page's
  * rendering update, from the slot's timer. Vitest's fake timers and animation frames.
  */
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { useFakeFrames } from '../helpers/fake-frames';
 import { LIVE_FRAME_MS, nextLiveSlot, pacedWriter } from '../../src/renderer/src/timeline/live-pace';
 
-const scope = globalThis as {
-  requestAnimationFrame?: (callback: FrameRequestCallback) => number;
-  cancelAnimationFrame?: (handle: number) => void;
-};
-const hadFrames = 'requestAnimationFrame' in globalThis;
-
-beforeEach(() => {
-  // Node has no animation frames: stand-ins for the fake timers to replace.
-  if (!hadFrames) {
-    scope.requestAnimationFrame = () => 0;
-    scope.cancelAnimationFrame = () => undefined;
-  }
-  vi.useFakeTimers({
-    toFake: ['setTimeout', 'clearTimeout', 'requestAnimationFrame', 'cancelAnimationFrame', 'performance'],
-  });
-});
+useFakeFrames({ performance: true });
 
 afterEach(() => {
   vi.restoreAllMocks();
-  vi.useRealTimers();
-  if (!hadFrames) {
-    delete scope.requestAnimationFrame;
-    delete scope.cancelAnimationFrame;
-  }
 });
 
 describe('nextLiveSlot', () => {

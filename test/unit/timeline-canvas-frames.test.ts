@@ -8,6 +8,7 @@ import { LIVE_FPS, LIVE_FRAME_MS } from '../../src/renderer/src/timeline/live-pa
 import { TimelineCanvas } from '../../src/renderer/src/timeline/timeline-canvas';
 import { TimelineModel } from '../../src/renderer/src/timeline/timeline-model';
 import type { TimelineEvent } from '../../src/shared/timeline';
+import { useFakeFrames } from '../helpers/fake-frames';
 
 const WIDTH = 1116;
 
@@ -92,27 +93,9 @@ describe.each([
       }
     };
 
-    const scope = globalThis as {
-      requestAnimationFrame?: (callback: FrameRequestCallback) => number;
-      cancelAnimationFrame?: (handle: number) => void;
-    };
-    const hadFrames = 'requestAnimationFrame' in globalThis;
+    useFakeFrames({ performance: true });
 
     beforeEach(() => {
-      // Node has no animation frames: stand-ins for the fake timers to replace.
-      if (!hadFrames) {
-        scope.requestAnimationFrame = () => 0;
-        scope.cancelAnimationFrame = () => undefined;
-      }
-      vi.useFakeTimers({
-        toFake: [
-          'setTimeout',
-          'clearTimeout',
-          'requestAnimationFrame',
-          'cancelAnimationFrame',
-          'performance',
-        ],
-      });
       draws = [];
       const draw = Object.getOwnPropertyDescriptor(TimelineCanvas.prototype, 'draw')!.value as (
         this: TimelineCanvas,
@@ -138,11 +121,6 @@ describe.each([
     afterEach(() => {
       renderer.dispose();
       vi.restoreAllMocks();
-      vi.useRealTimers();
-      if (!hadFrames) {
-        delete scope.requestAnimationFrame;
-        delete scope.cancelAnimationFrame;
-      }
     });
 
     it('stays at LIVE_FPS when frames carry a timestamp from before the live slot began', () => {

@@ -3,7 +3,8 @@
  * timelines): two canvases with the same range and width show the same span, however far each
  * model's events run. Stand-in canvas and window in Node, as in timeline-canvas-frames.test.ts.
  */
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
+import { useFakeFrames } from '../helpers/fake-frames';
 import { TimelineCanvas } from '../../src/renderer/src/timeline/timeline-canvas';
 import { TimelineModel } from '../../src/renderer/src/timeline/timeline-model';
 import type { TimelineEvent } from '../../src/shared/timeline';
@@ -52,24 +53,7 @@ function finished(lastMs: number): TimelineModel {
 }
 
 describe('a finished timeline over a fixed range', () => {
-  const scope = globalThis as unknown as Record<string, unknown>;
-  const hadFrames = 'requestAnimationFrame' in scope;
-  beforeEach(() => {
-    if (!hadFrames) {
-      scope.requestAnimationFrame = () => 0;
-      scope.cancelAnimationFrame = () => undefined;
-    }
-    vi.useFakeTimers({
-      toFake: ['setTimeout', 'clearTimeout', 'requestAnimationFrame', 'cancelAnimationFrame'],
-    });
-  });
-  afterEach(() => {
-    vi.useRealTimers();
-    if (!hadFrames) {
-      delete scope.requestAnimationFrame;
-      delete scope.cancelAnimationFrame;
-    }
-  });
+  useFakeFrames();
 
   function view(model: TimelineModel, range?: { start: number; end: number }) {
     const renderer = new TimelineCanvas(canvas(), model, { windowMs: 20_000, ...(range ? { range } : {}) });
