@@ -177,6 +177,15 @@ function overlapMs(spans: readonly { from: number; to: number }[], from: number,
   return spans.reduce((sum, span) => sum + Math.max(0, Math.min(to, span.to) - Math.max(from, span.from)), 0);
 }
 
+/** Keeps `listener` in `set` (to inject to) for as long as its subscription to the core lasts. */
+function alongside<L>(set: Set<L>, listener: L, off: () => void): () => void {
+  set.add(listener);
+  return () => {
+    set.delete(listener);
+    off();
+  };
+}
+
 /** The app core behind the bridge, with extra events and audio injected into what the window receives. */
 function injecting(core: AppCore): {
   handler: ContractHandler;
@@ -191,26 +200,12 @@ function injecting(core: AppCore): {
   return {
     handler: {
       request: (name, payload) => core.request(name, payload),
-      subscribe: (listener) => {
-        listeners.add(listener);
-        const off = core.subscribe(listener);
-        return () => {
-          listeners.delete(listener);
-          off();
-        };
-      },
+      subscribe: (listener) => alongside(listeners, listener, core.subscribe(listener)),
       audioUp: (message) => {
         if (message.type === 'played') played.add(message.utterance);
         core.audioUp(message);
       },
-      onAudioDown: (listener) => {
-        audioListeners.add(listener);
-        const off = core.onAudioDown(listener);
-        return () => {
-          audioListeners.delete(listener);
-          off();
-        };
-      },
+      onAudioDown: (listener) => alongside(audioListeners, listener, core.onAudioDown(listener)),
     },
     emit: (name, payload) => {
       for (const listener of listeners) listener(name, payload);
