@@ -27,6 +27,10 @@
  *    The JS heap (after a forced GC) is read on an empty timeline, after the hour was ingested and
  *    at the end.
  *
+ * Then (vsync mode, `--trace-seconds`, default 5 s, 0 for none) a Chromium trace counts how often
+ * the listening page did each kind of work: rendering updates, canvas frames, timers, port
+ * messages per thread, audio callbacks (bench/page-work.ts). Counts are steadier than CPU shares.
+ *
  * `--profile <s>` (vsync mode) then samples the page's main thread while it listens and follows
  * the conversation and prints where its time goes by source function (bench/page-profile.ts).
  *
@@ -43,6 +47,7 @@ import { join } from 'node:path';
 import { chromium, type Browser, type CDPSession, type Page } from 'playwright-core';
 import { agentVoice } from './agent-voice';
 import { profilePage, summariseProfile, type ProfileRow } from './page-profile';
+import { summariseTrace, tracePage, type PageWork } from './page-work';
 import { createAppCore, type AppCore } from '../src/main/app/app-core';
 import type { ContractHandler } from '../src/main/app/types';
 import { startWebBridge, type WebBridge } from '../src/main/bridge/ws-bridge';
@@ -55,7 +60,7 @@ import type { TimelineEvent } from '../src/shared/timeline';
 import { ScriptedVad, buildCase, speechSegments, type TurnSpec } from '../test/helpers/session-harness';
 
 const usage =
-  'usage: npm run bench:timeline -- [--minutes <n>] [--seconds <n>] [--cpu-seconds <n>] [--mode vsync|unthrottled|both] [--profile <s>] [--json]';
+  'usage: npm run bench:timeline -- [--minutes <n>] [--seconds <n>] [--cpu-seconds <n>] [--trace-seconds <s>] [--mode vsync|unthrottled|both] [--profile <s>] [--json]';
 
 const ROOT = join(import.meta.dirname, '..');
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -447,6 +452,8 @@ interface RunResult {
    * the share of that time the agent's voice was playing and the replies the window reported heard.
    */
   cpu: { name: string; share: CpuShare; agent_speaking: number; replies_heard: number }[];
+  /** vsync mode, --trace-seconds > 0: how often the page did each kind of work while listening. */
+  work: PageWork | null;
   /** With --profile: the page's main thread by source function while listening, % of one core. */
   profile: ProfileRow[];
   phases: { name: string; frames: FrameStats }[];
@@ -468,6 +475,7 @@ async function runMode(
   events: readonly TimelineEvent[],
   seconds: number,
   cpuSeconds: number,
+  traceSeconds: number,
   profileSeconds: number,
 ): Promise<RunResult> {
   const clock = new RealClock();
@@ -565,6 +573,7 @@ async function runMode(
       };
     };
     let profile: ProfileRow[] = [];
+    let work: PageWork | null = null;
     if (vsync) {
       emit('state', LISTENING);
       await page.locator('.audio-status[data-mic-state="capturing"]').waitFor({ timeout: 30_000 });
@@ -572,6 +581,8 @@ async function runMode(
         name: 'listening, following live, 20 s window',
         ...(await measureWithVoice(cpuSeconds * 1000)),
       });
+      // After the CPU window: tracing costs CPU of its own.
+      if (traceSeconds > 0) work = summariseTrace(await tracePage(browser, page, traceSeconds * 1000));
       if (profileSeconds > 0)
         profile = summariseProfile(await profilePage(cdp, profileSeconds * 1000), staticDir, ROOT);
       // Hidden: headless Chromium keeps every page visible (a minimised window or a tab behind
@@ -627,6 +638,7 @@ async function runMode(
       turns_shown: await timelineStat(page, 'turns'),
       heap_mb: { empty, after_hour: afterHour, end },
       cpu,
+      work,
       profile,
       phases,
     };
@@ -679,6 +691,16 @@ function print(result: RunResult): void {
       .map(([name, v]) => `${name} ${f(v)} %`);
     if (threads.length) console.log(`    renderer threads (≥ 0.5 %): ${threads.join(', ')}`);
   }
+  if (result.work) {
+    const w = result.work;
+    const ports = w.portMessages;
+    console.log(
+      `  the page's work while listening (Chromium trace, ${f(w.seconds)} s, per second): rendering updates ` +
+        `${f(w.renderingUpdates)} (layouts ${f(w.layouts)}), canvas frames ${f(w.canvasFrames)}, timers on its main ` +
+        `thread ${f(w.mainTimers)}, port messages to its main thread ${f(ports.main)}, to its workers ` +
+        `${f(ports.worker)}, to its audio worklet ${f(ports.worklet)}; audio render callbacks ${f(w.audioCallbacks)}`,
+    );
+  }
   if (result.profile.length) {
     console.log(
       "  page's main thread while listening, by source function (self time, % of one core, ≥ 0.1 %):",
@@ -711,6 +733,7 @@ async function main(): Promise<void> {
       minutes: { type: 'string', default: '60' },
       seconds: { type: 'string', default: '10' },
       'cpu-seconds': { type: 'string', default: '20' },
+      'trace-seconds': { type: 'string', default: '5' },
       mode: { type: 'string', default: 'both' },
       profile: { type: 'string', default: '0' },
       json: { type: 'boolean', default: false },
@@ -721,6 +744,12 @@ async function main(): Promise<void> {
   const seconds = Number(args.seconds);
   const cpuSeconds = Number(args['cpu-seconds']);
   const profileSeconds = Number(args.profile);
+  const traceSeconds = Number(args['trace-seconds']);
+  if (!(traceSeconds >= 0))
+    throw new CommandLineExit(
+      2,
+      `--trace-seconds must be a number of seconds, 0 for none (got ${args['trace-seconds']})\n${usage}`,
+    );
   if (!(profileSeconds >= 0))
     throw new CommandLineExit(
       2,
@@ -749,7 +778,15 @@ async function main(): Promise<void> {
   const results: RunResult[] = [];
   try {
     for (const mode of modes) {
-      const result = await runMode(mode, build.dir, session.events, seconds, cpuSeconds, profileSeconds);
+      const result = await runMode(
+        mode,
+        build.dir,
+        session.events,
+        seconds,
+        cpuSeconds,
+        traceSeconds,
+        profileSeconds,
+      );
       results.push(result);
       if (!args.json) print(result);
     }
