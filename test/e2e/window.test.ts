@@ -242,13 +242,15 @@ describe('the window in Chromium: accessible, usable by keyboard, at any size', 
     await page.keyboard.press('Escape');
     const confirm = page.getByRole('alertdialog', { name: /1 unsaved change/ });
     await confirm.waitFor({ timeout: 5_000 });
-    expect(await page.evaluate(() => document.activeElement?.textContent?.trim())).toBe('Keep editing');
+    // The focus moves once the confirmation has rendered (an effect): on a busy machine, a moment later.
+    const focusedText = () => page.evaluate(() => document.activeElement?.textContent?.trim());
+    await expect.poll(focusedText, { timeout: 5_000 }).toBe('Keep editing');
     // Discard and close (one Shift+Tab back), and the setting stays as saved.
     await page.keyboard.press('Shift+Tab');
     await page.keyboard.press('Enter');
     await page.getByRole('dialog', { name: 'Settings' }).waitFor({ state: 'detached' });
     expect((await core.request('settings:get', {})).settings.turn_handling.endpointing.min_delay).toBe(0.95);
-    expect(await page.evaluate(() => document.activeElement?.textContent?.trim())).toBe('Settings');
+    await expect.poll(focusedText, { timeout: 5_000 }).toBe('Settings');
 
     // The timeline: its lanes take the focus; an arrow selects an item and shows its details.
     await page.locator('.cue-timeline__card').first().waitFor({ timeout: 30_000 });
