@@ -743,18 +743,18 @@ async function main(): Promise<void> {
   const minutes = Number(args.minutes);
   const seconds = Number(args.seconds);
   const cpuSeconds = Number(args['cpu-seconds']);
-  const profileSeconds = Number(args.profile);
-  const traceSeconds = Number(args['trace-seconds']);
-  if (!(traceSeconds >= 0))
-    throw new CommandLineExit(
-      2,
-      `--trace-seconds must be a number of seconds, 0 for none (got ${args['trace-seconds']})\n${usage}`,
-    );
-  if (!(profileSeconds >= 0))
-    throw new CommandLineExit(
-      2,
-      `--profile must be a number of seconds, 0 for none (got ${args.profile})\n${usage}`,
-    );
+  /** An option giving seconds of an optional measurement: a number ≥ 0, 0 for none. */
+  const optionalSeconds = (name: 'profile' | 'trace-seconds'): number => {
+    const value = Number(args[name]);
+    if (!(value >= 0))
+      throw new CommandLineExit(
+        2,
+        `--${name} must be a number of seconds, 0 for none (got ${args[name]})\n${usage}`,
+      );
+    return value;
+  };
+  const traceSeconds = optionalSeconds('trace-seconds');
+  const profileSeconds = optionalSeconds('profile');
   if (!(minutes >= 1) || !(seconds >= 1) || !(cpuSeconds >= 1))
     throw new CommandLineExit(2, `--minutes, --seconds and --cpu-seconds must be at least 1\n${usage}`);
   if (!['vsync', 'unthrottled', 'both'].includes(args.mode))
