@@ -52,6 +52,22 @@ describe('ClockedAudioOutput', () => {
     expect(clock.now()).toBe(550);
   });
 
+  it('plays after a lead whose float sum leaves a crumb, instead of setting a timer for the crumb forever', async () => {
+    // 1000 + 87.3 − 1000 is 87.29999999999995: the lead's last 4e-14 ms fall on the same clock time.
+    const { clock, output, log } = setup({ outputLatencyMs: 87.3 });
+    let timers = 0;
+    const setTimeout = clock.setTimeout.bind(clock);
+    clock.setTimeout = (callback, delayMs) => {
+      if (++timers > 100) throw new Error('the output keeps setting timers without time moving');
+      return setTimeout(callback, delayMs);
+    };
+    await clock.advanceTo(1000);
+    output.write(1, audio(1000));
+    output.end(1);
+    await clock.advanceTo(3000);
+    expect(log).toEqual(['started 1 @1087.3', 'finished 1 @2087.3']);
+  });
+
   it('models the output latency as silence before the first sample, only when starting from idle', async () => {
     const { clock, output, log, plays } = setup({ outputLatencyMs: 80 });
     await clock.advanceTo(100);

@@ -270,6 +270,37 @@ describe('CueStore', () => {
     expect(store.getSnapshot().state?.talking).toBe(false);
   });
 
+  it('sends the push-to-talk release even when a state from before the press arrives in between', async () => {
+    const answers: (() => void)[] = [];
+    let talking = false;
+    const fake = fakeApi({
+      'session:push-to-talk': (p) =>
+        new Promise((resolve) => {
+          answers.push(() => {
+            talking = (p as { pressed: boolean }).pressed;
+            resolve({ ...idle, running: true, talking });
+          });
+        }),
+    });
+    const store = new CueStore({ getApi: async () => fake.api, saveReport: () => undefined });
+    await store.connect();
+    store.pushToTalk(true);
+    // A busy page: main's state from before it heard the press (an earlier answer or event) is
+    // handled now, and the key is released before the press is answered.
+    fake.emit('state', { ...idle, running: true, talking: false });
+    store.pushToTalk(false);
+    while (answers.length) {
+      answers.shift()!();
+      await new Promise((r) => setTimeout(r, 0));
+    }
+    expect(fake.sent.filter((r) => r.name === 'session:push-to-talk').map((r) => r.payload)).toEqual([
+      { pressed: true },
+      { pressed: false },
+    ]);
+    expect(talking).toBe(false);
+    expect(store.getSnapshot().state?.talking).toBe(false);
+  });
+
   it('restarts with stop then start', async () => {
     const fake = fakeApi();
     const store = new CueStore({ getApi: async () => fake.api, saveReport: () => undefined });

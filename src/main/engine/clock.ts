@@ -44,6 +44,17 @@ export class RealClock implements Clock {
   }
 }
 
+/**
+ * Timers a VirtualClock fires at one instant before it calls it a loop: a timer that sets itself
+ * again for no time at all would otherwise spin a replay forever without time moving.
+ */
+export const MAX_TIMERS_AT_ONE_INSTANT = 100_000;
+
+/** A VirtualClock's timers kept firing without time moving (a timer that re-arms itself for no time). */
+export class TimerLoopError extends Error {
+  override name = 'TimerLoopError';
+}
+
 interface PendingTimer {
   id: number;
   due: number;
@@ -85,13 +96,23 @@ export class VirtualClock implements Clock {
     return this.pending.size;
   }
 
-  /** Runs every timer due up to `target` (inclusive), then sets the time to `target`. */
+  /**
+   * Runs every timer due up to `target` (inclusive), then sets the time to `target`. Rejects with a
+   * TimerLoopError when more than MAX_TIMERS_AT_ONE_INSTANT fire without time moving.
+   */
   async advanceTo(target: number): Promise<void> {
     await settle();
+    let firedAtThisInstant = 0;
     for (;;) {
       const next = this.earliest();
       if (!next || next.due > target) break;
       this.pending.delete(next.id);
+      firedAtThisInstant = next.due > this.current ? 1 : firedAtThisInstant + 1;
+      if (firedAtThisInstant > MAX_TIMERS_AT_ONE_INSTANT) {
+        throw new TimerLoopError(
+          `timers kept firing at ${this.current} ms without time moving (${MAX_TIMERS_AT_ONE_INSTANT} in a row): a timer re-arms itself for no time`,
+        );
+      }
       this.current = Math.max(this.current, next.due);
       next.callback();
       await settle();

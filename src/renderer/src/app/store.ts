@@ -109,7 +109,11 @@ export class CueStore {
   /** Bumped by every connect/disconnect: answers to an older connection are ignored. */
   private generation = 0;
   private nextNoticeId = 1;
-  private pttHeld = false;
+  /**
+   * The push-to-talk value asked of main and not answered yet. Only a repeat of it is dropped: a
+   * state event from main (sent before it heard the press) must never swallow the release.
+   */
+  private pttPending: boolean | null = null;
   /** Warnings that the STT lost its connection and is reconnecting, until it delivers again. */
   private readonly sttReconnecting = new Set<string>();
   /** While true, changes to the snapshot wait in `changedWhileHeld` to be announced once. */
@@ -248,9 +252,10 @@ export class CueStore {
   };
 
   readonly pushToTalk = (pressed: boolean): void => {
-    if (pressed === this.pttHeld || !this.snapshot.api) return;
-    this.pttHeld = pressed;
+    if (pressed === this.pttPending || !this.snapshot.api) return;
+    this.pttPending = pressed;
     void this.request('session:push-to-talk', { pressed }).then((state) => {
+      if (this.pttPending === pressed) this.pttPending = null;
       if (state) this.onState(state);
     });
   };
@@ -341,7 +346,6 @@ export class CueStore {
   // ---------- internals ----------
 
   private onState(state: AppState): void {
-    this.pttHeld = state.talking;
     this.set({ state });
   }
 
