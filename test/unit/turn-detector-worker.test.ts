@@ -305,6 +305,23 @@ describe('dispose and crashes', () => {
     await detector.dispose();
   });
 
+  it('a prediction the worker does not answer in time is rejected, and so is the call queued behind it', async () => {
+    // The whisper-shaped stand-in takes tens of ms: with 1 ms allowed, the worker is "stuck".
+    const detector = await SmartTurnWorkerDetector.load(model('encoder.onnx', { encoder: true }), {
+      predictTimeoutMs: 1,
+    });
+    const first = rejection(detector.predictEndOfTurn(input(finished(weather))));
+    const queued = rejection(detector.predictEndOfTurn(input(midWord(weather))));
+    for (const error of [await first, await queued]) {
+      expect(error).toBeInstanceOf(SmartTurnWorkerError);
+      expect(error.message).toBe('Smart Turn worker did not answer within 1 ms');
+    }
+    // The late answers are ignored; the thread is still there and ends cleanly.
+    expect(detector.alive).toBe(true);
+    await detector.dispose();
+    expect(detector.alive).toBe(false);
+  });
+
   it('a crash makes the combined detector fall back on the heuristic', async () => {
     const detector = await SmartTurnWorkerDetector.load(model('plain.onnx'));
     const combined = new CombinedTurnDetector({ maxFailures: 2 });

@@ -18,9 +18,10 @@
  * reason as in-thread loading, and the worker exits. A worker that cannot start, or dies (an
  * uncaught error, an exit), rejects load(), the pending calls and every later call with a
  * SmartTurnWorkerError saying so: the CombinedTurnDetector counts those as failed calls and falls
- * back on the heuristic. dispose() lets the prediction in the worker finish, rejects the calls
- * still waiting, has the worker release the session and waits for the thread to end (terminating
- * it after DISPOSE_TIMEOUT_MS); later calls reject.
+ * back on the heuristic. A prediction not answered within predictTimeoutMs (10 s: a stuck worker)
+ * rejects the same way, and its late answer is ignored. dispose() lets the prediction in the
+ * worker finish, rejects the calls still waiting, has the worker release the session and waits for
+ * the thread to end (terminating it after DISPOSE_TIMEOUT_MS); later calls reject.
  *
  * Where the worker is: beside this module. Built (out/main/index.js and its chunks, in out/main
  * as electron.vite.config.ts puts them), that is out/main/smart-turn-worker.js, its own entry of
@@ -40,6 +41,12 @@ import type { SmartTurnWorkerData, SmartTurnWorkerReply, SmartTurnWorkerRequest 
 export const DISPOSE_TIMEOUT_MS = 2_000;
 /** How long load() waits for the worker to load the model (default). */
 export const DEFAULT_LOAD_TIMEOUT_MS = 60_000;
+/**
+ * How long a prediction in the worker may take before its call is rejected (default): tens of
+ * ms is usual, so only a stuck worker reaches it, and a replay waiting for the answer on a
+ * virtual clock would otherwise wait forever.
+ */
+export const DEFAULT_PREDICT_TIMEOUT_MS = 10_000;
 
 /** The worker could not be started, died, timed out or was disposed. */
 export class SmartTurnWorkerError extends Error {
@@ -90,6 +97,8 @@ export function smartTurnWorkerEntry(moduleUrl: string): SmartTurnWorkerEntry {
 export interface SmartTurnWorkerOptions {
   /** How long to wait for the worker to load the model (ms, default 60 s). */
   loadTimeoutMs?: number;
+  /** How long one prediction in the worker may take before its call is rejected (ms, default 10 s). */
+  predictTimeoutMs?: number;
 }
 
 interface Call {
@@ -97,6 +106,8 @@ interface Call {
   /** The last 8 s, a copy whose buffer goes to the worker. */
   audio: Int16Array;
   calledAt: number;
+  /** Rejects the call if the worker has not answered in time (set once it is in the worker). */
+  deadline?: ReturnType<typeof setTimeout>;
   resolve(prediction: SmartTurnWorkerPrediction): void;
   reject(error: Error): void;
 }
@@ -118,6 +129,7 @@ export class SmartTurnWorkerDetector implements TurnDetector {
   private constructor(
     readonly modelPath: string,
     private readonly worker: Worker,
+    private readonly predictTimeoutMs: number,
   ) {
     worker.on('message', (reply: SmartTurnWorkerReply) => this.onReply(reply));
     worker.on('error', (error: Error) => {
@@ -164,7 +176,13 @@ export class SmartTurnWorkerDetector implements TurnDetector {
       const onMessage = (reply: SmartTurnWorkerReply) => {
         if (reply.type === 'ready') {
           done();
-          resolve(new SmartTurnWorkerDetector(modelPath, worker));
+          resolve(
+            new SmartTurnWorkerDetector(
+              modelPath,
+              worker,
+              options.predictTimeoutMs ?? DEFAULT_PREDICT_TIMEOUT_MS,
+            ),
+          );
         } else if (reply.type === 'load-error') {
           fail(new TurnModelLoadError(reply.modelPath, reply.reason, reply.message));
         }
@@ -254,6 +272,15 @@ export class SmartTurnWorkerDetector implements TurnDetector {
     }
     this.inWorker = call;
     this.worker.ref(); // a call is waiting for the worker: keep the process alive until it answers
+    call.deadline = setTimeout(() => {
+      if (this.inWorker !== call) return;
+      // Its answer, if it ever comes, is ignored; the next call goes to the worker behind it.
+      this.inWorker = undefined;
+      call.reject(
+        new SmartTurnWorkerError(`Smart Turn worker did not answer within ${this.predictTimeoutMs} ms`),
+      );
+      this.sendNext();
+    }, this.predictTimeoutMs);
     this.send({ type: 'predict', id: call.id, audio: call.audio }, [call.audio.buffer as ArrayBuffer]);
   }
 
@@ -261,6 +288,7 @@ export class SmartTurnWorkerDetector implements TurnDetector {
     if (reply.type !== 'result' && reply.type !== 'error') return;
     const call = this.inWorker;
     if (!call || call.id !== reply.id) return;
+    clearTimeout(call.deadline);
     this.inWorker = undefined;
     if (reply.type === 'result') {
       const { probability, featuresMs, inferenceMs } = reply;
@@ -282,6 +310,9 @@ export class SmartTurnWorkerDetector implements TurnDetector {
       calls.unshift(this.inWorker);
       this.inWorker = undefined;
     }
-    for (const call of calls) call.reject(this.gone);
+    for (const call of calls) {
+      clearTimeout(call.deadline);
+      call.reject(this.gone);
+    }
   }
 }
