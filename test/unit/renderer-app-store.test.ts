@@ -301,6 +301,36 @@ describe('CueStore', () => {
     expect(store.getSnapshot().state?.talking).toBe(false);
   });
 
+  it('toggles mute from the value last asked: two clicks before main answers end unmuted', async () => {
+    const answers: (() => void)[] = [];
+    let muted = false;
+    const fake = fakeApi({
+      'session:mute': (p) =>
+        new Promise((resolve) => {
+          answers.push(() => {
+            muted = (p as { muted: boolean }).muted;
+            resolve({ ...idle, running: true, muted });
+          });
+        }),
+    });
+    const store = new CueStore({ getApi: async () => fake.api, saveReport: () => undefined });
+    await store.connect();
+    const first = store.toggleMuted();
+    const second = store.toggleMuted();
+    while (answers.length) answers.shift()!();
+    await Promise.all([first, second]);
+    expect(fake.sent.filter((r) => r.name === 'session:mute').map((r) => r.payload)).toEqual([
+      { muted: true },
+      { muted: false },
+    ]);
+    expect(muted).toBe(false);
+    expect(store.getSnapshot().state?.muted).toBe(false);
+    const third = store.toggleMuted();
+    answers.shift()!();
+    await third;
+    expect(store.getSnapshot().state?.muted).toBe(true);
+  });
+
   it('restarts with stop then start', async () => {
     const fake = fakeApi();
     const store = new CueStore({ getApi: async () => fake.api, saveReport: () => undefined });

@@ -101,7 +101,7 @@ export function Header(props: HeaderProps) {
           type="button"
           className={`btn${state?.muted ? ' btn--muted' : ''}`}
           aria-pressed={state?.muted ?? false}
-          onClick={() => state && void actions.setMuted(!state.muted)}
+          onClick={() => state && void actions.toggleMuted()}
           disabled={!connected}
         >
           {state?.muted ? <MicOffIcon /> : <MicIcon />}

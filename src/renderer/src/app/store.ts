@@ -65,7 +65,9 @@ export interface CueActions {
   /** Stop then start: applies the options waiting for a restart. */
   restart(): Promise<void>;
   setMuted(muted: boolean): Promise<void>;
-  /** Push-to-talk pressed or released (repeats of the same value are not sent). */
+  /** Mutes if unmuted, and back: from the value last asked, so two quick clicks end where they started. */
+  toggleMuted(): Promise<void>;
+  /** Push-to-talk pressed or released (a repeat of the value still unanswered is not sent). */
   pushToTalk(pressed: boolean): void;
   /** Saves the session report (the running session's, else the last one's) as a JSON file. */
   exportReport(): Promise<void>;
@@ -114,6 +116,8 @@ export class CueStore {
    * state event from main (sent before it heard the press) must never swallow the release.
    */
   private pttPending: boolean | null = null;
+  /** The mute value asked of main and not answered yet (toggleMuted toggles from it). */
+  private mutePending: boolean | null = null;
   /** Warnings that the STT lost its connection and is reconnecting, until it delivers again. */
   private readonly sttReconnecting = new Set<string>();
   /** While true, changes to the snapshot wait in `changedWhileHeld` to be announced once. */
@@ -247,9 +251,14 @@ export class CueStore {
   };
 
   readonly setMuted = async (muted: boolean): Promise<void> => {
+    this.mutePending = muted;
     const state = await this.request('session:mute', { muted });
+    if (this.mutePending === muted) this.mutePending = null;
     if (state) this.onState(state);
   };
+
+  readonly toggleMuted = (): Promise<void> =>
+    this.setMuted(!(this.mutePending ?? this.snapshot.state?.muted ?? false));
 
   readonly pushToTalk = (pressed: boolean): void => {
     if (pressed === this.pttPending || !this.snapshot.api) return;
@@ -332,6 +341,7 @@ export class CueStore {
     stop: this.stop,
     restart: this.restart,
     setMuted: this.setMuted,
+    toggleMuted: this.toggleMuted,
     pushToTalk: this.pushToTalk,
     exportReport: this.exportReport,
     updateSettings: this.updateSettings,
