@@ -75,6 +75,19 @@ function fakeApi(overrides: Partial<Record<RequestName, Handler>> = {}) {
   return { api, emit, sent, count };
 }
 
+/**
+ * A request handler whose answers wait until the test lets them go, in order: `waiting` holds one
+ * release per request; each answers with what `answer` makes of the request's payload.
+ */
+function heldAnswers(answer: (payload: unknown) => AppState) {
+  const waiting: (() => void)[] = [];
+  const handler: Handler = (payload) =>
+    new Promise((resolve) => {
+      waiting.push(() => resolve(answer(payload)));
+    });
+  return { handler, waiting };
+}
+
 describe('CueStore', () => {
   it('says plainly when main is not connected, and retries', async () => {
     const fake = fakeApi();
@@ -271,17 +284,12 @@ describe('CueStore', () => {
   });
 
   it('sends the push-to-talk release even when a state from before the press arrives in between', async () => {
-    const answers: (() => void)[] = [];
     let talking = false;
-    const fake = fakeApi({
-      'session:push-to-talk': (p) =>
-        new Promise((resolve) => {
-          answers.push(() => {
-            talking = (p as { pressed: boolean }).pressed;
-            resolve({ ...idle, running: true, talking });
-          });
-        }),
+    const answers = heldAnswers((p) => {
+      talking = (p as { pressed: boolean }).pressed;
+      return { ...idle, running: true, talking };
     });
+    const fake = fakeApi({ 'session:push-to-talk': answers.handler });
     const store = new CueStore({ getApi: async () => fake.api, saveReport: () => undefined });
     await store.connect();
     store.pushToTalk(true);
@@ -289,8 +297,8 @@ describe('CueStore', () => {
     // handled now, and the key is released before the press is answered.
     fake.emit('state', { ...idle, running: true, talking: false });
     store.pushToTalk(false);
-    while (answers.length) {
-      answers.shift()!();
+    while (answers.waiting.length) {
+      answers.waiting.shift()!();
       await new Promise((r) => setTimeout(r, 0));
     }
     expect(fake.sent.filter((r) => r.name === 'session:push-to-talk').map((r) => r.payload)).toEqual([
@@ -302,22 +310,17 @@ describe('CueStore', () => {
   });
 
   it('toggles mute from the value last asked: two clicks before main answers end unmuted', async () => {
-    const answers: (() => void)[] = [];
     let muted = false;
-    const fake = fakeApi({
-      'session:mute': (p) =>
-        new Promise((resolve) => {
-          answers.push(() => {
-            muted = (p as { muted: boolean }).muted;
-            resolve({ ...idle, running: true, muted });
-          });
-        }),
+    const answers = heldAnswers((p) => {
+      muted = (p as { muted: boolean }).muted;
+      return { ...idle, running: true, muted };
     });
+    const fake = fakeApi({ 'session:mute': answers.handler });
     const store = new CueStore({ getApi: async () => fake.api, saveReport: () => undefined });
     await store.connect();
     const first = store.toggleMuted();
     const second = store.toggleMuted();
-    while (answers.length) answers.shift()!();
+    while (answers.waiting.length) answers.waiting.shift()!();
     await Promise.all([first, second]);
     expect(fake.sent.filter((r) => r.name === 'session:mute').map((r) => r.payload)).toEqual([
       { muted: true },
@@ -326,7 +329,7 @@ describe('CueStore', () => {
     expect(muted).toBe(false);
     expect(store.getSnapshot().state?.muted).toBe(false);
     const third = store.toggleMuted();
-    answers.shift()!();
+    answers.waiting.shift()!();
     await third;
     expect(store.getSnapshot().state?.muted).toBe(true);
   });
