@@ -15,14 +15,17 @@ import { chromium, type Browser } from 'playwright-core';
 import { build } from 'vite';
 import { WebSocketServer } from 'ws';
 import { measureCpu } from './chromium-cpu';
-import type { CapturePath } from './capture-lab/page';
+import { CAPTURE_PATHS, type CapturePath } from './capture-lab/paths';
+import { median } from './report';
 import { CommandLineExit, parseCommandLine, runCommand } from '../src/main/cli/command-line';
+import { MIC_FRAME_MS, MIC_RATE } from '../src/renderer/src/audio/audio-engine';
 import { decodeAudioUp } from '../src/shared/audio-wire';
 
 const usage = 'usage: npm run bench:capture -- [--rounds <n>] [--seconds <n>] [--json]';
 const ROOT = join(import.meta.dirname, '..');
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-export const CAPTURE_PATHS: readonly CapturePath[] = ['shipped', 'track-reader', 'track-reader-suspended'];
+export { CAPTURE_PATHS };
+const FRAME_SAMPLES = (MIC_RATE * MIC_FRAME_MS) / 1000;
 const WARM_UP_MS = 3000;
 
 const BUNDLES: Record<string, string> = {
@@ -93,7 +96,11 @@ export async function startCaptureLab(): Promise<{
     socket.on('message', (data: Buffer) => {
       try {
         const message = decodeAudioUp(data);
-        if (message.type === 'mic' && message.samples.length === 320 && Number.isFinite(message.ageMs))
+        if (
+          message.type === 'mic' &&
+          message.samples.length === FRAME_SAMPLES &&
+          Number.isFinite(message.ageMs)
+        )
           count.frames++;
         else count.malformed++;
       } catch {
@@ -177,11 +184,6 @@ export async function measurePath(
 }
 
 const f = (n: number, digits = 1) => n.toFixed(digits);
-const median = (values: number[]) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-};
 
 /** Per path over the rounds: the renderer's range and median, and each thread's median share. */
 export function summarise(measurements: readonly Measurement[]): string[] {

@@ -86,6 +86,13 @@ export function summarize(
   };
 }
 
+/** The middle value, or the mean of the two middle ones (`values` is not reordered; at least one). */
+export function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
 /** The median over turns of (P − S) / (P − O), over the turns where P − O ≥ GAP_MIN_MS. */
 export function gapClosed(
   system: readonly TurnMeasure[],
@@ -102,11 +109,8 @@ export function gapClosed(
     if (peerGap < GAP_MIN_MS) continue;
     shares.push((effectiveE2e(p, o) - effectiveE2e(t, o)) / peerGap);
   }
-  shares.sort((a, b) => a - b);
   if (!shares.length) return null;
-  const mid = shares.length / 2;
-  const median = shares.length % 2 ? shares[Math.floor(mid)]! : (shares[mid - 1]! + shares[mid]!) / 2;
-  return round(median, 3);
+  return round(median(shares), 3);
 }
 
 export function summarizeOracle(turns: readonly OracleTurn[]): SystemSummary {

@@ -15,8 +15,8 @@
 import type { CaptureIn, CaptureOut } from '../../src/renderer/src/audio/worklet-protocol';
 import { CAPTURE_PROCESSOR, PLAYBACK_PROCESSOR } from '../../src/renderer/src/audio/worklet-protocol';
 import { DEFAULT_PREBUFFER_MS } from '../../src/renderer/src/audio/ring-buffer';
-
-export type CapturePath = 'shipped' | 'track-reader' | 'track-reader-suspended';
+import { MIC_FRAME_MS, MIC_RATE } from '../../src/renderer/src/audio/audio-engine';
+import { CAPTURE_PATHS, type CapturePath } from './paths';
 
 interface CaptureLab {
   ready: Promise<CapturePath>;
@@ -56,8 +56,7 @@ async function resumeMs(): Promise<number> {
 }
 
 async function setUp(): Promise<CapturePath> {
-  if (!['shipped', 'track-reader', 'track-reader-suspended'].includes(path))
-    throw new Error(`unknown capture path ${path}`);
+  if (!CAPTURE_PATHS.includes(path)) throw new Error(`unknown capture path ${path}`);
   context = new AudioContext({ latencyHint: 'interactive', sampleRate: TTS_RATE });
   await context.audioWorklet.addModule('/capture-worklet.js');
   await context.audioWorklet.addModule('/playback-worklet.js');
@@ -77,7 +76,7 @@ async function setUp(): Promise<CapturePath> {
       numberOfInputs: 1,
       numberOfOutputs: 1,
       outputChannelCount: [1],
-      processorOptions: { targetRate: 16_000, frameMs: 20, levelIntervalMs: 100, levelStepDb: 1 },
+      processorOptions: { targetRate: MIC_RATE, frameMs: MIC_FRAME_MS, levelIntervalMs: 100, levelStepDb: 1 },
     });
     node.port.onmessage = (event: MessageEvent) => {
       if ((event.data as CaptureOut).type === 'level') lab.levels++;

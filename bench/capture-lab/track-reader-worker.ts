@@ -10,12 +10,13 @@
  *   worker → page: { type: 'level', level, peak }   at most every 100 ms, when it moved by 1 dB
  */
 import { encodeAudioUp } from '../../src/shared/audio-wire';
+import { MIC_FRAME_MS, MIC_RATE } from '../../src/renderer/src/audio/audio-engine';
 import { LevelMeter } from '../../src/renderer/src/audio/level-meter';
 import { downmix, floatToInt16 } from '../../src/renderer/src/audio/pcm';
 import { StreamResampler } from '../../src/renderer/src/audio/resampler';
 
-const TARGET_RATE = 16_000;
-const FRAME_SAMPLES = 320;
+const TARGET_RATE = MIC_RATE;
+const FRAME_SAMPLES = (MIC_RATE * MIC_FRAME_MS) / 1000;
 const LEVEL_INTERVAL_MS = 100;
 const LEVEL_STEP_DB = 1;
 
