@@ -1,12 +1,13 @@
 /**
  * `npm run bench:capture`: what the microphone's path through the page costs the renderer, for the
- * path the window ships and for a candidate without a capture worklet (bench/capture-lab/page.ts).
+ * window's capture worker (with the AudioContext running, as while a reply plays, and suspended,
+ * as while none does) and for its fallback, the capture worklet (bench/capture-lab/page.ts).
  * Each path runs in its own page of headless Chromium on the fake microphone, listening only (no
  * reply plays), its frames going over a WebSocket to this process, which checks them (AudioUp `mic`
  * messages of 320 samples at 16 kHz with a finite age) and counts them. The renderer's CPU and its
  * threads' are read from /proc over `--seconds` per page, the paths interleaved for `--rounds`.
- * The pieces are the app's own: its capture and playback worklets, mic worker, resampler, level
- * meter and wire format, bundled from the sources here. Prints figures; asserts nothing.
+ * The pieces are the app's own: its capture worker, capture and playback worklets, mic worker,
+ * resampler, level meter and wire format, bundled from the sources here. Prints figures; asserts nothing.
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -33,7 +34,7 @@ const BUNDLES: Record<string, string> = {
   'capture-worklet.js': 'src/renderer/src/audio/capture-worklet.ts',
   'playback-worklet.js': 'src/renderer/src/audio/playback-worklet.ts',
   'mic-worker.js': 'src/renderer/src/platform/mic-worker.ts',
-  'track-reader-worker.js': 'bench/capture-lab/track-reader-worker.ts',
+  'capture-worker.js': 'src/renderer/src/audio/capture-worker.ts',
 };
 
 /** Each script as one self-contained file (pages, workers and worklets load them as classic scripts). */
@@ -165,7 +166,7 @@ export async function measurePath(
     if (count !== lab.counts.get(path)) throw new Error(`${path}: its socket reconnected while measuring`);
     const levelsAfter = await page.evaluate(() => window.captureLab.levels);
     const resumeMs: number[] = [];
-    if (path === 'track-reader-suspended')
+    if (path === 'worker-suspended')
       for (let i = 0; i < RESUME_TRIES; i++)
         resumeMs.push(await page.evaluate(() => window.captureLab.resumeMs()));
     return {
@@ -199,14 +200,14 @@ export function summarise(measurements: readonly Measurement[]): string[] {
       .sort((a, b) => b[1] - a[1])
       .map(([name, share]) => `${name} ${f(share)}`);
     lines.push(
-      `${path.padEnd(23)} renderer ${f(Math.min(...renderer))}–${f(Math.max(...renderer))} % (median ${f(median(renderer))}) | ` +
+      `${path.padEnd(17)} renderer ${f(Math.min(...renderer))}–${f(Math.max(...renderer))} % (median ${f(median(renderer))}) | ` +
         `frames ${f(median(runs.map((m) => m.framesPerSecond)))}/s, levels ${f(median(runs.map((m) => m.levelsPerSecond)))}/s` +
         `${runs.some((m) => m.malformed) ? `, MALFORMED ${Math.max(...runs.map((m) => m.malformed))}` : ''} | threads (median %): ${threads.join(', ')}`,
     );
     const resumes = runs.flatMap((m) => m.resumeMs);
     if (resumes.length)
       lines.push(
-        `${''.padEnd(23)} resuming its AudioContext until its clock moves: median ${f(median(resumes))} ms, max ${f(Math.max(...resumes))} ms (${resumes.length} tries)`,
+        `${''.padEnd(17)} resuming its AudioContext until its clock moves: median ${f(median(resumes))} ms, max ${f(Math.max(...resumes))} ms (${resumes.length} tries)`,
       );
   }
   return lines;

@@ -610,7 +610,7 @@ const LIMITATIONS = [
   "The benchmark's own requestAnimationFrame loop keeps frames coming even when the timeline has nothing to redraw; the timeline redraws every frame while following a running session anyway.",
   'The hour is compressed: all but the last 90 s are ingested in one burst, then events stream in real time while measuring. Two cores are shared by Chromium and the Node process streaming the events.',
   "CPU is read from /proc (utime + stime of each Chromium process this benchmark started) over a plain wait while the conversation streams, with the window in the listening state (microphone capture from the fake device, level meter, audio sent over the bridge and dropped by a core with no session) and playing the agent's replies as main would send them while the conversation's agent speaks (bench/agent-voice.ts: a speech-like signal, not a real voice); each CPU line says how much of its time the agent spoke. With the microphone closed the page has no audio. Other load on the machine slows the page but is not counted in its CPU time.",
-  "The browser build's microphone frames go through a worker with its own socket to the bridge (counted in the renderer); in the desktop app the capture worklet's port goes to main and there is no worker, which cannot be measured here (no Electron).",
+  "The browser build's capture worker sends the microphone's frames on a socket of its own to the bridge (counted in the renderer); in the desktop app it posts them on a port to main instead, which cannot be measured here (no Electron).",
   "The JS heap is the page's V8 heap after a forced GC (CDP HeapProfiler.collectGarbage, Runtime.getHeapUsage); canvas and DOM memory outside V8 are not included.",
 ];
 

@@ -3,16 +3,23 @@
  * `?path=`, listening to Chromium's fake microphone with the settings the app asks for, beside
  * the app's playback worklet in an AudioContext at the TTS rate, as in the window:
  *
- * - `shipped`: the window's path in the browser build: the app's capture worklet meters and frames
- *   the input and sends each frame on a port to the app's mic worker, which sends it on its socket;
- * - `track-reader`: the microphone's MediaStreamTrackProcessor stream moved to a worker that does
- *   the same work (track-reader-worker.ts), no capture worklet; the AudioContext runs for playback;
- * - `track-reader-suspended`: the same with the AudioContext suspended, as it could be while no
- *   reply plays.
+ * - `worklet`: the browser build's fallback where the capture worker cannot run: the app's
+ *   capture worklet meters and frames the input and sends each frame on a port to the app's mic
+ *   worker, which sends it on its socket;
+ * - `worker`: the window's path in Chromium: the microphone's MediaStreamTrackProcessor stream
+ *   moved to the app's capture worker, which frames, meters and sends on a socket of its own; the
+ *   AudioContext runs, as while a reply plays;
+ * - `worker-suspended`: the same with the AudioContext suspended, as while no reply plays.
  *
  * Levels reach the page's main thread in every path (counted in `window.captureLab.levels`).
  */
-import type { CaptureIn, CaptureOut } from '../../src/renderer/src/audio/worklet-protocol';
+import type {
+  CaptureIn,
+  CaptureOut,
+  CaptureProcessorOptions,
+  CaptureWorkerIn,
+  CaptureWorkerOut,
+} from '../../src/renderer/src/audio/worklet-protocol';
 import { CAPTURE_PROCESSOR, PLAYBACK_PROCESSOR } from '../../src/renderer/src/audio/worklet-protocol';
 import { DEFAULT_PREBUFFER_MS } from '../../src/renderer/src/audio/ring-buffer';
 import { MIC_FRAME_MS, MIC_RATE } from '../../src/renderer/src/audio/audio-engine';
@@ -71,7 +78,7 @@ async function setUp(): Promise<CapturePath> {
     audio: { echoCancellation: true, noiseSuppression: true, autoGainControl: true },
   });
   const track = stream.getAudioTracks()[0]!;
-  if (path === 'shipped') {
+  if (path === 'worklet') {
     const node = new AudioWorkletNode(context, CAPTURE_PROCESSOR, {
       numberOfInputs: 1,
       numberOfOutputs: 1,
@@ -91,13 +98,21 @@ async function setUp(): Promise<CapturePath> {
     node.port.postMessage(sink, [channel.port1]);
   } else {
     const processor = new MediaStreamTrackProcessor({ track });
-    const worker = new Worker('/track-reader-worker.js');
+    const worker = new Worker('/capture-worker.js');
     worker.onmessage = (event: MessageEvent) => {
-      if ((event.data as { type?: string }).type === 'level') lab.levels++;
+      if ((event.data as CaptureWorkerOut).type === 'level') lab.levels++;
     };
-    worker.postMessage({ url: socketUrl, readable: processor.readable }, [processor.readable]);
+    const options: CaptureProcessorOptions = {
+      targetRate: MIC_RATE,
+      frameMs: MIC_FRAME_MS,
+      levelIntervalMs: 100,
+      levelStepDb: 1,
+    };
+    const start: CaptureWorkerIn = { type: 'start', readable: processor.readable, options };
+    worker.postMessage(start, [processor.readable]);
+    worker.postMessage({ type: 'socket', url: socketUrl } satisfies CaptureWorkerIn);
   }
-  if (path === 'track-reader-suspended') await context.suspend();
+  if (path === 'worker-suspended') await context.suspend();
   else await context.resume();
   return path;
 }

@@ -219,6 +219,12 @@ export interface CueApi {
    * Each call opens a new one; closing it ends it. Absent where the API has none.
    */
   openMicPort?(): Promise<MessagePort>;
+  /**
+   * Browser build only: the address (with the run's token) of the bridge's microphone socket,
+   * which the page's capture worker opens itself, so its frames reach main without another
+   * thread. A new socket there replaces the one before it. Absent where the API has none.
+   */
+  micSocketUrl?(): string;
 }
 
 export class ContractError extends Error {

@@ -6,8 +6,9 @@
  * - installAudioProbe: records the messages between the audio engine and its playback worklet
  *   (both directions, with the AudioContext time at which the main thread saw them), taps the
  *   playback worklet's output with a ScriptProcessorNode (peak level per 256-frame buffer, with
- *   its context time), and counts, for each capture worklet node, the frames and level readings
- *   it posts to the page and the microphone ports (sinks) the page gives it.
+ *   its context time), and counts, for each capture path (the capture worker, or a capture
+ *   worklet node where the worker cannot run), the frames and level readings it posts to the
+ *   page and the ways to main past the page (sinks) it is given.
  * - installDeviceEmulation: lets a test unplug the microphone and plug it back in, as the browser
  *   reports it: the live track ends ('ended'), `devicechange` fires, enumerateDevices() lists no
  *   audio input and getUserMedia() fails with NotFoundError until it is plugged back in.
@@ -34,8 +35,9 @@ export interface AudioProbe {
   /** Playback output: [context time of the buffer's first frame, peak |sample|] per tap buffer. */
   tap: [number, number][];
   /**
-   * Each capture worklet node, in creation order: frames and level readings it posted to the page,
-   * and microphone ports the page gave it (its frames then go there, past the page).
+   * Each capture path, in creation order: frames and level readings it posted to the page, and
+   * the ways to main past the page it was given (`sinks`: a microphone port, or the bridge's mic
+   * socket for the capture worker to open).
    */
   capture: CaptureNodeCounts[];
   /** The context the nodes were made in. */
@@ -43,6 +45,7 @@ export interface AudioProbe {
 }
 
 export interface CaptureNodeCounts {
+  kind: 'worker' | 'worklet';
   frames: number;
   levels: number;
   sinks: number;
@@ -64,6 +67,35 @@ declare global {
 export function installAudioProbe(): void {
   const probe: AudioProbe = { sampleRate: 0, playback: [], tap: [], capture: [], context: null };
   window.__cueAudioProbe = probe;
+  // The port messages of one capture path, counted; `post` is its postMessage.
+  const countCapture = (
+    kind: CaptureNodeCounts['kind'],
+    target: Pick<MessagePort, 'addEventListener'>,
+    post: (message: unknown, transfer?: Transferable[]) => void,
+  ) => {
+    const counts: CaptureNodeCounts = { kind, frames: 0, levels: 0, sinks: 0 };
+    probe.capture.push(counts);
+    target.addEventListener('message', (event: MessageEvent) => {
+      const type = (event.data as { type?: unknown } | null)?.type;
+      if (type === 'frame') counts.frames++;
+      else if (type === 'level') counts.levels++;
+    });
+    return (message: unknown, transfer?: Transferable[]) => {
+      const m = message as { type?: unknown; port?: unknown } | null;
+      if ((m?.type === 'sink' && m.port) || m?.type === 'socket') counts.sinks++;
+      post(message, transfer);
+    };
+  };
+  const NativeWorker = window.Worker;
+  class ProbedWorker extends NativeWorker {
+    constructor(url: string | URL, options?: WorkerOptions) {
+      super(url, options);
+      if (options?.name !== 'cue-capture') return;
+      const post = this.postMessage.bind(this) as (message: unknown, transfer?: Transferable[]) => void;
+      this.postMessage = countCapture('worker', this, post) as Worker['postMessage'];
+    }
+  }
+  window.Worker = ProbedWorker;
   const Native = window.AudioWorkletNode;
   if (typeof Native !== 'function') return;
   const TAP_FRAMES = 256;
@@ -74,22 +106,8 @@ export function installAudioProbe(): void {
       probe.sampleRate = context.sampleRate;
       const port = this.port;
       if (name === 'cue-capture') {
-        const counts: CaptureNodeCounts = { frames: 0, levels: 0, sinks: 0 };
-        probe.capture.push(counts);
-        port.addEventListener('message', (event: MessageEvent) => {
-          const type = (event.data as { type?: unknown } | null)?.type;
-          if (type === 'frame') counts.frames++;
-          else if (type === 'level') counts.levels++;
-        });
-        const postToCapture = port.postMessage.bind(port) as (
-          message: unknown,
-          transfer?: Transferable[],
-        ) => void;
-        port.postMessage = ((message: unknown, transfer?: Transferable[]) => {
-          const m = message as { type?: unknown; port?: unknown } | null;
-          if (m?.type === 'sink' && m.port) counts.sinks++;
-          postToCapture(message, transfer);
-        }) as MessagePort['postMessage'];
+        const post = port.postMessage.bind(port) as (message: unknown, transfer?: Transferable[]) => void;
+        port.postMessage = countCapture('worklet', port, post) as MessagePort['postMessage'];
         return;
       }
       if (name !== 'cue-playback') return;

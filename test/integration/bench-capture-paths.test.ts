@@ -36,19 +36,14 @@ describe('the capture-path benchmark', () => {
       expect(m.framesPerSecond, path).toBeGreaterThan(0);
       expect(m.levelsPerSecond, path).toBeGreaterThan(0);
       expect(m.renderer, path).toBeGreaterThan(0);
-      if (path === 'track-reader-suspended') {
+      if (path === 'worker-suspended') {
         expect(m.resumeMs.length).toBeGreaterThan(0);
         for (const ms of m.resumeMs) expect(ms).toBeGreaterThan(0);
       } else expect(m.resumeMs).toEqual([]);
       measurements.push(m);
     }
     const lines = summarise(measurements);
-    expect(lines.map((l) => l.split(' ')[0])).toEqual([
-      'shipped',
-      'track-reader',
-      'track-reader-suspended',
-      '',
-    ]);
+    expect(lines.map((l) => l.split(' ')[0])).toEqual(['worklet', 'worker', 'worker-suspended', '']);
     expect(lines[3]).toMatch(/resuming its AudioContext until its clock moves: median [\d.]+ ms/);
   }, 120_000);
 
@@ -62,15 +57,10 @@ describe('the capture-path benchmark', () => {
       malformed,
       resumeMs: [],
     });
-    const lines = summarise([
-      run('shipped', 8),
-      run('shipped', 6),
-      run('shipped', 7, 3),
-      run('track-reader', 5),
-    ]);
+    const lines = summarise([run('worklet', 8), run('worklet', 6), run('worklet', 7, 3), run('worker', 5)]);
     expect(lines).toEqual([
-      'shipped                 renderer 6.0–8.0 % (median 7.0) | frames 50.0/s, levels 9.0/s, MALFORMED 3 | threads (median %): Worker 3.5',
-      'track-reader            renderer 5.0–5.0 % (median 5.0) | frames 50.0/s, levels 9.0/s | threads (median %): Worker 2.5',
+      'worklet           renderer 6.0–8.0 % (median 7.0) | frames 50.0/s, levels 9.0/s, MALFORMED 3 | threads (median %): Worker 3.5',
+      'worker            renderer 5.0–5.0 % (median 5.0) | frames 50.0/s, levels 9.0/s | threads (median %): Worker 2.5',
     ]);
   });
 });

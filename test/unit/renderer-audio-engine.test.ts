@@ -11,10 +11,17 @@ import {
   type AudioEngineDeps,
   type AudioEngineStatus,
   type CaptureOptions,
+  type CaptureWorkerLike,
   type InputLevel,
 } from '../../src/renderer/src/audio/audio-engine';
 import { LEVEL_FLOOR_DB } from '../../src/renderer/src/audio/level-meter';
-import type { CaptureOut, PlaybackIn, PlaybackOut } from '../../src/renderer/src/audio/worklet-protocol';
+import type {
+  CaptureOut,
+  CaptureWorkerIn,
+  CaptureWorkerOut,
+  PlaybackIn,
+  PlaybackOut,
+} from '../../src/renderer/src/audio/worklet-protocol';
 import { CAPTURE_PROCESSOR, PLAYBACK_PROCESSOR } from '../../src/renderer/src/audio/worklet-protocol';
 import type { AudioDown, AudioUp, CueApi } from '../../src/shared/contract';
 
@@ -76,8 +83,15 @@ class FakeContext {
   getOutputTimestamp(): AudioTimestamp {
     return this.stamp;
   }
+  /** suspend() and resume() calls, in order. */
+  readonly transitions: ('suspend' | 'resume')[] = [];
   async resume() {
+    this.transitions.push('resume');
     this.state = 'running';
+  }
+  async suspend() {
+    this.transitions.push('suspend');
+    this.state = 'suspended';
   }
   async close() {
     this.closed = true;
@@ -820,5 +834,256 @@ describe('audio engine: the input level', () => {
     expect(engine.level).toEqual(SILENT);
     visibility.set('visible');
     expect(node.port.sent.at(-1)).toEqual({ type: 'meter', on: true });
+  });
+});
+
+/** The capture worker, as the engine sees it: what it was sent, and messages from it. */
+class FakeCaptureWorker implements CaptureWorkerLike {
+  readonly sent: CaptureWorkerIn[] = [];
+  readonly transfers: unknown[][] = [];
+  terminated = false;
+  onmessage: ((event: MessageEvent) => void) | null = null;
+  onerror: ((event: ErrorEvent) => void) | null = null;
+  postMessage(message: CaptureWorkerIn, transfer: unknown[] = []): void {
+    this.sent.push(message);
+    this.transfers.push(transfer);
+  }
+  terminate(): void {
+    this.terminated = true;
+  }
+  fromWorker(data: CaptureWorkerOut): void {
+    this.onmessage?.({ data } as MessageEvent);
+  }
+}
+
+describe('audio engine: the capture worker', () => {
+  const TIME_ORIGIN = 1_700_000_000_000;
+  const IDLE_MS = 1500;
+  let workers: FakeCaptureWorker[];
+  let streams: { track: MediaStreamTrack; readable: ReadableStream }[];
+  const worker = () => workers.at(-1)!;
+  const makeWorkerEngine = (extra: Partial<AudioEngineDeps> = {}) =>
+    makeEngine({
+      createCaptureWorker: () => {
+        const made = new FakeCaptureWorker();
+        workers.push(made);
+        return made;
+      },
+      createTrackStream: (track) => {
+        const readable = new ReadableStream();
+        streams.push({ track, readable });
+        return readable;
+      },
+      timeOrigin: TIME_ORIGIN,
+      idleSuspendMs: IDLE_MS,
+      ...extra,
+    });
+  const utterance = (id: number): AudioDown => ({
+    type: 'audio',
+    utterance: id,
+    samples: new Int16Array(480).fill(1000),
+    sampleRate: 24_000,
+  });
+
+  beforeEach(() => {
+    workers = [];
+    streams = [];
+  });
+
+  it("reads the track's stream in the worker: no capture worklet, the stream moved there with the frame options", async () => {
+    const engine = makeWorkerEngine();
+    await engine.start(OPTIONS);
+    expect(context().nodes.map((n) => n.name)).toEqual([PLAYBACK_PROCESSOR]);
+    expect(context().sources).toEqual([]);
+    expect(streams.map((s) => s.track)).toEqual([media.tracks[0]]);
+    expect(worker().sent).toEqual([
+      {
+        type: 'start',
+        readable: streams[0]!.readable,
+        options: { targetRate: 16_000, frameMs: 20, levelIntervalMs: 100, levelStepDb: 1 },
+      },
+    ]);
+    expect(worker().transfers).toEqual([[streams[0]!.readable]]);
+    expect(engine.status.state).toBe('capturing');
+  });
+
+  it("sends the worker's frames to main aged from their epoch capture time, and its levels to the meter", async () => {
+    const engine = makeWorkerEngine();
+    await engine.start(OPTIONS);
+    const samples = new Int16Array(320).fill(7);
+    // Captured 35 ms before now (the clock reads 1000 ms after the time origin).
+    worker().fromWorker({ type: 'frame', samples, capturedAt: TIME_ORIGIN + 965 });
+    expect(api.up).toEqual([{ type: 'mic', samples, ageMs: expect.closeTo(35, 6) }]);
+    worker().fromWorker({ type: 'level', level: -24, peak: -10 });
+    expect(engine.level).toEqual({ level: -24, peak: -10 });
+  });
+
+  it('gives the worker the mic port (no input latency added: the chunk timestamps count it)', async () => {
+    const port = micPort();
+    api.openMicPort = vi.fn(async () => port);
+    const engine = makeWorkerEngine();
+    await engine.start(OPTIONS);
+    await vi.advanceTimersByTimeAsync(0);
+    expect(worker().sent.at(-1)).toEqual({ type: 'sink', port, inputLatencyMs: 0 });
+    expect(worker().transfers.at(-1)).toEqual([port]);
+  });
+
+  it("where the API has the bridge's mic socket (browser build): the worker opens it, no mic port is asked", async () => {
+    const url = 'ws://127.0.0.1:5173/bridge/mic?token=t&page=p';
+    const fake = api as FakeApi & { micSocketUrl?: () => string };
+    fake.micSocketUrl = () => url;
+    api.openMicPort = vi.fn(async () => micPort());
+    const engine = makeWorkerEngine();
+    await engine.start(OPTIONS);
+    await vi.advanceTimersByTimeAsync(0);
+    expect(worker().sent.at(-1)).toEqual({ type: 'socket', url });
+    expect(api.openMicPort).not.toHaveBeenCalled();
+    // The worklet cannot open a socket: it gets a mic port.
+    const worklet = makeWorkerEngine({ createTrackStream: () => null });
+    await worklet.start(OPTIONS);
+    await vi.advanceTimersByTimeAsync(0);
+    expect(api.openMicPort).toHaveBeenCalledTimes(1);
+    expect(context().node(CAPTURE_PROCESSOR).port.sent).toEqual([
+      { type: 'sink', port: expect.anything(), inputLatencyMs: 10 },
+    ]);
+  });
+
+  it('turns the meter off while the page is hidden, from the start too', async () => {
+    const visibility = new FakeVisibility();
+    visibility.visibilityState = 'hidden';
+    const engine = makeWorkerEngine({ visibility });
+    await engine.start(OPTIONS);
+    expect(worker().sent.filter((m) => m.type === 'meter')).toEqual([{ type: 'meter', on: false }]);
+    visibility.set('visible');
+    expect(worker().sent.at(-1)).toEqual({ type: 'meter', on: true });
+  });
+
+  it('closes the worker with the capture (reopened microphone, stop), and ignores what it still says', async () => {
+    const engine = makeWorkerEngine();
+    await engine.start(OPTIONS);
+    const first = worker();
+    await engine.start({ ...OPTIONS, noiseSuppression: false });
+    expect(first.sent.at(-1)).toEqual({ type: 'close' });
+    expect(workers).toHaveLength(2);
+    first.fromWorker({ type: 'frame', samples: new Int16Array(320), capturedAt: TIME_ORIGIN });
+    expect(api.up).toEqual([]);
+    await engine.stop();
+    expect(worker().sent.at(-1)).toEqual({ type: 'close' });
+    expect(media.tracks.every((t) => t.stopped)).toBe(true);
+  });
+
+  it('a worker that fails: capture falls back on the worklet, for good, and the context keeps running', async () => {
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => undefined);
+    try {
+      const engine = makeWorkerEngine();
+      await engine.start(OPTIONS);
+      worker().fromWorker({ type: 'failed', message: 'AudioData.copyTo is not a function' });
+      await vi.advanceTimersByTimeAsync(0);
+      expect(String(warn.mock.calls[0]![0])).toMatch(/copyTo is not a function.*audio worklet/);
+      expect(context().node(CAPTURE_PROCESSOR)).toBeDefined();
+      expect(media.tracks[0]!.stopped).toBe(true);
+      expect(engine.status.state).toBe('capturing');
+      await vi.advanceTimersByTimeAsync(IDLE_MS * 3);
+      expect(context().transitions).not.toContain('suspend');
+      await engine.start({ ...OPTIONS, autoGainControl: false });
+      expect(workers).toHaveLength(1);
+    } finally {
+      warn.mockRestore();
+    }
+  });
+
+  it('no track stream in this browser: the worklet captures', async () => {
+    const engine = makeWorkerEngine({ createTrackStream: () => null });
+    await engine.start(OPTIONS);
+    expect(workers).toEqual([]);
+    expect(context().node(CAPTURE_PROCESSOR).options.processorOptions).toMatchObject({ targetRate: 16_000 });
+  });
+
+  it('a stream that ends while its track lives: the worklet captures from then on', async () => {
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => undefined);
+    try {
+      const engine = makeWorkerEngine();
+      await engine.start(OPTIONS);
+      worker().fromWorker({ type: 'ended' });
+      await vi.advanceTimersByTimeAsync(0);
+      expect(String(warn.mock.calls[0]![0])).toMatch(/stream ended while the microphone was live/);
+      expect(workers).toHaveLength(1);
+      expect(media.tracks).toHaveLength(2);
+      expect(context().node(CAPTURE_PROCESSOR)).toBeDefined();
+      expect(engine.status.state).toBe('capturing');
+    } finally {
+      warn.mockRestore();
+    }
+  });
+
+  it('the end of a stream whose track ended (unplugged) is left to the track', async () => {
+    const engine = makeWorkerEngine();
+    await engine.start(OPTIONS);
+    media.tracks[0]!.readyState = 'ended';
+    worker().fromWorker({ type: 'ended' });
+    await vi.advanceTimersByTimeAsync(0);
+    expect(workers).toHaveLength(1);
+    expect(media.tracks).toHaveLength(1);
+  });
+
+  it('suspends the idle context, resumes it for a reply and suspends it again once the reply was heard', async () => {
+    const engine = makeWorkerEngine();
+    await engine.start(OPTIONS);
+    const ctx = context();
+    await vi.advanceTimersByTimeAsync(IDLE_MS - 1);
+    expect(ctx.transitions).toEqual([]);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(ctx.transitions).toEqual(['suspend']);
+    // The browser says it is suspended: the engine does not fight its own suspension.
+    ctx.onstatechange?.();
+    expect(ctx.transitions).toEqual(['suspend']);
+    // The reply's first audio wakes it, and nothing suspends it while the reply plays.
+    api.down(utterance(4));
+    expect(ctx.transitions).toEqual(['suspend', 'resume']);
+    api.down({ type: 'end', utterance: 4 });
+    await vi.advanceTimersByTimeAsync(IDLE_MS * 4);
+    expect(ctx.transitions).toEqual(['suspend', 'resume']);
+    // Heard to the end (audible now): idle again from here.
+    ctx.stamp = { contextTime: 0, performanceTime: 0 };
+    ctx.node(PLAYBACK_PROCESSOR).port.fromProcessor({
+      type: 'finished',
+      utterance: 4,
+      contextTime: 0,
+      playedMs: 20,
+    } satisfies PlaybackOut);
+    await vi.advanceTimersByTimeAsync(IDLE_MS);
+    expect(ctx.transitions).toEqual(['suspend', 'resume', 'suspend']);
+  });
+
+  it('a cut-off reply idles the context too, and prepareOutput wakes it ahead of the next one', async () => {
+    const engine = makeWorkerEngine();
+    await engine.start(OPTIONS);
+    const ctx = context();
+    api.down(utterance(1));
+    api.down(utterance(2));
+    api.down({ type: 'clear', utterance: 1 });
+    // Late audio of a cleared reply: the worklet drops it without a word, so it is not waited for.
+    api.down(utterance(1));
+    api.down(utterance(2));
+    await vi.advanceTimersByTimeAsync(IDLE_MS);
+    expect(ctx.transitions).toEqual(['suspend']);
+    engine.prepareOutput();
+    expect(ctx.transitions).toEqual(['suspend', 'resume']);
+    // No reply came after all: suspended again.
+    await vi.advanceTimersByTimeAsync(IDLE_MS);
+    expect(ctx.transitions).toEqual(['suspend', 'resume', 'suspend']);
+  });
+
+  it('an unplugged microphone leaves the context as it is, and stop forgets the suspension', async () => {
+    const engine = makeWorkerEngine();
+    await engine.start(OPTIONS);
+    await vi.advanceTimersByTimeAsync(IDLE_MS);
+    media.tracks[0]!.unplug();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(context().transitions).toEqual(['suspend']);
+    await engine.stop();
+    await vi.advanceTimersByTimeAsync(IDLE_MS * 2);
+    expect(context().closed).toBe(true);
+    expect(context().transitions).toEqual(['suspend']);
   });
 });

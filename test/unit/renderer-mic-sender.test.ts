@@ -162,6 +162,17 @@ describe('mic sender: frames', () => {
     ).toEqual([1, 2, 3]);
   });
 
+  it('send: a frame handed over directly (the capture worker) goes the same way as a port message', () => {
+    const { sender, sockets } = setup();
+    sender.send(frame(9));
+    sender.connect(URL_A);
+    sockets[0]!.open();
+    sender.send(frame(4, 12.5));
+    sender.send({ type: 'mic', samples: [1, 2] });
+    expect(sockets[0]!.sent.map((bytes) => decodeAudioUp(bytes))).toEqual([frame(4, 12.5)]);
+    expect(sender.counts).toEqual({ sent: 1, dropped: 1, malformed: 1 });
+  });
+
   it('drops frames while connecting, after the socket closed, and before any connect', () => {
     const { sender, sockets, pending } = setup();
     const port = new FakePort();

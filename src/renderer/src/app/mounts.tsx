@@ -42,6 +42,10 @@ export function AudioMount(props: AudioMountProps) {
   const { state: micState, message } = audio.status;
   useMicrophoneNotice(micState, message, onNotice, onDismissNotice);
   useEffect(() => onMicrophone(micState), [micState, onMicrophone]);
+  // A reply is coming: the speaker, if idle and suspended, is woken before its first audio.
+  useEffect(() => {
+    if (state.status === 'thinking' || state.status === 'speaking') audio.engine.prepareOutput();
+  }, [state.status, audio.engine]);
   if (!state.running) return null;
   return (
     <div className="audio-status" data-mic-state={micState}>

@@ -3,17 +3,22 @@
  * UI uses it through `useAudioEngine`.
  *
  * Capture: getUserMedia (echo cancellation, noise suppression and auto gain as asked) → the
- * capture worklet (mono, 16 kHz, 20 ms Int16 frames, each with the age of its first sample) →
- * main. Where the API offers a mic port (`openMicPort`), the worklet sends the frames straight
- * to it and the page's main thread never handles one; else they come through here to
- * `sendAudio({type:'mic'})`. The worklet meters the input: the level (dBFS) reaches status
- * listeners at most 10 times a second, and only when it moved by a decibel.
+ * capture worker reading the track's MediaStreamTrackProcessor stream, or where the browser has
+ * no such stream (or cannot move it to a worker), the capture worklet (either: mono, 16 kHz,
+ * 20 ms Int16 frames, each with the age of its first sample) → main. Where the API offers a mic
+ * port (`openMicPort`), the worker or worklet sends the frames straight to it and the page's main
+ * thread never handles one; else they come through here to `sendAudio({type:'mic'})`. Capture
+ * meters the input: the level (dBFS) reaches status listeners at most 10 times a second, and only
+ * when it moved by a decibel.
  *
  * Playback: AudioDown from main → resampled from the provider's rate to the context rate → the
  * playback worklet. Its reports become `played` (the first sample of an utterance is audible) and
  * `finished` (all of an ended utterance was heard), timed at the speaker with the context's
  * output timestamp: a report whose sample is still in the output pipeline waits until it is not.
- * `clear` reaches the worklet at once and is effective from its next render quantum.
+ * `clear` reaches the worklet at once and is effective from its next render quantum. While the
+ * worker captures, the AudioContext serves playback alone: it is suspended once nothing has
+ * played for `idleSuspendMs` (its audio thread then costs nothing while the user talks or the
+ * room is quiet) and resumed by the next reply's first audio, or earlier by `prepareOutput()`.
  *
  * Devices: permission denied, no microphone, a microphone busy elsewhere or unplugged mid-session
  * each give a status with a user-facing message; capture comes back by itself when a device
@@ -24,13 +29,15 @@ import type { AudioDown, AudioUp, CueApi } from '../../../shared/contract';
 import { LEVEL_FLOOR_DB } from './level-meter';
 import { int16ToFloat } from './pcm';
 import { StreamResampler } from './resampler';
-import { DEFAULT_PREBUFFER_MS } from './ring-buffer';
+import { CLEARED_MEMORY, DEFAULT_PREBUFFER_MS } from './ring-buffer';
 import {
   CAPTURE_PROCESSOR,
   PLAYBACK_PROCESSOR,
   type CaptureIn,
   type CaptureOut,
   type CaptureProcessorOptions,
+  type CaptureWorkerIn,
+  type CaptureWorkerOut,
   type PlaybackIn,
   type PlaybackOut,
   type PlaybackProcessorOptions,
@@ -192,12 +199,40 @@ export interface AudioEngineDeps {
     options: AudioWorkletNodeOptions,
   ) => AudioWorkletNode;
   permissions?: Pick<Permissions, 'query'>;
+  /**
+   * Starts a capture worker (capture-worker.ts); without it, or without `createTrackStream`'s
+   * stream, the capture worklet captures.
+   */
+  createCaptureWorker?: () => CaptureWorkerLike;
+  /**
+   * The track's stream of audio chunks for the capture worker (a MediaStreamTrackProcessor's
+   * readable where the browser has one; null where it has not).
+   */
+  createTrackStream?: (track: MediaStreamTrack) => ReadableStream | null;
+  /** performance.timeOrigin, the epoch of `now()` (the capture worker's frame times are epoch ms). */
+  timeOrigin?: number;
+  /**
+   * While the capture worker captures: ms without playback after which the AudioContext is
+   * suspended (default 1500).
+   */
+  idleSuspendMs?: number;
   /** Where focus events come from (window); recovery after a permission change in system settings. */
   focusTarget?: Pick<EventTarget, 'addEventListener' | 'removeEventListener'>;
   /** Whether anyone can see the meter (document): no level readings while it is hidden. */
   visibility?: Pick<Document, 'visibilityState' | 'addEventListener' | 'removeEventListener'>;
   now?: () => number;
 }
+
+/** The part of a Worker the engine uses to capture. */
+export interface CaptureWorkerLike {
+  postMessage(message: CaptureWorkerIn, transfer?: Transferable[]): void;
+  onmessage: ((event: MessageEvent) => void) | null;
+  onerror: ((event: ErrorEvent) => void) | null;
+  terminate(): void;
+}
+
+/** The ms without playback after which a context that captures nothing is suspended. */
+export const DEFAULT_IDLE_SUSPEND_MS = 1500;
 
 const DEVICE_CHANGE_DEBOUNCE_MS = 250;
 /** Retry intervals while capture is failing, by problem (none: wait for an event). */
@@ -207,14 +242,23 @@ const RETRY_MS: Partial<Record<AudioProblem, number>> = {
   'device-lost': 5000,
 };
 
+/** Where the frames are made: the capture worklet in the context, or the capture worker. */
+interface CapturePath {
+  kind: 'worklet' | 'worker';
+  post(message: Exclude<CaptureWorkerIn, { type: 'start' }>, transfer?: Transferable[]): void;
+  close(): void;
+}
+
 interface Capture {
   /** The options it was opened with. */
   options: CaptureOptions;
   stream: MediaStream;
   track: MediaStreamTrack;
-  source: MediaStreamAudioSourceNode;
-  node: AudioWorkletNode;
-  /** Capture latency the browser reports for the track, ms. */
+  path: CapturePath;
+  /**
+   * Capture latency the browser reports for the track, ms, added to the worklet's frame ages
+   * (the worker's chunk timestamps count it already).
+   */
   inputLatencyMs: number;
   groupId: string;
   deviceId: string;
@@ -255,6 +299,15 @@ export class AudioEngine {
   private permissionStatus: PermissionStatus | null = null;
   private readonly resamplers = new Map<number, StreamResampler>();
   private readonly pendingReports = new Set<PendingReport>();
+  /** Utterances given to the playback worklet and not yet finished or cleared. */
+  private readonly playing = new Set<number>();
+  /** The last utterances cleared: the worklet drops their late audio without a report. */
+  private readonly cleared: number[] = [];
+  /** The context is suspended because nothing plays (not by the browser's autoplay rules). */
+  private outputSuspended = false;
+  private suspendTimer: ReturnType<typeof setTimeout> | undefined;
+  /** The capture worker failed on this page: capture with the worklet from now on. */
+  private workerBroken = false;
 
   constructor(deps: AudioEngineDeps) {
     this.deps = deps;
@@ -376,6 +429,16 @@ export class AudioEngine {
     return this.openCapture();
   }
 
+  /**
+   * A reply is on its way (the agent started thinking): resumes the output if it was suspended
+   * for being idle, so the reply's first audio does not wait for it. Suspended again if nothing
+   * plays within `idleSuspendMs`.
+   */
+  prepareOutput(): void {
+    this.wakeOutput();
+    this.updateOutputIdle();
+  }
+
   /** Closes the microphone and the audio output; status 'idle'. */
   async stop(): Promise<void> {
     if (!this.wanted && !this.context) return;
@@ -388,6 +451,10 @@ export class AudioEngine {
     for (const pending of this.pendingReports) clearTimeout(pending.timer);
     this.pendingReports.clear();
     this.resamplers.clear();
+    this.playing.clear();
+    clearTimeout(this.suspendTimer);
+    this.suspendTimer = undefined;
+    this.outputSuspended = false;
     this.watchPermission(false);
     this.updateDeviceListening();
     const context = this.context;
@@ -484,7 +551,7 @@ export class AudioEngine {
     this.setStatus({ sampleRate: context.sampleRate });
     // Autoplay rules may leave a new context suspended until the user has interacted.
     context.onstatechange = () => {
-      if (this.context === context && context.state === 'suspended' && this.wanted)
+      if (this.context === context && context.state === 'suspended' && this.wanted && !this.outputSuspended)
         void context.resume().catch(() => undefined);
     };
     if (context.state !== 'running') void context.resume().catch(() => undefined);
@@ -601,7 +668,13 @@ export class AudioEngine {
       message,
       device: { deviceId: capture.deviceId, label },
     });
-    if (context.state !== 'running') void context.resume().catch(() => undefined);
+    if (capture.path.kind === 'worklet') {
+      // The worklet captures in the context: it runs, whatever plays.
+      clearTimeout(this.suspendTimer);
+      this.suspendTimer = undefined;
+      this.outputSuspended = false;
+      if (context.state !== 'running') void context.resume().catch(() => undefined);
+    } else this.updateOutputIdle();
   }
 
   private connectCapture(
@@ -610,23 +683,14 @@ export class AudioEngine {
     track: MediaStreamTrack,
     options: CaptureOptions,
   ): Capture {
-    const source = context.createMediaStreamSource(stream);
     const processorOptions: CaptureProcessorOptions = {
       targetRate: MIC_RATE,
       frameMs: MIC_FRAME_MS,
       levelIntervalMs: this.deps.levelIntervalMs ?? LEVEL_INTERVAL_MS,
       levelStepDb: LEVEL_STEP_DB,
     };
-    const node = this.createNode(context, CAPTURE_PROCESSOR, {
-      numberOfInputs: 1,
-      // One silent output, connected: every browser then pulls the node each quantum.
-      numberOfOutputs: 1,
-      outputChannelCount: [1],
-      processorOptions,
-    });
-    node.port.onmessage = (event: MessageEvent) => this.onCaptureMessage(event.data as CaptureOut);
-    source.connect(node);
-    node.connect(context.destination);
+    const path =
+      this.openWorkerPath(track, processorOptions) ?? this.openWorkletPath(context, stream, processorOptions);
     const settings = track.getSettings?.() ?? {};
     const latency = (settings as { latency?: unknown }).latency;
     const onEnded = () => this.onTrackEnded(track);
@@ -645,7 +709,7 @@ export class AudioEngine {
     const visibility = this.deps.visibility;
     const onVisibility = () => {
       const message: CaptureIn = { type: 'meter', on: visibility?.visibilityState !== 'hidden' };
-      node.port.postMessage(message);
+      path.post(message);
       if (!message.on) this.setLevel(SILENT);
     };
     if (visibility?.visibilityState === 'hidden') onVisibility();
@@ -654,8 +718,7 @@ export class AudioEngine {
       options,
       stream,
       track,
-      source,
-      node,
+      path,
       inputLatencyMs: typeof latency === 'number' && latency > 0 ? latency * 1000 : 0,
       groupId: settings.groupId ?? '',
       deviceId: settings.deviceId ?? '',
@@ -668,16 +731,83 @@ export class AudioEngine {
     };
   }
 
+  /**
+   * The capture worker on the track's chunk stream, or null where there is none (no worker, no
+   * MediaStreamTrackProcessor, a stream that cannot move to a worker, or a worker that failed).
+   */
+  private openWorkerPath(track: MediaStreamTrack, options: CaptureProcessorOptions): CapturePath | null {
+    const { createCaptureWorker, createTrackStream = defaultTrackStream } = this.deps;
+    if (!createCaptureWorker || this.workerBroken) return null;
+    let readable: ReadableStream | null = null;
+    let worker: CaptureWorkerLike | null = null;
+    try {
+      readable = createTrackStream(track);
+      if (!readable) return null;
+      worker = createCaptureWorker();
+      worker.postMessage({ type: 'start', readable, options }, [readable as unknown as Transferable]);
+    } catch (error) {
+      worker?.terminate();
+      void readable?.cancel().catch(() => undefined);
+      this.workerBroken = true;
+      console.warn(
+        `cue: capturing with the audio worklet, the capture worker could not start (${messageOf(error)})`,
+      );
+      return null;
+    }
+    const running = worker;
+    const path: CapturePath = {
+      kind: 'worker',
+      post: (message, transfer = []) => running.postMessage(message, transfer),
+      close: () => {
+        running.onmessage = null;
+        running.onerror = null;
+        // It cancels the stream, closes its sink and ends itself.
+        running.postMessage({ type: 'close' });
+      },
+    };
+    running.onmessage = (event: MessageEvent) => this.onWorkerMessage(path, event.data as CaptureWorkerOut);
+    running.onerror = (event: ErrorEvent) =>
+      this.onWorkerMessage(path, {
+        type: 'failed',
+        message: event.message || 'the worker could not run',
+      });
+    return path;
+  }
+
+  private openWorkletPath(
+    context: AudioContext,
+    stream: MediaStream,
+    processorOptions: CaptureProcessorOptions,
+  ): CapturePath {
+    const source = context.createMediaStreamSource(stream);
+    const node = this.createNode(context, CAPTURE_PROCESSOR, {
+      numberOfInputs: 1,
+      // One silent output, connected: every browser then pulls the node each quantum.
+      numberOfOutputs: 1,
+      outputChannelCount: [1],
+      processorOptions,
+    });
+    node.port.onmessage = (event: MessageEvent) => this.onCaptureMessage(event.data as CaptureOut);
+    source.connect(node);
+    node.connect(context.destination);
+    return {
+      kind: 'worklet',
+      post: (message, transfer = []) => node.port.postMessage(message, transfer),
+      close: () => {
+        node.port.postMessage({ type: 'close' } satisfies CaptureIn);
+        node.port.onmessage = null;
+        source.disconnect();
+        node.disconnect();
+      },
+    };
+  }
+
   private closeCapture(): void {
     const capture = this.capture;
     if (!capture) return;
     this.capture = null;
     capture.cleanup();
-    const message: CaptureIn = { type: 'close' };
-    capture.node.port.postMessage(message);
-    capture.node.port.onmessage = null;
-    capture.source.disconnect();
-    capture.node.disconnect();
+    capture.path.close();
     for (const track of capture.stream.getTracks()) track.stop();
   }
 
@@ -705,11 +835,47 @@ export class AudioEngine {
     }
   }
 
+  private onWorkerMessage(path: CapturePath, message: CaptureWorkerOut): void {
+    const capture = this.capture;
+    if (capture?.path !== path) return;
+    switch (message?.type) {
+      case 'level':
+        this.setLevel({ level: message.level, peak: message.peak });
+        break;
+      case 'frame': {
+        const ageMs = Math.max(0, this.timeOrigin() + this.now() - message.capturedAt);
+        this.api?.sendAudio({ type: 'mic', samples: message.samples, ageMs });
+        break;
+      }
+      case 'ended':
+        // The track's own 'ended' event says why (unplugged); a stream that ends while its track
+        // lives is a broken capture path.
+        if (capture.track.readyState !== 'ended')
+          this.onWorkerMessage(path, {
+            type: 'failed',
+            message: 'its stream ended while the microphone was live',
+          });
+        break;
+      case 'failed':
+        console.warn(`cue: the capture worker failed (${message.message}); capturing with the audio worklet`);
+        this.workerBroken = true;
+        void this.openCapture();
+        break;
+    }
+  }
+
   /**
-   * Asks the API for a port to main and hands it to the capture worklet, which then sends its
-   * frames there itself. Until it arrives (or if the API has none), frames come through here.
+   * Gives the capture worker the bridge's mic socket address where the API has one (browser
+   * build): the worker sends its frames on a socket of its own. Else asks the API for a port to
+   * main and hands it to the capture worker or worklet, which then sends its frames there itself.
+   * Until it arrives (or if the API has neither), frames come through here.
    */
   private connectMicPort(capture: Capture): void {
+    const socketUrl = this.api?.micSocketUrl?.();
+    if (socketUrl && capture.path.kind === 'worker') {
+      capture.path.post({ type: 'socket', url: socketUrl });
+      return;
+    }
     const open = this.api?.openMicPort;
     if (!open) return;
     open.call(this.api).then(
@@ -718,8 +884,8 @@ export class AudioEngine {
           port.close();
           return;
         }
-        const message: CaptureIn = { type: 'sink', port, inputLatencyMs: capture.inputLatencyMs };
-        capture.node.port.postMessage(message, [port]);
+        const inputLatencyMs = capture.path.kind === 'worklet' ? capture.inputLatencyMs : 0;
+        capture.path.post({ type: 'sink', port, inputLatencyMs }, [port]);
       },
       (error: unknown) => {
         // Frames keep coming through the page: slower, but nothing is lost.
@@ -738,6 +904,10 @@ export class AudioEngine {
     if (!playback || !context) return;
     switch (message.type) {
       case 'audio': {
+        if (!this.cleared.includes(message.utterance)) {
+          this.playing.add(message.utterance);
+          this.wakeOutput();
+        }
         let resampler = this.resamplers.get(message.utterance);
         if (resampler && resampler.inRate !== message.sampleRate) {
           this.postSamples(message.utterance, resampler.flush());
@@ -767,6 +937,11 @@ export class AudioEngine {
         this.resamplers.clear();
         for (const pending of this.pendingReports) clearTimeout(pending.timer);
         this.pendingReports.clear();
+        for (const utterance of [...this.playing, message.utterance])
+          if (!this.cleared.includes(utterance)) this.cleared.push(utterance);
+        this.cleared.splice(0, Math.max(0, this.cleared.length - CLEARED_MEMORY));
+        this.playing.clear();
+        this.updateOutputIdle();
         break;
     }
   }
@@ -789,9 +964,12 @@ export class AudioEngine {
   private onPlaybackMessage(message: PlaybackOut): void {
     if (!message || !this.context) return;
     if (message.type === 'cleared') {
+      this.playing.delete(message.utterance);
+      this.updateOutputIdle();
       this.deps.onPlayback?.({ type: 'cleared', utterance: message.utterance, playedMs: message.playedMs });
       return;
     }
+    if (message.type === 'finished') this.playing.delete(message.utterance);
     const audibleAt = this.audibleAt(message.contextTime);
     const send = () => {
       const ageMs = Math.max(0, this.now() - audibleAt);
@@ -805,6 +983,7 @@ export class AudioEngine {
     const wait = audibleAt - this.now();
     if (wait <= 0) {
       send();
+      this.updateOutputIdle();
       return;
     }
     // Not audible yet (still in the output pipeline): report when it is.
@@ -813,9 +992,40 @@ export class AudioEngine {
       timer: setTimeout(() => {
         this.pendingReports.delete(pending);
         send();
+        this.updateOutputIdle();
       }, wait),
     };
     this.pendingReports.add(pending);
+  }
+
+  /**
+   * Suspends the context once nothing has played for `idleSuspendMs`, while the capture worker
+   * captures (the worklet captures in the context, which then runs).
+   */
+  private updateOutputIdle(): void {
+    clearTimeout(this.suspendTimer);
+    this.suspendTimer = undefined;
+    if (!this.wanted || !this.context || this.capture?.path.kind !== 'worker') return;
+    if (this.playing.size > 0 || this.pendingReports.size > 0 || this.outputSuspended) return;
+    this.suspendTimer = setTimeout(() => {
+      this.suspendTimer = undefined;
+      const context = this.context;
+      if (!context || context.state !== 'running' || this.capture?.path.kind !== 'worker') return;
+      if (this.playing.size > 0 || this.pendingReports.size > 0) return;
+      this.outputSuspended = true;
+      context.suspend().catch(() => {
+        this.outputSuspended = false;
+      });
+    }, this.deps.idleSuspendMs ?? DEFAULT_IDLE_SUSPEND_MS);
+  }
+
+  /** Resumes a context suspended for being idle. */
+  private wakeOutput(): void {
+    clearTimeout(this.suspendTimer);
+    this.suspendTimer = undefined;
+    if (!this.outputSuspended) return;
+    this.outputSuspended = false;
+    void this.context?.resume().catch(() => undefined);
   }
 
   /**
@@ -958,6 +1168,10 @@ export class AudioEngine {
     return this.deps.now ? this.deps.now() : performance.now();
   }
 
+  private timeOrigin(): number {
+    return this.deps.timeOrigin ?? performance.timeOrigin;
+  }
+
   private setStatus(patch: Partial<AudioEngineStatus>): void {
     const next = { ...this.currentStatus, ...patch };
     for (const key of Object.keys(next) as (keyof AudioEngineStatus)[])
@@ -974,6 +1188,16 @@ export class AudioEngine {
     this.currentLevel = level;
     for (const listener of [...this.levelListeners]) listener(level);
   }
+}
+
+/** Chromium's MediaStreamTrackProcessor (not in TypeScript's DOM library), where the page has it. */
+function defaultTrackStream(track: MediaStreamTrack): ReadableStream | null {
+  const Processor = (
+    globalThis as {
+      MediaStreamTrackProcessor?: new (init: { track: MediaStreamTrack }) => { readable: ReadableStream };
+    }
+  ).MediaStreamTrackProcessor;
+  return typeof Processor === 'function' ? new Processor({ track }).readable : null;
 }
 
 function constraints(options: CaptureOptions, deviceId: string | undefined): MediaTrackConstraints {

@@ -67,7 +67,7 @@ interface Segment {
 }
 
 /** How many cleared utterance ids are remembered to drop their late audio. */
-const CLEARED_MEMORY = 64;
+export const CLEARED_MEMORY = 64;
 
 export class PlaybackRing {
   readonly sampleRate: number;

@@ -20,6 +20,7 @@ import {
   type AudioEngineStatus,
   type InputDevice,
 } from './audio-engine';
+import captureWorkerUrl from './capture-worker.ts?worker&url';
 import { WORKLET_URLS } from './worklet-urls';
 
 export interface UseAudioEngineOptions {
@@ -50,10 +51,13 @@ export interface UseAudioEngineResult {
   engine: AudioEngine;
 }
 
-/** An engine wired to the app's bridge and its built worklets. */
+/** An engine wired to the app's bridge, its built worklets and its capture worker. */
 export function createAudioEngine(overrides: Partial<AudioEngineDeps> = {}): AudioEngine {
   return new AudioEngine({
     workletUrls: WORKLET_URLS,
+    ...(typeof Worker === 'function' && {
+      createCaptureWorker: () => new Worker(captureWorkerUrl, { name: 'cue-capture' }),
+    }),
     focusTarget: typeof window === 'undefined' ? undefined : window,
     visibility: typeof document === 'undefined' ? undefined : document,
     ...overrides,

@@ -1,7 +1,8 @@
 /**
- * What the engine and the two audio worklets say to each other over their MessagePorts, and the
- * minimal view of the AudioWorkletGlobalScope the processors use (TypeScript's DOM library does
- * not describe it). Types and constants only: the worklet bundles inline this file.
+ * What the engine says to the two audio worklets and to the capture worker over their
+ * MessagePorts, and the minimal view of the AudioWorkletGlobalScope the processors use
+ * (TypeScript's DOM library does not describe it). Types and constants only: the worklet and
+ * worker bundles inline this file.
  */
 
 export const CAPTURE_PROCESSOR = 'cue-capture';
@@ -48,7 +49,30 @@ export type CaptureOut =
   /** The meter moved (by `levelStepDb`, at most every `levelIntervalMs`): smoothed RMS and held peak, dBFS. */
   | { type: 'level'; level: number; peak: number };
 
-/** Capture worklet → sink port: what main's audio channel takes (AudioUp `mic`). */
+/** Engine → capture worker (capture-worker.ts): the worklet's messages, and the stream to read. */
+export type CaptureWorkerIn =
+  | Exclude<CaptureIn, { type: 'reset' }>
+  /** Read this track's MediaStreamTrackProcessor stream (transferred) until closed. */
+  | { type: 'start'; readable: ReadableStream; options: CaptureProcessorOptions }
+  /** Send each frame on a WebSocket of its own to this address (the bridge's mic socket). */
+  | { type: 'socket'; url: string };
+
+/** Capture worker → engine. */
+export type CaptureWorkerOut =
+  /** A frame, when no sink port was given. */
+  | {
+      type: 'frame';
+      samples: Int16Array;
+      /** When its first sample was captured: ms since the epoch (performance.timeOrigin + now). */
+      capturedAt: number;
+    }
+  | { type: 'level'; level: number; peak: number }
+  /** The stream ended (the track stopped). */
+  | { type: 'ended' }
+  /** The stream could not be read (the engine falls back on the capture worklet). */
+  | { type: 'failed'; message: string };
+
+/** Capture worklet or worker → sink port: what main's audio channel takes (AudioUp `mic`). */
 export interface MicFrameMessage {
   type: 'mic';
   samples: Int16Array;

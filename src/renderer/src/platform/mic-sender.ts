@@ -38,6 +38,8 @@ export interface MicSender {
   connect(url: string): void;
   /** Sends what the capture worklet posts on `port`. */
   addPort(port: MicSenderPort): void;
+  /** Sends one frame (as a port message would bring it). */
+  send(frame: unknown): void;
   /** Frames sent and dropped so far (diagnostics, tests). */
   readonly counts: { sent: number; dropped: number; malformed: number };
   close(): void;
@@ -124,6 +126,7 @@ export function createMicSender(deps: MicSenderDeps): MicSender {
       port.addEventListener('message', (event) => onFrame(event.data));
       port.start();
     },
+    send: onFrame,
     counts,
     close() {
       stopped = true;

@@ -11,8 +11,7 @@
  * Frames while the socket is down are dropped (they are real time); a closed socket is reopened
  * with backoff, unless the bridge replaced this page with a newer one (close code 4000).
  */
-import { encodeAudioUp } from '../../../shared/audio-wire';
-import { createMicSender, type MicSenderSocket } from './mic-sender';
+import { createBrowserMicSender } from './browser-mic-sender';
 
 interface WorkerScope {
   onmessage: ((event: MessageEvent) => void) | null;
@@ -21,17 +20,7 @@ interface WorkerScope {
 
 const scope = globalThis as unknown as WorkerScope;
 
-const sender = createMicSender({
-  createSocket: (url) => {
-    const socket = new WebSocket(url);
-    socket.binaryType = 'arraybuffer';
-    return socket as MicSenderSocket;
-  },
-  encode: encodeAudioUp,
-  setTimer: (fn, ms) => setTimeout(fn, ms),
-  clearTimer: (timer) => clearTimeout(timer as ReturnType<typeof setTimeout>),
-  onState: (open) => scope.postMessage({ type: 'state', open }),
-});
+const sender = createBrowserMicSender((open) => scope.postMessage({ type: 'state', open }));
 
 scope.onmessage = (event: MessageEvent) => {
   const data = event.data as { type?: unknown; url?: unknown } | null;

@@ -391,6 +391,7 @@ export function connectWebBridge(
         audioListeners.delete(listener);
       };
     },
+    micSocketUrl: () => micUrl,
     ...(options.createMicWorker && {
       // Resolves once the worker's socket is open, so a worker that cannot start or connect leaves
       // the frames on the page's own way (nothing is dropped into a socket that is not there).
