@@ -188,6 +188,13 @@ describe('interactions in Chromium over the WebSocket bridge', () => {
     // Frames already on their way to the page when the port was handed over may still arrive
     // (a busy page lags): a few, against the 25 that reached main meanwhile.
     expect(first.frames - handedOver.frames).toBeLessThanOrEqual(5);
+    // With nothing to play, the page's AudioContext is suspended (its audio thread idle), and the
+    // microphone, read outside it, keeps reaching main.
+    await expect
+      .poll(() => page.evaluate(() => window.__cueAudioProbe?.context?.state), { timeout: 10_000 })
+      .toBe('suspended');
+    const micSuspended = app.audioUp.mic;
+    await expect.poll(() => app.audioUp.mic, { timeout: 10_000 }).toBeGreaterThan(micSuspended + 25);
     // The meter shows those readings: its value for assistive technology in 5 dB steps, the bar
     // drawn to the level (−60 dB: empty, 0 dB: full).
     const meter = page.getByRole('meter', { name: 'Microphone level' });
