@@ -55,6 +55,8 @@ export interface E2eApp {
   consoleErrors: string[];
   /** Audio messages the page sent to main, by type (mic frames, played and finished reports). */
   audioUp: Record<AudioUp['type'], number>;
+  /** The played and finished reports, in order: how long before sending it the page heard each. */
+  reports: Extract<AudioUp, { type: 'played' | 'finished' }>[];
   /** Every timeline event main sent to the page, in order. */
   timeline: TimelineEvent[];
   close(): Promise<void>;
@@ -111,6 +113,7 @@ export async function startE2e(options: E2eOptions): Promise<E2eApp> {
   // keeps the timeline events main sends down (what the page was told, for exact comparisons).
   const audioUp: E2eApp['audioUp'] = { mic: 0, played: 0, finished: 0 };
   const timeline: TimelineEvent[] = [];
+  const reports: E2eApp['reports'] = [];
   const tapped: ContractHandler = {
     request: (name, payload) => core.request(name, payload),
     subscribe: (listener) =>
@@ -120,6 +123,7 @@ export async function startE2e(options: E2eOptions): Promise<E2eApp> {
       }),
     audioUp: (message) => {
       audioUp[message.type]++;
+      if (message.type !== 'mic') reports.push(message);
       core.audioUp(message);
     },
     onAudioDown: (listener) => core.onAudioDown(listener),
@@ -169,6 +173,7 @@ export async function startE2e(options: E2eOptions): Promise<E2eApp> {
     page,
     consoleErrors,
     audioUp,
+    reports,
     timeline,
     close: async () => {
       await browser.close();

@@ -60,7 +60,7 @@ describe('interactions in Chromium over the WebSocket bridge', () => {
       const p = window.__cueAudioProbe!;
       return { sampleRate: p.sampleRate, playback: p.playback, tap: p.tap } as Omit<
         AudioProbe,
-        'context' | 'capture'
+        'context' | 'capture' | 'contextStates'
       >;
     });
     const quantumS = 128 / probe.sampleRate;
@@ -151,6 +151,20 @@ describe('interactions in Chromium over the WebSocket bridge', () => {
     await expect
       .poll(() => card0.locator('.cue-timeline__flag--interrupted').count(), { timeout: 10_000 })
       .toBe(1);
+    // Replies start on a context that was suspended while nothing played: each report is still
+    // timed at the speaker from a fresh output timestamp (a stale one would age it by the time
+    // the context slept).
+    console.log(
+      `barge-in: report ages ${app.reports.map((r) => `${r.type} ${r.ageMs.toFixed(1)} ms`).join(', ')}`,
+    );
+    expect(app.reports.filter((r) => r.type === 'played').length).toBeGreaterThanOrEqual(2);
+    for (const report of app.reports) expect(report.ageMs).toBeLessThan(250);
+    const states = await page.evaluate(() => window.__cueAudioProbe!.contextStates.map(([, state]) => state));
+    console.log(`barge-in: the context went ${states.join(' → ')}`);
+    // Running, then suspended while idle, then running again for a reply.
+    const idle = states.indexOf('suspended', states.indexOf('running'));
+    expect(idle).toBeGreaterThan(0);
+    expect(states.slice(idle)).toContain('running');
     expect(app.consoleErrors).toEqual([]);
     await screenshot(page, 'barge-in');
   }, 60_000);

@@ -42,6 +42,8 @@ export interface AudioProbe {
   capture: CaptureNodeCounts[];
   /** The context the nodes were made in. */
   context: BaseAudioContext | null;
+  /** The context's states as they changed, with the page's performance.now() of each. */
+  contextStates: [number, AudioContextState][];
 }
 
 export interface CaptureNodeCounts {
@@ -65,7 +67,14 @@ declare global {
 }
 
 export function installAudioProbe(): void {
-  const probe: AudioProbe = { sampleRate: 0, playback: [], tap: [], capture: [], context: null };
+  const probe: AudioProbe = {
+    sampleRate: 0,
+    playback: [],
+    tap: [],
+    capture: [],
+    context: null,
+    contextStates: [],
+  };
   window.__cueAudioProbe = probe;
   // The port messages of one capture path, counted; `post` is its postMessage.
   const countCapture = (
@@ -102,6 +111,10 @@ export function installAudioProbe(): void {
   class ProbedNode extends Native {
     constructor(context: BaseAudioContext, name: string, options?: AudioWorkletNodeOptions) {
       super(context, name, options);
+      if (probe.context !== context)
+        context.addEventListener('statechange', () =>
+          probe.contextStates.push([performance.now(), context.state]),
+        );
       probe.context = context;
       probe.sampleRate = context.sampleRate;
       const port = this.port;
