@@ -5,7 +5,12 @@
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { useFakeFrames } from '../helpers/fake-frames';
-import { LIVE_FRAME_MS, nextLiveSlot, pacedWriter } from '../../src/renderer/src/timeline/live-pace';
+import {
+  atLiveSlot,
+  LIVE_FRAME_MS,
+  nextLiveSlot,
+  pacedWriter,
+} from '../../src/renderer/src/timeline/live-pace';
 
 useFakeFrames({ performance: true });
 
@@ -21,6 +26,46 @@ describe('nextLiveSlot', () => {
       const start = k * LIVE_FRAME_MS;
       expect(nextLiveSlot(start)).toBeGreaterThan(start + LIVE_FRAME_MS / 2);
     }
+  });
+});
+
+describe('atLiveSlot', () => {
+  it('what waits for the same slot waits on one timer, and each runs once when it comes', () => {
+    const timers = vi.spyOn(globalThis, 'setTimeout');
+    const ran: string[] = [];
+    const slot = nextLiveSlot(performance.now());
+    atLiveSlot(slot, () => ran.push('timeline'));
+    const meter = pacedWriter((value: string) => ran.push(value), { direct: true });
+    meter.push('meter');
+    expect(timers).toHaveBeenCalledTimes(1);
+    vi.advanceTimersByTime(slot - performance.now() - 1);
+    expect(ran).toEqual([]);
+    vi.advanceTimersByTime(1);
+    expect(ran).toEqual(['timeline', 'meter']);
+    // The next slot has a timer of its own.
+    atLiveSlot(nextLiveSlot(performance.now()), () => ran.push('next'));
+    expect(timers).toHaveBeenCalledTimes(2);
+    vi.advanceTimersByTime(LIVE_FRAME_MS);
+    expect(ran).toEqual(['timeline', 'meter', 'next']);
+  });
+
+  it('a wait taken back does not run; the last one taken back clears the timer', () => {
+    const clears = vi.spyOn(globalThis, 'clearTimeout');
+    const ran: string[] = [];
+    const slot = nextLiveSlot(performance.now());
+    const first = atLiveSlot(slot, () => ran.push('first'));
+    const second = atLiveSlot(slot, () => ran.push('second'));
+    first();
+    expect(clears).not.toHaveBeenCalled();
+    second();
+    expect(clears).toHaveBeenCalledTimes(1);
+    // Taking it back twice changes nothing, even once another waits for that slot again.
+    const third = atLiveSlot(slot, () => ran.push('third'));
+    second();
+    vi.advanceTimersByTime(LIVE_FRAME_MS * 2);
+    expect(ran).toEqual(['third']);
+    third();
+    expect(clears).toHaveBeenCalledTimes(1);
   });
 });
 

@@ -55,7 +55,7 @@ import {
   type TurnTrack,
 } from './timeline-model';
 import { canvasSurface, type CanvasSurface, type Context2D } from './canvas-surface';
-import { nextLiveSlot } from './live-pace';
+import { atLiveSlot, nextLiveSlot } from './live-pace';
 import { fallbackTheme, readableOn, readTheme, type TimelineTheme } from './timeline-theme';
 
 export interface HoverInfo {
@@ -139,7 +139,8 @@ export class TimelineCanvas {
   private cssWidth = 0;
   private dpr = 1;
   private frame = 0;
-  private timer: ReturnType<typeof setTimeout> | null = null;
+  /** Takes back the wait for a live slot (atLiveSlot), while one is pending. */
+  private timer: (() => void) | null = null;
   private viewDirty = true;
   private modelDirty = false;
   /** Only the live edge changed (VAD frames) since the last draw. */
@@ -316,7 +317,7 @@ export class TimelineCanvas {
   dispose(): void {
     this.disposed = true;
     if (this.frame) cancelAnimationFrame(this.frame);
-    if (this.timer) clearTimeout(this.timer);
+    this.timer?.();
     this.frame = 0;
     this.timer = null;
     for (const dispose of this.disposers.splice(0)) dispose();
@@ -574,7 +575,7 @@ export class TimelineCanvas {
   /** Draws on the next animation frame. */
   private schedule(): void {
     if (this.timer) {
-      clearTimeout(this.timer);
+      this.timer();
       this.timer = null;
     }
     if (this.frame || this.disposed || this.hidden) return;
@@ -596,17 +597,14 @@ export class TimelineCanvas {
     }
     // Straight to the frame when it fires: timers may fire a little early, and checking the
     // wait again would set a second timer for each live frame.
-    this.timer = setTimeout(
-      () => {
-        this.timer = null;
-        if (this.frame || this.disposed || this.hidden) return;
-        // The slot's time at the least: a timer may fire a little early, and a draw stamped
-        // before its slot would let the next live frame come in the same slot.
-        if (this.surface.direct) this.tick(Math.max(slot, performance.now()));
-        else this.frame = requestAnimationFrame(this.tick);
-      },
-      Math.max(0, wait),
-    );
+    this.timer = atLiveSlot(slot, () => {
+      this.timer = null;
+      if (this.frame || this.disposed || this.hidden) return;
+      // The slot's time at the least: a timer may fire a little early, and a draw stamped
+      // before its slot would let the next live frame come in the same slot.
+      if (this.surface.direct) this.tick(Math.max(slot, performance.now()));
+      else this.frame = requestAnimationFrame(this.tick);
+    });
   }
 
   private readonly tick = (now: number): void => {
