@@ -207,6 +207,10 @@ describe('capture worker', () => {
   it.each([
     ['the monotonic clock of an older Chromium', 62_169_000],
     ['a clock ahead of this one', 1_500],
+    [
+      "each chunk's delivery, not its first sample (Chromium's fake microphone)",
+      (CHUNK * 1000) / RATE + LATENCY,
+    ],
   ])(
     'timestamps on %s are not believed: a chunk counts as captured just before it arrived',
     async (_, offset) => {

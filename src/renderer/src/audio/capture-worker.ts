@@ -11,9 +11,10 @@
  * already counted (Chromium estimates it when the audio is captured), on this worker's clock
  * (checked in Chromium 156: the stream moved here keeps its timestamps on the clock of the
  * context reading it), so a frame's age is `performance.now()` less its first sample's time. A
- * timestamp that cannot be on this clock (a chunk captured in the future, or more than
- * `MAX_PLAUSIBLE_LAG_MS` ago: another browser's clock) is not used: the chunk is then taken as
- * captured just before it arrived.
+ * timestamp that does not fit is not used, and the chunk is taken as captured just before it
+ * arrived: one by which the chunk would end in the future (Chromium's fake microphone stamps the
+ * time it delivers a chunk, not its first sample's) or more than `MAX_PLAUSIBLE_LAG_MS` ago
+ * (another clock: older Chromium stamped the time since boot).
  *
  *   engine → worker: CaptureWorkerIn ('start' with the stream, 'sink' or 'socket', 'meter', 'close')
  *   worker → engine: CaptureWorkerOut ('frame' until a sink is given, 'level', 'ended', 'failed')
