@@ -15,10 +15,11 @@
  *   dropped, counted, with a warning at the 1st, 10th, 100th… drop); AudioDown messages are
  *   posted as they come. Int16Array samples cross by structured clone (the renderer transfers
  *   its buffers; MessagePortMain can only transfer ports, so main → renderer samples are copied).
- * - Microphone ports: the page asks its preload for a port of its own for the capture worklet,
- *   whose other end arrives here on ipcChannel.micPort (`ipcRenderer.postMessage`), checked like
- *   a request (our window, a trusted frame). It carries `mic` messages only, checked as above;
- *   so the 50 frames a second go from the audio thread to main without the page's main thread.
+ * - Microphone ports: the page asks its preload for a port of its own for its capture worker
+ *   (or worklet), whose other end arrives here on ipcChannel.micPort (`ipcRenderer.postMessage`),
+ *   checked like a request (our window, a trusted frame). It carries `mic` messages only, checked
+ *   as above;
+ *   so the 50 frames a second go from the capture thread to main without the page's main thread.
  *   Ports of a page are closed when the window navigates away from it (a reload included) and
  *   when the carrier is removed; a port the page closes is forgotten.
  *

@@ -15,8 +15,8 @@
  *   has loaded. Messages sent before it arrives are queued (the oldest dropped past a bound).
  *   Mic samples cross as transferred ArrayBuffers (the buffer is the preload's own copy, made
  *   by contextBridge, so the page's array is untouched).
- * - requestMicPort(): a port for the page's capture worklet to send microphone frames straight
- *   to main. contextBridge cannot carry a MessagePort, so (as Electron documents for ports to
+ * - requestMicPort(): a port for the page's capture worker (or worklet) to send microphone
+ *   frames straight to main. contextBridge cannot carry a MessagePort, so (as Electron documents for ports to
  *   the main world) the preload makes a channel, sends one end to main on ipcChannel.micPort and
  *   posts the other to this window, tagged with the id it returns; the page takes the port from
  *   that message (platform/electron-mic-port.ts).

@@ -215,7 +215,8 @@ export interface CueApi {
   onAudio(listener: (message: AudioDown) => void): () => void;
   /**
    * A port to main for microphone audio only (AudioUp `mic` messages, samples transferred) that
-   * the page hands to its capture worklet, so the frames never wait for the page's main thread.
+   * the page hands to its capture worker (or worklet), so the frames never wait for the page's
+   * main thread.
    * Each call opens a new one; closing it ends it. Absent where the API has none.
    */
   openMicPort?(): Promise<MessagePort>;

@@ -1,7 +1,8 @@
 /**
  * What the mic worker does, without the worker (tests drive it with fakes): one socket to the
- * bridge's mic endpoint, any number of ports the capture worklet posts `mic` messages on, each
- * valid frame encoded and sent while the socket is open, dropped while it is not.
+ * bridge's mic endpoint, any number of ports the capture worklet posts `mic` messages on (or the
+ * frames the capture worker hands it), each valid frame encoded and sent while the socket is
+ * open, dropped while it is not.
  */
 import type { AudioUp } from '../../../shared/contract';
 import { CLOSE_REPLACED, reconnectDelayMs } from './reconnect';

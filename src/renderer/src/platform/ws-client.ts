@@ -10,7 +10,8 @@
  * - Microphone audio while disconnected is dropped (it is real time). With `createMicWorker`,
  *   `openMicPort()` gives ports to a Worker that holds a second socket, to the bridge's mic
  *   endpoint (`/bridge/mic`), so the capture worklet's frames reach main without the page's
- *   main thread (platform/mic-worker.ts).
+ *   main thread (platform/mic-worker.ts); `micSocketUrl()` gives that endpoint's address to the
+ *   capture worker, which opens a socket there itself.
  * - A dropped connection is re-opened with exponential backoff; listeners of 'notice' hear
  *   that it was lost and that it is back, and 'state' listeners get a fresh app state.
  *   A connection replaced by a newer one (another tab, close code 4000) does not reconnect.
