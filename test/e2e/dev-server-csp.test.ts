@@ -15,6 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import config, { devServerPolicy } from '../../electron.vite.config';
 import { ROOT, screenshot } from './harness';
 import { findChromium } from '../../scripts/chromium';
+import { CAPTURE_WORKER } from '../../src/renderer/src/audio/worklet-urls';
 
 const CHROMIUM = findChromium() ?? '/usr/bin/chromium';
 const CSP_META = /<meta\s+http-equiv="Content-Security-Policy"\s+content="([^"]+)"/i;
@@ -85,6 +86,24 @@ describe('the renderer on the Vite dev server', () => {
     await expect
       .poll(() => messages.some((m) => m.includes('[vite] connected.')), { timeout: 10_000 })
       .toBe(true);
+    // The capture worker starts as the app starts it (CAPTURE_WORKER's options), reads the stream
+    // it is given and says when it ends.
+    // What use-audio-engine.ts imports: the dev server's module gives the worker's URL.
+    const urlModule = await (await fetch(new URL('src/audio/capture-worker.ts?worker&url', url))).text();
+    const workerUrl = /export default "([^"]+)"/.exec(urlModule)?.[1];
+    expect(workerUrl).toMatch(/capture-worker\.ts\?worker_file&type=module/);
+    const heard = await page.evaluate(
+      ({ workerUrl, options }) =>
+        new Promise<string>((resolve) => {
+          const worker = new Worker(workerUrl, options);
+          worker.onerror = (event) => resolve(`error: ${event.message}`);
+          worker.onmessage = (event: MessageEvent<{ type: string }>) => resolve(event.data.type);
+          const readable = new ReadableStream({ start: (controller) => controller.close() });
+          worker.postMessage({ type: 'start', readable, options: {} }, [readable]);
+        }),
+      { workerUrl: workerUrl!, options: CAPTURE_WORKER.options },
+    );
+    expect(heard).toBe('ended');
     expect(await page.evaluate(() => (window as unknown as { __violations: string[] }).__violations)).toEqual(
       [],
     );

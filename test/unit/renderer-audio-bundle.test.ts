@@ -50,7 +50,7 @@ const worklet = (name: string) => {
 };
 
 describe('worklet bundles', () => {
-  it('emits each worklet as its own .js file, referenced by URL from the page bundle', () => {
+  it('emits each worklet and the capture worker as its own .js file, referenced by URL from the page bundle', () => {
     const entry = readFileSync(
       join(
         out,
@@ -59,7 +59,7 @@ describe('worklet bundles', () => {
       ),
       'utf8',
     );
-    for (const name of ['capture-worklet', 'playback-worklet']) {
+    for (const name of ['capture-worklet', 'playback-worklet', 'capture-worker']) {
       const { file } = worklet(name);
       const quoted = `["'\`]${file.replace(/[.$]/g, '\\$&')}["'\`]`;
       expect(entry).toMatch(new RegExp(`new URL\\(${quoted},\\s*import\\.meta\\.url\\)`));
@@ -68,7 +68,8 @@ describe('worklet bundles', () => {
   });
 
   it('makes self-contained classic scripts: no imports, no exports, nothing but the worklet scope', () => {
-    for (const name of ['capture-worklet', 'playback-worklet']) {
+    // The capture worker too: self-contained, so it runs as the module worker it is started as.
+    for (const name of ['capture-worklet', 'playback-worklet', 'capture-worker']) {
       const { code } = worklet(name);
       expect(code).not.toMatch(/^\s*(?:import|export)\b/m);
       expect(code).not.toMatch(/\bimport\s*\(|import\.meta|\bimportScripts\b|\bdocument\b|\bwindow\./);

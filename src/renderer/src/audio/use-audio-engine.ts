@@ -20,8 +20,7 @@ import {
   type AudioEngineStatus,
   type InputDevice,
 } from './audio-engine';
-import captureWorkerUrl from './capture-worker.ts?worker&url';
-import { WORKLET_URLS } from './worklet-urls';
+import { CAPTURE_WORKER, WORKLET_URLS } from './worklet-urls';
 
 export interface UseAudioEngineOptions {
   /** Capture and playback run while true (e.g. while the session runs). */
@@ -56,7 +55,7 @@ export function createAudioEngine(overrides: Partial<AudioEngineDeps> = {}): Aud
   return new AudioEngine({
     workletUrls: WORKLET_URLS,
     ...(typeof Worker === 'function' && {
-      createCaptureWorker: () => new Worker(captureWorkerUrl, { name: 'cue-capture' }),
+      createCaptureWorker: () => new Worker(CAPTURE_WORKER.url, CAPTURE_WORKER.options),
     }),
     focusTarget: typeof window === 'undefined' ? undefined : window,
     visibility: typeof document === 'undefined' ? undefined : document,
