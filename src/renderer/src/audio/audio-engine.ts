@@ -452,8 +452,7 @@ export class AudioEngine {
     this.pendingReports.clear();
     this.resamplers.clear();
     this.playing.clear();
-    clearTimeout(this.suspendTimer);
-    this.suspendTimer = undefined;
+    this.cancelSuspend();
     this.outputSuspended = false;
     this.watchPermission(false);
     this.updateDeviceListening();
@@ -670,8 +669,7 @@ export class AudioEngine {
     });
     if (capture.path.kind === 'worklet') {
       // The worklet captures in the context: it runs, whatever plays.
-      clearTimeout(this.suspendTimer);
-      this.suspendTimer = undefined;
+      this.cancelSuspend();
       this.outputSuspended = false;
       if (context.state !== 'running') void context.resume().catch(() => undefined);
     } else this.updateOutputIdle();
@@ -851,17 +849,19 @@ export class AudioEngine {
         // The track's own 'ended' event says why (unplugged); a stream that ends while its track
         // lives is a broken capture path.
         if (capture.track.readyState !== 'ended')
-          this.onWorkerMessage(path, {
-            type: 'failed',
-            message: 'its stream ended while the microphone was live',
-          });
+          this.abandonWorker('its stream ended while the microphone was live');
         break;
       case 'failed':
-        console.warn(`cue: the capture worker failed (${message.message}); capturing with the audio worklet`);
-        this.workerBroken = true;
-        void this.openCapture();
+        this.abandonWorker(message.message);
         break;
     }
+  }
+
+  /** Captures with the worklet from now on (reopening the microphone). */
+  private abandonWorker(reason: string): void {
+    console.warn(`cue: the capture worker failed (${reason}); capturing with the audio worklet`);
+    this.workerBroken = true;
+    void this.openCapture();
   }
 
   /**
@@ -1003,8 +1003,7 @@ export class AudioEngine {
    * captures (the worklet captures in the context, which then runs).
    */
   private updateOutputIdle(): void {
-    clearTimeout(this.suspendTimer);
-    this.suspendTimer = undefined;
+    this.cancelSuspend();
     if (!this.wanted || !this.context || this.capture?.path.kind !== 'worker') return;
     if (this.playing.size > 0 || this.pendingReports.size > 0 || this.outputSuspended) return;
     this.suspendTimer = setTimeout(() => {
@@ -1019,10 +1018,14 @@ export class AudioEngine {
     }, this.deps.idleSuspendMs ?? DEFAULT_IDLE_SUSPEND_MS);
   }
 
-  /** Resumes a context suspended for being idle. */
-  private wakeOutput(): void {
+  private cancelSuspend(): void {
     clearTimeout(this.suspendTimer);
     this.suspendTimer = undefined;
+  }
+
+  /** Resumes a context suspended for being idle. */
+  private wakeOutput(): void {
+    this.cancelSuspend();
     if (!this.outputSuspended) return;
     this.outputSuspended = false;
     void this.context?.resume().catch(() => undefined);
